@@ -1,0 +1,24 @@
+// bourse-bench: release-build benchmarks of the pure trading core.
+//
+//   swift run -c release bourse-bench engine [--orders N] [--seed S]
+//   swift run -c release bourse-bench ledger
+//
+// Every mode prints a human summary and, as its last line, one JSON object with its figures.
+
+let arguments = Array(CommandLine.arguments.dropFirst())
+let mode = arguments.first ?? "help"
+let rest = Array(arguments.dropFirst())
+
+switch mode {
+case "engine":
+    EngineBench.run(arguments: rest)
+case "ledger":
+    LedgerBench.run(arguments: rest)
+default:
+    print(
+        """
+        usage: bourse-bench MODE [options]
+          engine   matching engine: exchange-core-like mix and a liquibook-style add-only workload
+          ledger   account ledger: reserve, settle and release cycles
+        """)
+}
