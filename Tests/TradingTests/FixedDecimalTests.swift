@@ -28,8 +28,10 @@ struct FixedDecimalTests {
 
     @Test(
         "refuses what is not a number",
-        arguments: ["", "-", "+1", ".5", "5.", "1..2", "1e", "1e+", "abc", "1,5", " 1", "1 ", "NaN", "Infinity",
-            "0x10", "1_000", "--1", "1e5.5", String(repeating: "1", count: 65)])
+        arguments: [
+            "", "-", "+1", ".5", "5.", "1..2", "1e", "1e+", "abc", "1,5", " 1", "1 ", "NaN", "Infinity",
+            "0x10", "1_000", "--1", "1e5.5", String(repeating: "1", count: 65),
+        ])
     func refusesGarbage(text: String) {
         #expect(throws: BourseError.self) { try FixedDecimal.parse(text, scale: 8) }
         do {
@@ -41,8 +43,10 @@ struct FixedDecimalTests {
 
     @Test(
         "refuses too many decimals and overflow",
-        arguments: ["0.000000001", "1.123456789", "1e-9", "92233720368.54775808", "1e11", "99999999999999999999",
-            "1e400", "-92233720368.54775809"])
+        arguments: [
+            "0.000000001", "1.123456789", "1e-9", "92233720368.54775808", "1e11", "99999999999999999999",
+            "1e400", "-92233720368.54775809",
+        ])
     func refusesOutOfRange(text: String) {
         #expect(throws: BourseError.self) { try FixedDecimal.parse(text, scale: 8) }
     }

@@ -67,7 +67,8 @@ public struct MarketSpec: Hashable, Sendable {
     }
 
     public static func isValidCurrency(_ text: String) -> Bool {
-        !text.isEmpty && text.utf8.count <= 10 && text.utf8.allSatisfy { ($0 >= 65 && $0 <= 90) || ($0 >= 48 && $0 <= 57) }
+        !text.isEmpty && text.utf8.count <= 10
+            && text.utf8.allSatisfy { ($0 >= 65 && $0 <= 90) || ($0 >= 48 && $0 <= 57) }
     }
 
     /// Decimals shown for prices (those of the tick size) and quantities (those of the lot size).
