@@ -9,11 +9,3 @@ struct Bourse: AsyncParsableCommand {
         subcommands: [Start.self]
     )
 }
-
-struct Start: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Start a node (not implemented yet).")
-
-    func run() async throws {
-        throw ValidationError("bourse start is not implemented yet: the single-node issue builds it")
-    }
-}

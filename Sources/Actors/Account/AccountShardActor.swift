@@ -1,0 +1,135 @@
+import Logging
+import Storage
+import Trading
+
+/// The owner of one account shard (`accounts/0417`): the users hashed to it, activated on first use.
+/// Commands are applied to the state (which refuses bad ones without changing anything), then
+/// journaled; callers are answered once the record is durable.
+public actor AccountShardActor: JournalingActor {
+    public let index: Int
+    public var journal: JournalPipeline
+    public let store: any JournalStore
+    private(set) var state: AccountShardState
+    private let logger: Logger
+    /// A snapshot is written once this many records have been journaled since the last one.
+    var snapshotEvery: Int64 = 1_000
+    private var lastSnapshot: Int64 = 0
+    let feed: MarketFeed
+
+    init(
+        index: Int, markets: [String: MarketSpec], store: any JournalStore, epoch: Int64, feed: MarketFeed,
+        logger: Logger
+    ) {
+        self.index = index
+        self.store = store
+        self.feed = feed
+        self.logger = logger
+        state = AccountShardState(index: index, markets: markets)
+        journal = JournalPipeline(shard: ShardKey.account(index: index), epoch: epoch, lastSequence: 0)
+    }
+
+    func recover() async throws {
+        var after: Int64 = 0
+        if let snapshot = try await store.latestSnapshot(shard: journal.shard) {
+            state = try AccountShardState(index: index, markets: state.markets, snapshot: snapshot.payload)
+            after = snapshot.sequence
+            lastSnapshot = after
+        }
+        while true {
+            let records = try await store.records(shard: journal.shard, after: after, limit: 5_000)
+            if records.isEmpty { break }
+            for record in records {
+                let decoded = try AccountShardState.Record(decoding: record.payload)
+                do {
+                    _ = try state.apply(decoded)
+                } catch {
+                    // Only commands that applied were journaled; a refusal now means the code changed.
+                    logger.error(
+                        "journal record refused on replay",
+                        metadata: ["shard": "\(journal.shard)", "sequence": "\(record.sequence)"])
+                }
+                after = record.sequence
+            }
+        }
+        journal = JournalPipeline(shard: journal.shard, epoch: journal.epoch, lastSequence: after)
+        if after > 0 { logger.info("account shard recovered", metadata: ["shard": "\(journal.shard)", "sequence": "\(after)"]) }
+    }
+
+    /// Applies and journals a command; returns its outcome once durable.
+    func execute(_ command: AccountShardState.Command, nowMillis: Int64) async throws -> AccountShardState.Outcome {
+        let record = AccountShardState.Record(timestampMillis: nowMillis, command: command)
+        let outcome = try state.apply(record)
+        try await commit(record.encoded())
+        return outcome
+    }
+
+    /// Whether the request reuses a client order id (then nothing must be journaled).
+    func existingOrder(user: UserID, clientOrderID: String?) -> OrderRecord? {
+        guard let client = clientOrderID, let id = state.users[user]?.clientOrderIDs[client] else { return nil }
+        return state.users[user]?.orders[id]
+    }
+
+    /// Book events of a symbol for this shard's orders (at-least-once; redeliveries are skipped).
+    func deliver(symbol: String, events: [BookEvent], nowMillis: Int64) async {
+        let last = state.lastBookSequence[symbol] ?? 0
+        let fresh = events.filter { $0.sequence > last }
+        guard !fresh.isEmpty else { return }
+        let touched = Set(fresh.flatMap(Self.orderIDs))
+        do {
+            _ = try await execute(.bookEvents(symbol: symbol, events: fresh), nowMillis: nowMillis)
+        } catch {
+            logger.error("book events not journaled", metadata: ["shard": "\(journal.shard)", "symbol": "\(symbol)"])
+            return
+        }
+        guard feed.hasSubscribers else { return }
+        for id in touched where OrderIDs.shard(of: id) == index {
+            if let user = state.orderOwners[id], let order = state.users[user]?.orders[id] {
+                feed.send(channel: .orders, user: user, .order(order.view))
+            }
+        }
+    }
+
+    private static func orderIDs(_ event: BookEvent) -> [OrderID] {
+        switch event.kind {
+        case .trade(let trade): [trade.makerOrderID, trade.takerOrderID]
+        case .accepted(let id), .rejected(let id, _), .cancelled(let id, _, _), .expired(let id, _), .triggered(let id),
+            .amended(let id, _, _, _):
+            [id]
+        }
+    }
+
+    /// Orders that were reserved but never reached a book (the node stopped in between): rejected and
+    /// released. Run once every symbol has recovered and redelivered its events.
+    func abandonUnacknowledged(nowMillis: Int64) async {
+        for (_, account) in state.users {
+            for (id, order) in account.orders where !order.acknowledged && order.view.status.isOpen {
+                _ = try? await execute(.abandon(orderID: id, reason: .invalidOrder), nowMillis: nowMillis)
+            }
+        }
+    }
+
+    /// Adopts the epoch of the lease just taken; later records carry it.
+    func setEpoch(_ epoch: Int64) {
+        journal = JournalPipeline(shard: journal.shard, epoch: epoch, lastSequence: journal.lastSequence)
+    }
+
+    public func didCommit(through sequence: Int64) async {
+        // Snapshot only a state that is entirely durable.
+        guard sequence - lastSnapshot >= snapshotEvery, journal.lastSequence == sequence else { return }
+        lastSnapshot = sequence
+        let snapshot = ShardSnapshot(
+            shard: journal.shard, epoch: journal.epoch, sequence: sequence, payload: state.snapshot())
+        do {
+            try await store.saveSnapshot(snapshot)
+        } catch {
+            logger.warning("snapshot not saved", metadata: ["shard": "\(journal.shard)", "error": "\(error)"])
+        }
+    }
+
+    func setSnapshotEvery(_ records: Int64) { snapshotEvery = records }
+
+    // MARK: Queries
+    func account(_ user: UserID) -> UserAccount? { state.users[user] }
+    func order(_ id: OrderID) -> OrderRecord? { state.orderOwners[id].flatMap { state.users[$0]?.orders[id] } }
+    var anomalies: Int { state.anomalies }
+}

@@ -1,0 +1,167 @@
+import Trading
+
+/// Everything an account shard holds, as a pure, deterministic state machine: the users hashed to it
+/// (activated on first use), their orders, and per symbol the last book event applied (so redelivered
+/// events are skipped). Commands validate first and change nothing when they throw.
+public struct AccountShardState: Sendable {
+    public enum Command: Sendable, Hashable {
+        case deposit(user: UserID, currency: String, amount: Amount, key: String?)
+        case withdraw(user: UserID, currency: String, amount: Amount, key: String?)
+        /// Reserve and record a new order; the id is the shard's next.
+        case place(user: UserID, request: OrderRequest, protection: Price?)
+        /// Widen the reservation to cover an amend before the book sees it.
+        case amend(user: UserID, orderID: OrderID, price: Price?, quantity: Quantity?)
+        /// Events of `symbol`'s book concerning this shard's orders, in book order.
+        case bookEvents(symbol: String, events: [BookEvent])
+        /// The order never reached the book (halted market, or the book's journal failed).
+        case abandon(orderID: OrderID, reason: RejectReason)
+    }
+
+    public struct Record: Sendable, Hashable {
+        public var timestampMillis: Int64
+        public var command: Command
+        public init(timestampMillis: Int64, command: Command) {
+            self.timestampMillis = timestampMillis
+            self.command = command
+        }
+    }
+
+    public enum Outcome: Sendable {
+        case balance(BalanceChange)
+        case order(NewOrder)
+        case none
+    }
+
+    public let index: Int
+    public let markets: [String: MarketSpec]
+    public internal(set) var users: [UserID: UserAccount] = [:]
+    public internal(set) var orderOwners: [OrderID: UserID] = [:]
+    public internal(set) var orderCounter: UInt64 = 0
+    public internal(set) var lastBookSequence: [String: UInt64] = [:]
+    /// Book events that could not be applied (should stay 0; a non-zero value is a bug to investigate).
+    public internal(set) var anomalies = 0
+
+    public init(index: Int, markets: [String: MarketSpec]) {
+        self.index = index
+        self.markets = markets
+    }
+
+    public func account(_ user: UserID) -> UserAccount? { users[user] }
+
+    /// Applies a command; throws (changing nothing) when it is refused.
+    public mutating func apply(_ record: Record) throws(BourseError) -> Outcome {
+        let now = record.timestampMillis
+        switch record.command {
+        case .deposit(let user, let currency, let amount, let key):
+            return .balance(
+                try moveMoney(user: user, currency: currency, amount: amount, key: key, deposit: true, now: now))
+        case .withdraw(let user, let currency, let amount, let key):
+            return .balance(
+                try moveMoney(user: user, currency: currency, amount: amount, key: key, deposit: false, now: now))
+        case .place(let user, let request, let protection):
+            return .order(try place(user: user, request: request, protection: protection, now: now))
+        case .amend(let user, let orderID, let price, let quantity):
+            try prepareAmend(user: user, orderID: orderID, price: price, quantity: quantity, now: now)
+            return .none
+        case .bookEvents(let symbol, let events):
+            applyBookEvents(symbol: symbol, events: events, now: now)
+            return .none
+        case .abandon(let orderID, let reason):
+            close(orderID, status: .rejected, reason: reason, now: now)
+            return .none
+        }
+    }
+
+    private mutating func moveMoney(
+        user: UserID, currency: String, amount: Amount, key: String?, deposit: Bool, now: Int64
+    )
+        throws(BourseError) -> BalanceChange
+    {
+        var account = users[user] ?? UserAccount(user: user)
+        let scopedKey = key.map { (deposit ? "deposit:" : "withdraw:") + $0 }
+        if let scopedKey, let first = account.idempotentResults[scopedKey] { return first }
+        guard MarketSpec.isValidCurrency(currency) else { throw .validation("currency must be 1-10 of [A-Z0-9]") }
+        let reference = scopedKey ?? "\(deposit ? "deposit" : "withdrawal")-\(account.ledger.nextEntryID)"
+        let entry =
+            deposit
+            ? try account.ledger.deposit(currency: currency, amount: amount, reference: reference)
+            : try account.ledger.withdraw(currency: currency, amount: amount, reference: reference)
+        let balance = account.ledger.balance(currency)
+        let change = BalanceChange(
+            transactionID: String(entry.id),
+            balance: BalanceView(currency: currency, available: balance.available, locked: balance.locked))
+        if let scopedKey { account.idempotentResults[scopedKey] = change }
+        account.drainLedgerEntries(now: now)
+        users[user] = account
+        return change
+    }
+
+    private mutating func place(user: UserID, request: OrderRequest, protection: Price?, now: Int64)
+        throws(BourseError) -> NewOrder
+    {
+        guard let spec = markets[request.symbol] else { throw BourseError(.notFound, "unknown symbol") }
+        var account = users[user] ?? UserAccount(user: user)
+        if let client = request.clientOrderID, let existing = account.clientOrderIDs[client],
+            let record = account.orders[existing]
+        {
+            guard record.request == request else {
+                throw BourseError(.conflict, "client_order_id was used for another order")
+            }
+            return NewOrder(
+                id: existing, owner: user, side: request.side, type: request.type, price: record.view.price,
+                stopPrice: request.stopPrice, quantity: request.quantity, timeInForce: request.timeInForce,
+                postOnly: request.postOnly)
+        }
+        let id = OrderIDs.make(shard: index, counter: orderCounter + 1)
+        // Market and stop buys trade no higher than the protection price their reservation covers.
+        var bookPrice = request.price
+        if request.type == .market || request.type == .stop { bookPrice = request.side == .buy ? protection : nil }
+        let order = NewOrder(
+            id: id, owner: user, side: request.side, type: request.type, price: bookPrice,
+            stopPrice: request.stopPrice, quantity: request.quantity, timeInForce: request.timeInForce,
+            postOnly: request.postOnly)
+        try account.ledger.reserve(order: order, spec: spec, protectionPrice: protection)
+        orderCounter += 1
+        let view = OrderView(
+            orderID: id, clientOrderID: request.clientOrderID, symbol: spec.symbol, side: request.side,
+            type: request.type, price: request.type == .market || request.type == .stop ? nil : request.price,
+            stopPrice: request.stopPrice, quantity: request.quantity, filledQuantity: .zero, filledNotional: .zero,
+            status: request.type == .stop || request.type == .stopLimit ? .pendingTrigger : .new,
+            timeInForce: request.timeInForce, postOnly: request.postOnly, rejectReason: nil, createdAtMillis: now,
+            updatedAtMillis: now, fills: [])
+        account.add(OrderRecord(view: view, owner: user, request: request))
+        account.drainLedgerEntries(now: now)
+        users[user] = account
+        orderOwners[id] = user
+        return order
+    }
+
+    /// Holds enough for both the current and the amended order until the book answers.
+    private mutating func prepareAmend(user: UserID, orderID: OrderID, price: Price?, quantity: Quantity?, now: Int64)
+        throws(BourseError)
+    {
+        guard var account = users[user], let record = account.orders[orderID] else {
+            throw BourseError(.notFound, "order not found")
+        }
+        guard record.view.status == .new || record.view.status == .partiallyFilled, record.view.type == .limit else {
+            throw BourseError(.conflict, "only an open limit order can be amended")
+        }
+        guard !record.pendingAmend else { throw BourseError(.conflict, "an amend of this order is in progress") }
+        let filled = record.view.filledQuantity.lots
+        let newQuantity = quantity?.lots ?? record.view.quantity.lots
+        guard newQuantity > filled else {
+            throw .validation("quantity must be greater than the filled quantity")
+        }
+        let currentRemaining = record.view.quantity.lots - filled
+        let newRemaining = newQuantity - filled
+        var coverPrice = record.view.price
+        if let price, let current = coverPrice, record.view.side == .buy { coverPrice = max(price, current) }
+        try account.ledger.adjustReservation(
+            symbol: record.view.symbol, orderID: orderID, newPrice: coverPrice,
+            newRemainingQuantity: Quantity(lots: max(currentRemaining, newRemaining)))
+        account.orders[orderID]?.pendingAmend = true
+        account.orders[orderID]?.view.updatedAtMillis = now
+        account.drainLedgerEntries(now: now)
+        users[user] = account
+    }
+}

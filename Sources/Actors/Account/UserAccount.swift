@@ -1,0 +1,87 @@
+import Trading
+
+/// One user's state inside an account shard: the ledger (money), the orders and their fills, and
+/// the maps that make retries idempotent.
+public struct UserAccount: Sendable {
+    /// History kept in memory per user; older closed orders, rows and fills are dropped from memory.
+    public static let historyCapacity = 5_000
+
+    public var ledger: AccountLedger
+    public internal(set) var orders: [OrderID: OrderRecord] = [:]
+    /// Order ids, oldest first.
+    public internal(set) var orderIDs: [OrderID] = []
+    public internal(set) var clientOrderIDs: [String: OrderID] = [:]
+    public internal(set) var idempotentResults: [String: BalanceChange] = [:]
+    /// Transaction rows with the time of the command that made them; newest last.
+    public internal(set) var entries: [TimedEntry] = []
+    /// Newest last.
+    public internal(set) var trades: [UserTrade] = []
+
+    public init(user: UserID) { ledger = AccountLedger(userID: user) }
+
+    mutating func drainLedgerEntries(now: Int64) {
+        entries.append(contentsOf: ledger.drainEntries().map { TimedEntry(entry: $0, timestampMillis: now) })
+        if entries.count > UserAccount.historyCapacity * 2 {
+            entries.removeFirst(entries.count - UserAccount.historyCapacity)
+        }
+    }
+
+    mutating func add(_ order: OrderRecord) {
+        orders[order.view.orderID] = order
+        orderIDs.append(order.view.orderID)
+        if let client = order.view.clientOrderID { clientOrderIDs[client] = order.view.orderID }
+        if orderIDs.count > UserAccount.historyCapacity * 2 { trimOrders() }
+    }
+
+    mutating func record(_ trade: UserTrade) {
+        trades.append(trade)
+        if trades.count > UserAccount.historyCapacity * 2 { trades.removeFirst(trades.count - UserAccount.historyCapacity) }
+    }
+
+    /// Drops the oldest closed orders beyond the capacity.
+    private mutating func trimOrders() {
+        var excess = orderIDs.count - UserAccount.historyCapacity
+        var kept: [OrderID] = []
+        kept.reserveCapacity(orderIDs.count)
+        for id in orderIDs {
+            if excess > 0, let order = orders[id], !order.view.status.isOpen {
+                orders[id] = nil
+                if let client = order.view.clientOrderID { clientOrderIDs[client] = nil }
+                excess -= 1
+            } else {
+                kept.append(id)
+            }
+        }
+        orderIDs = kept
+    }
+}
+
+/// An order as its owner's account shard tracks it.
+public struct OrderRecord: Sendable, Hashable {
+    public var view: OrderView
+    public var owner: UserID
+    /// The book has answered for this order at least once (accepted or rejected).
+    public var acknowledged = false
+    /// Triggered stop waiting for its entry events.
+    public var triggered = false
+    /// An amend sent to the book and not yet answered: the reservation covers both versions.
+    public var pendingAmend = false
+    /// The exact request content, to compare a reused client_order_id.
+    public var request: OrderRequest
+
+    public init(view: OrderView, owner: UserID, request: OrderRequest) {
+        self.view = view
+        self.owner = owner
+        self.request = request
+    }
+}
+
+/// A ledger row and when it was written.
+public struct TimedEntry: Sendable, Hashable {
+    public var entry: LedgerEntry
+    public var timestampMillis: Int64
+    public init(entry: LedgerEntry, timestampMillis: Int64) {
+        self.entry = entry
+        self.timestampMillis = timestampMillis
+    }
+}

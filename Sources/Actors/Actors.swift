@@ -1,6 +1,0 @@
-import Trading
-
-/// The Actors module: filled by later issues (see docs/architecture.md).
-public enum ActorsModule {
-    public static let name = "Actors"
-}

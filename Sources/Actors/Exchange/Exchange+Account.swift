@@ -1,0 +1,88 @@
+import Trading
+
+/// Deposits, withdrawals, balances and history: one account shard each.
+extension Exchange {
+    public func deposit(user: UserID, currency: String, amount: Amount, idempotencyKey: String?) async throws
+        -> BalanceChange
+    {
+        try await moveMoney(.deposit(user: user, currency: currency, amount: amount, key: idempotencyKey), user)
+    }
+
+    public func withdraw(user: UserID, currency: String, amount: Amount, idempotencyKey: String?) async throws
+        -> BalanceChange
+    {
+        try await moveMoney(.withdraw(user: user, currency: currency, amount: amount, key: idempotencyKey), user)
+    }
+
+    private func moveMoney(_ command: AccountShardState.Command, _ user: UserID) async throws -> BalanceChange {
+        let outcome = try await accounts.shard(ofUser: user).execute(command, nowMillis: clock())
+        guard case .balance(let change) = outcome else { throw BourseError(.internal, "unexpected outcome") }
+        return change
+    }
+
+    public func balances(user: UserID) async throws -> [BalanceView] {
+        guard let account = await accounts.shard(ofUser: user).account(user) else { return [] }
+        return account.ledger.currencies.map { currency in
+            let balance = account.ledger.balance(currency)
+            return BalanceView(currency: currency, available: balance.available, locked: balance.locked)
+        }
+    }
+
+    public func transactions(user: UserID, limit: Int) async throws -> [LedgerEntry] {
+        guard let account = await accounts.shard(ofUser: user).account(user) else { return [] }
+        return account.entries.suffix(limit).reversed().map(\.entry)
+    }
+
+    public func userTrades(user: UserID, symbol: String?, limit: Int) async throws -> [UserTrade] {
+        guard let account = await accounts.shard(ofUser: user).account(user) else { return [] }
+        var result: [UserTrade] = []
+        for trade in account.trades.reversed() where symbol == nil || trade.symbol == symbol {
+            result.append(trade)
+            if result.count >= limit { break }
+        }
+        return result
+    }
+
+    public func portfolio(user: UserID) async throws -> PortfolioView {
+        let account = await accounts.shard(ofUser: user).account(user)
+        let quote = configuration.markets.first?.quote ?? "USD"
+        let cash = account?.ledger.balance(quote).total ?? .zero
+        var positions: [PositionView] = []
+        var marketValues: Int64 = 0
+        var costs: Int64 = 0
+        var pnl: Int64 = 0
+        for (symbol, position) in (account?.ledger.positions ?? [:]).sorted(by: { $0.key < $1.key }) {
+            guard let actor = symbols[symbol] else { continue }
+            let last = await actor.ticker(nowMillis: clock()).lastPrice
+            let spec = actor.spec
+            let marketPrice = last.flatMap { try? spec.amount(of: $0) }
+            let value = marketPrice.map {
+                Amount(units: (try? Checked.mulDivFloor(position.quantity.units, $0.units, Amount.unitsPerCoin)) ?? 0)
+            } ?? .zero
+            let unrealized = Amount(units: value.units &- position.costBasis.units)
+            positions.append(
+                PositionView(
+                    symbol: symbol, quantity: position.quantity, averagePrice: position.averagePrice,
+                    marketPrice: marketPrice, marketValue: value, costBasis: position.costBasis,
+                    unrealizedPnL: unrealized, realizedPnL: position.realizedPnL))
+            marketValues &+= value.units
+            costs &+= position.costBasis.units
+            pnl &+= unrealized.units &+ position.realizedPnL.units
+        }
+        let roi = costs > 0 ? Double(pnl) / Double(costs) * 100 : 0
+        return PortfolioView(
+            quoteCurrency: quote, cash: cash, positions: positions, totalValue: Amount(units: cash.units &+ marketValues),
+            totalCost: Amount(units: costs), totalPnL: Amount(units: pnl), roiPercent: (roi * 100).rounded() / 100)
+    }
+
+    public func performance(user: UserID) async throws -> PerformanceView {
+        let portfolio = try await portfolio(user: user)
+        let account = await accounts.shard(ofUser: user).account(user)
+        let realized = portfolio.positions.reduce(Int64(0)) { $0 &+ $1.realizedPnL.units }
+        let unrealized = portfolio.positions.reduce(Int64(0)) { $0 &+ $1.unrealizedPnL.units }
+        return PerformanceView(
+            totalReturnPercent: portfolio.roiPercent, realizedPnL: Amount(units: realized),
+            unrealizedPnL: Amount(units: unrealized), maxDrawdownPercent: 0, sharpe: nil, sortino: nil,
+            winRate: nil, tradeCount: account?.trades.count ?? 0)
+    }
+}

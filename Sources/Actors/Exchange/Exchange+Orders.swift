@@ -1,0 +1,126 @@
+import Trading
+
+/// The order flows: reserve in the owner's account shard, then sequence, journal and match in the
+/// symbol (which delivers the resulting events to every account concerned before answering).
+extension Exchange {
+    public func placeOrder(user: UserID, request: OrderRequest) async throws -> (order: OrderView, created: Bool) {
+        let symbol = try symbolActor(request.symbol)
+        let account = accounts.shard(ofUser: user)
+        if let existing = await account.existingOrder(user: user, clientOrderID: request.clientOrderID) {
+            guard existing.request == request else {
+                throw BourseError(.conflict, "client_order_id was used for an order with other content")
+            }
+            return (existing.view, false)
+        }
+        if await symbol.isHalted { throw BourseError(.orderRejected, "market \(request.symbol) is halted") }
+        var protection: Price?
+        if request.side == .buy {
+            switch request.type {
+            case .market:
+                guard let ask = await symbol.bestPrices().ask else {
+                    throw BourseError(.orderRejected, "no liquidity for a market order")
+                }
+                protection = MarketSpec.protectionPrice(side: .buy, reference: ask, bps: configuration.protectionBps)
+            case .stop:
+                if let stop = request.stopPrice {
+                    protection = MarketSpec.protectionPrice(side: .buy, reference: stop, bps: configuration.protectionBps)
+                }
+            case .limit, .stopLimit:
+                break
+            }
+        }
+        let outcome = try await account.execute(
+            .place(user: user, request: request, protection: protection), nowMillis: clock())
+        guard case .order(let order) = outcome else { throw BourseError(.internal, "unexpected outcome") }
+        do {
+            _ = try await symbol.submit(.place(order), nowMillis: clock())
+        } catch let error as BourseError where error.code == .orderRejected {
+            // Halted between the check and the submit: the order never reached the book.
+            _ = try? await account.execute(.abandon(orderID: order.id, reason: .invalidOrder), nowMillis: clock())
+            throw error
+        }
+        guard let record = await account.order(order.id) else { throw BourseError(.internal, "order lost") }
+        if record.view.status == .rejected {
+            throw BourseError(.orderRejected, Exchange.describe(record.view.rejectReason))
+        }
+        return (record.view, true)
+    }
+
+    public func order(user: UserID, orderID: OrderID) async throws -> OrderView {
+        try await ownedOrder(user: user, orderID: orderID).view
+    }
+
+    public func orders(user: UserID, filter: OrderFilter) async throws -> [OrderView] {
+        guard let account = await accounts.shard(ofUser: user).account(user) else { return [] }
+        var result: [OrderView] = []
+        for id in account.orderIDs.reversed() {
+            guard let order = account.orders[id]?.view else { continue }
+            if let symbol = filter.symbol, order.symbol != symbol { continue }
+            switch filter.status {
+            case .open where !order.status.isOpen, .closed where order.status.isOpen: continue
+            default: break
+            }
+            result.append(order)
+            if result.count >= filter.limit { break }
+        }
+        return result
+    }
+
+    public func cancelOrder(user: UserID, orderID: OrderID) async throws -> OrderView {
+        let record = try await ownedOrder(user: user, orderID: orderID)
+        guard record.view.status.isOpen else { throw BourseError(.conflict, "order is \(record.view.status.rawValue)") }
+        _ = try await symbolActor(record.view.symbol).submit(.cancel(orderID), nowMillis: clock())
+        let after = try await ownedOrder(user: user, orderID: orderID).view
+        guard after.status.isOpen else { return after }
+        throw BourseError(.conflict, "order is no longer cancellable")
+    }
+
+    public func cancelAll(user: UserID, symbol: String?) async throws -> [OrderView] {
+        if let symbol { _ = try symbolActor(symbol) }
+        let open = try await orders(user: user, filter: OrderFilter(status: .open, symbol: symbol, limit: .max))
+        var cancelled: [OrderView] = []
+        for order in open.reversed() {
+            if let view = try? await cancelOrder(user: user, orderID: order.orderID) { cancelled.append(view) }
+        }
+        return cancelled
+    }
+
+    public func amendOrder(user: UserID, orderID: OrderID, price: Price?, quantity: Quantity?) async throws
+        -> OrderView
+    {
+        let record = try await ownedOrder(user: user, orderID: orderID)
+        guard price != nil || quantity != nil else { throw BourseError.validation("give a price or a quantity") }
+        let account = accounts.shard(ofUser: user)
+        _ = try await account.execute(
+            .amend(user: user, orderID: orderID, price: price, quantity: quantity), nowMillis: clock())
+        let events = try await symbolActor(record.view.symbol).submit(
+            .amend(orderID, price: price, quantity: quantity), nowMillis: clock())
+        for event in events {
+            guard case .rejected(let id, let reason) = event.kind, id == orderID else { continue }
+            switch reason {
+            case .postOnlyWouldCross: throw BourseError(.orderRejected, "post-only order would take liquidity")
+            case .unknownOrder: throw BourseError(.conflict, "order is no longer open")
+            default: throw BourseError.validation("amend changes nothing or is out of range")
+            }
+        }
+        return try await ownedOrder(user: user, orderID: orderID).view
+    }
+
+    /// The order if it is the caller's; anything else is "not found" (never reveal other users' orders).
+    private func ownedOrder(user: UserID, orderID: OrderID) async throws -> OrderRecord {
+        guard let shard = accounts.shard(ofOrder: orderID), let record = await shard.order(orderID),
+            record.owner == user
+        else { throw BourseError(.notFound, "order not found") }
+        return record
+    }
+
+    static func describe(_ reason: RejectReason?) -> String {
+        switch reason {
+        case .postOnlyWouldCross: "post-only order would take liquidity"
+        case .fillOrKillUnfillable: "fill-or-kill order cannot be filled in full"
+        case .noLiquidity: "no liquidity for a market order"
+        case .duplicateOrderID: "duplicate order id"
+        default: "order rejected by the market"
+        }
+    }
+}

@@ -1,0 +1,135 @@
+import Trading
+
+/// A market and whether it trades.
+public struct MarketInfo: Sendable, Hashable {
+    public var spec: MarketSpec
+    public var halted: Bool
+    public init(spec: MarketSpec, halted: Bool) {
+        self.spec = spec
+        self.halted = halted
+    }
+}
+
+public struct PriceLevel: Sendable, Hashable {
+    public var price: Price
+    public var quantity: Quantity
+    public init(price: Price, quantity: Quantity) {
+        self.price = price
+        self.quantity = quantity
+    }
+}
+
+public struct TickerView: Sendable, Hashable {
+    public var symbol: String
+    public var lastPrice: Price?
+    public var bestBid: Price?
+    public var bestAsk: Price?
+    public var open24h: Price?
+    public var high24h: Price?
+    public var low24h: Price?
+    public var volume24h: Quantity
+    public var timestampMillis: Int64
+    public init(
+        symbol: String, lastPrice: Price?, bestBid: Price?, bestAsk: Price?, open24h: Price?, high24h: Price?,
+        low24h: Price?, volume24h: Quantity, timestampMillis: Int64
+    ) {
+        self.symbol = symbol
+        self.lastPrice = lastPrice
+        self.bestBid = bestBid
+        self.bestAsk = bestAsk
+        self.open24h = open24h
+        self.high24h = high24h
+        self.low24h = low24h
+        self.volume24h = volume24h
+        self.timestampMillis = timestampMillis
+    }
+}
+
+public struct DepthView: Sendable, Hashable {
+    public var symbol: String
+    public var sequence: UInt64
+    /// Best (highest) first.
+    public var bids: [PriceLevel]
+    /// Best (lowest) first.
+    public var asks: [PriceLevel]
+    public init(symbol: String, sequence: UInt64, bids: [PriceLevel], asks: [PriceLevel]) {
+        self.symbol = symbol
+        self.sequence = sequence
+        self.bids = bids
+        self.asks = asks
+    }
+}
+
+public struct PublicTrade: Sendable, Hashable {
+    public var tradeID: UInt64
+    public var price: Price
+    public var quantity: Quantity
+    public var takerSide: Side
+    public var timestampMillis: Int64
+    public init(tradeID: UInt64, price: Price, quantity: Quantity, takerSide: Side, timestampMillis: Int64) {
+        self.tradeID = tradeID
+        self.price = price
+        self.quantity = quantity
+        self.takerSide = takerSide
+        self.timestampMillis = timestampMillis
+    }
+}
+
+public enum CandleInterval: String, Sendable, Hashable, CaseIterable {
+    case m1 = "1m"
+    case m5 = "5m"
+    case m15 = "15m"
+    case h1 = "1h"
+    case h4 = "4h"
+    case d1 = "1d"
+
+    public var millis: Int64 {
+        switch self {
+        case .m1: 60_000
+        case .m5: 300_000
+        case .m15: 900_000
+        case .h1: 3_600_000
+        case .h4: 14_400_000
+        case .d1: 86_400_000
+        }
+    }
+}
+
+public struct CandleView: Sendable, Hashable {
+    public var openTimeMillis: Int64
+    public var open: Price
+    public var high: Price
+    public var low: Price
+    public var close: Price
+    public var volume: Quantity
+    public init(openTimeMillis: Int64, open: Price, high: Price, low: Price, close: Price, volume: Quantity) {
+        self.openTimeMillis = openTimeMillis
+        self.open = open
+        self.high = high
+        self.low = low
+        self.close = close
+        self.volume = volume
+    }
+}
+
+/// A currency balance of one user.
+public struct BalanceView: Sendable, Hashable {
+    public var currency: String
+    public var available: Amount
+    public var locked: Amount
+    public init(currency: String, available: Amount, locked: Amount) {
+        self.currency = currency
+        self.available = available
+        self.locked = locked
+    }
+}
+
+/// The answer to a deposit or withdrawal.
+public struct BalanceChange: Sendable, Hashable {
+    public var transactionID: String
+    public var balance: BalanceView
+    public init(transactionID: String, balance: BalanceView) {
+        self.transactionID = transactionID
+        self.balance = balance
+    }
+}

@@ -1,0 +1,66 @@
+import Trading
+
+/// Market-data aggregates of one symbol, updated from its trades: recent trades, candles for every
+/// interval, and the 24-hour ticker computed from one-minute candles. Deterministic (timestamps come
+/// from the journaled commands), so replay rebuilds it exactly.
+public struct MarketData: Sendable {
+    public static let recentTradeCapacity = 1_000
+    public static let candleCapacity = 1_500
+
+    /// Newest last.
+    public internal(set) var recentTrades: [PublicTrade] = []
+    var candles: [CandleInterval: [CandleView]] = [:]
+
+    public init() {}
+
+    public mutating func record(_ trade: PublicTrade) {
+        recentTrades.append(trade)
+        if recentTrades.count > MarketData.recentTradeCapacity * 2 {
+            recentTrades.removeFirst(recentTrades.count - MarketData.recentTradeCapacity)
+        }
+        for interval in CandleInterval.allCases {
+            let open = trade.timestampMillis - trade.timestampMillis % interval.millis
+            var series = candles[interval, default: []]
+            if var last = series.last, last.openTimeMillis == open {
+                last.high = max(last.high, trade.price)
+                last.low = min(last.low, trade.price)
+                last.close = trade.price
+                last.volume = Quantity(lots: last.volume.lots &+ trade.quantity.lots)
+                series[series.count - 1] = last
+            } else if series.last.map({ $0.openTimeMillis < open }) ?? true {
+                series.append(
+                    CandleView(
+                        openTimeMillis: open, open: trade.price, high: trade.price, low: trade.price,
+                        close: trade.price, volume: trade.quantity))
+                if series.count > MarketData.candleCapacity * 2 {
+                    series.removeFirst(series.count - MarketData.candleCapacity)
+                }
+            }
+            candles[interval] = series
+        }
+    }
+
+    /// Newest first.
+    public func trades(limit: Int) -> [PublicTrade] { Array(recentTrades.suffix(limit).reversed()) }
+
+    /// Oldest first.
+    public func candles(_ interval: CandleInterval, limit: Int) -> [CandleView] {
+        Array((candles[interval] ?? []).suffix(limit))
+    }
+
+    /// Open, high, low and volume over the 24 hours before `nowMillis`.
+    public func stats24h(nowMillis: Int64) -> (open: Price?, high: Price?, low: Price?, volume: Quantity) {
+        let since = nowMillis - 86_400_000
+        var open: Price?
+        var high: Price?
+        var low: Price?
+        var volume: Int64 = 0
+        for candle in candles[.m1] ?? [] where candle.openTimeMillis >= since - 60_000 {
+            if open == nil { open = candle.open }
+            high = max(high ?? candle.high, candle.high)
+            low = min(low ?? candle.low, candle.low)
+            volume &+= candle.volume.lots
+        }
+        return (open, high, low, Quantity(lots: volume))
+    }
+}

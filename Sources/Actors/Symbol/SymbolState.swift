@@ -1,0 +1,69 @@
+import Trading
+
+/// Everything a symbol shard holds, as a pure state machine: the order book, whether the market is
+/// halted, and its market data. `apply(_:)` is deterministic, so the journal replays into the same state.
+public struct SymbolState: Sendable {
+    public enum Command: Sendable, Hashable {
+        case book(BookCommand)
+        case halt
+        case resume
+    }
+
+    /// One journaled command with the time it was accepted.
+    public struct Record: Sendable, Hashable {
+        public var timestampMillis: Int64
+        public var command: Command
+        public init(timestampMillis: Int64, command: Command) {
+            self.timestampMillis = timestampMillis
+            self.command = command
+        }
+    }
+
+    public let spec: MarketSpec
+    public internal(set) var halted = false
+    public internal(set) var book: OrderBook
+    public internal(set) var marketData = MarketData()
+
+    public init(spec: MarketSpec, protectionBps: Int64 = 500) {
+        self.spec = spec
+        book = OrderBook(protectionBps: protectionBps)
+    }
+
+    /// Applies a record and returns the book events it caused (none for halt/resume).
+    public mutating func apply(_ record: Record) -> [BookEvent] {
+        switch record.command {
+        case .halt:
+            halted = true
+            return []
+        case .resume:
+            halted = false
+            return []
+        case .book(let command):
+            let events = book.apply(command)
+            for event in events {
+                if case .trade(let trade) = event.kind {
+                    marketData.record(
+                        PublicTrade(
+                            tradeID: trade.id, price: trade.price, quantity: trade.quantity,
+                            takerSide: trade.takerSide, timestampMillis: record.timestampMillis))
+                }
+            }
+            return events
+        }
+    }
+
+    public func ticker(nowMillis: Int64) -> TickerView {
+        let stats = marketData.stats24h(nowMillis: nowMillis)
+        return TickerView(
+            symbol: spec.symbol, lastPrice: book.lastTradePrice, bestBid: book.bestBid, bestAsk: book.bestAsk,
+            open24h: stats.open, high24h: stats.high, low24h: stats.low, volume24h: stats.volume,
+            timestampMillis: nowMillis)
+    }
+
+    public func depth(_ levels: Int) -> DepthView {
+        DepthView(
+            symbol: spec.symbol, sequence: book.sequence,
+            bids: book.depth(.buy, levels: levels).map { PriceLevel(price: $0.price, quantity: $0.quantity) },
+            asks: book.depth(.sell, levels: levels).map { PriceLevel(price: $0.price, quantity: $0.quantity) })
+    }
+}

@@ -1,0 +1,44 @@
+import API
+import Actors
+import ArgumentParser
+import Foundation
+import Logging
+import ServiceLifecycle
+import Storage
+import Trading
+
+struct Start: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Start a node.",
+        discussion: """
+            With no arguments: a single node on its embedded store (SQLite under ./bourse-data), client API on \
+            127.0.0.1:8080, demo markets BTC-USD, ETH-USD and SOL-USD. It is ready when GET /readyz answers 200.
+            Precedence: defaults < cluster.yaml < flags < BOURSE_* environment variables.
+            """)
+
+    @Option(help: "cluster.yaml to read.") var config: String?
+    @Option(name: .customLong("node-id"), help: "This node's id (default: the host name).") var nodeID: String?
+    @Option(help: "Client API address, HOST:PORT.") var listen: String?
+    @Option(name: .customLong("peer-listen"), help: "Inter-node address, HOST:PORT.") var peerListen: String?
+    @Option(name: .customLong("data-dir"), help: "Directory of the embedded store.") var dataDir: String?
+    @Option(name: .customLong("database-url"), help: "postgres://… (forms a cluster).") var databaseURL: String?
+
+    func run() async throws {
+        LoggingSystem.bootstrap { label in
+            var handler = JSONLogHandler(label: label)
+            handler.logLevel = .info
+            return handler
+        }
+        let configuration: NodeConfiguration
+        do {
+            configuration = try NodeConfiguration.resolve(
+                file: config,
+                flags: .init(
+                    nodeID: nodeID, listen: listen, peerListen: peerListen, dataDir: dataDir, databaseURL: databaseURL),
+                environment: ProcessInfo.processInfo.environment)
+        } catch {
+            throw ValidationError("\(error)")
+        }
+        try await NodeRunner(configuration: configuration).run()
+    }
+}

@@ -1,0 +1,57 @@
+/// The shape of cluster.yaml (api.md, "Command line and configuration"). Every field is optional:
+/// absent fields take the defaults of `NodeConfiguration`. Decimals are read as text (quote them).
+struct ClusterFile: Decodable, Sendable {
+    struct Cluster: Decodable, Sendable {
+        var name: String?
+        var account_shards: Int?
+        var seeds: [String]?
+    }
+
+    struct Node: Decodable, Sendable {
+        var id: String?
+        var listen: String?
+        var peer_listen: String?
+    }
+
+    struct Storage: Decodable, Sendable {
+        var database_url: String?
+        var data_dir: String?
+    }
+
+    struct Market: Decodable, Sendable {
+        var symbol: String
+        var base: String
+        var quote: String
+        var tick_size: String
+        var lot_size: String
+        var min_quantity: String
+        var maker_fee_bps: Int64
+        var taker_fee_bps: Int64
+    }
+
+    struct Limits: Decodable, Sendable {
+        var requests_per_second: Double?
+        var burst: Double?
+        var login_per_minute: Double?
+        var body_bytes: Int?
+    }
+
+    struct Auth: Decodable, Sendable {
+        var admin_password: String?
+        var access_token_ttl_seconds: Int?
+        var cluster_secret: String?
+    }
+
+    struct TLS: Decodable, Sendable {
+        var certificate: String?
+        var private_key: String?
+    }
+
+    var cluster: Cluster?
+    var node: Node?
+    var storage: Storage?
+    var markets: [Market]?
+    var limits: Limits?
+    var auth: Auth?
+    var tls: TLS?
+}

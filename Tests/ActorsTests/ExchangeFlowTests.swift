@@ -1,0 +1,150 @@
+import Actors
+import Foundation
+import Logging
+import Storage
+import Testing
+import Trading
+
+/// The place-order flow end to end on one node, over the real SQLite store.
+@Suite("Exchange flows (SQLite)")
+struct ExchangeFlowTests {
+    static let btc = try! MarketSpec(
+        symbol: "BTC-USD", base: "BTC", quote: "USD", tickSize: "0.01", lotSize: "0.00001", minQuantity: "0.00001",
+        makerFeeBps: 10, takerFeeBps: 20)
+
+    /// Runs `body` against a fresh exchange on a fresh SQLite directory (or `directory`), then shuts down.
+    static func withExchange<T>(
+        directory: String? = nil, snapshotEvery: Int64 = 1_000, _ body: (Exchange) async throws -> T
+    ) async throws -> T {
+        let dir = directory ?? FileManager.default.temporaryDirectory.appendingPathComponent("bourse-\(UUID())").path
+        let store = try await SQLiteStore(directory: dir)
+        return try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await store.run() }
+            defer { group.cancelAll() }
+            try await store.migrate()
+            let exchange = Exchange(
+                configuration: .init(markets: [btc], accountShards: 8, snapshotEvery: snapshotEvery), store: store,
+                logger: Logger(label: "test"))
+            try await exchange.start()
+            let result = try await body(exchange)
+            await store.shutdown()
+            return result
+        }
+    }
+
+    static func price(_ text: String) -> Price { try! btc.price(parsing: text) }
+    static func quantity(_ text: String) -> Quantity { try! btc.quantity(parsing: text) }
+    static func amount(_ text: String) -> Amount { try! Amount(parsing: text) }
+
+    @Test("a crossing order trades at the maker's price and settles both sides with fees")
+    func crossingTrade() async throws {
+        try await Self.withExchange { exchange in
+            _ = try await exchange.deposit(user: 1, currency: "BTC", amount: Self.amount("1"), idempotencyKey: nil)
+            _ = try await exchange.deposit(user: 2, currency: "USD", amount: Self.amount("100000"), idempotencyKey: nil)
+            let (sell, _) = try await exchange.placeOrder(
+                user: 1,
+                request: OrderRequest(
+                    symbol: "BTC-USD", side: .sell, type: .limit, quantity: Self.quantity("0.5"),
+                    price: Self.price("50000")))
+            #expect(sell.status == .new)
+            let (buy, created) = try await exchange.placeOrder(
+                user: 2,
+                request: OrderRequest(
+                    symbol: "BTC-USD", side: .buy, type: .limit, quantity: Self.quantity("0.2"),
+                    price: Self.price("51000")))
+            #expect(created)
+            #expect(buy.status == .filled)
+            #expect(buy.fills.count == 1)
+            #expect(buy.fills.first?.price == Self.price("50000"))
+            // Taker fee 20 bps of 10,000 = 20 USD.
+            #expect(buy.fills.first?.fee == Self.amount("20"))
+            let buyer = try await exchange.balances(user: 2)
+            #expect(buyer.first { $0.currency == "USD" }?.available == Self.amount("89980"))
+            #expect(buyer.first { $0.currency == "USD" }?.locked == .zero)
+            #expect(buyer.first { $0.currency == "BTC" }?.available == Self.amount("0.2"))
+            let seller = try await exchange.balances(user: 1)
+            // Maker fee 10 bps of 10,000 = 10 USD; 0.3 BTC still locked in the resting order.
+            #expect(seller.first { $0.currency == "USD" }?.available == Self.amount("9990"))
+            #expect(seller.first { $0.currency == "BTC" }?.locked == Self.amount("0.3"))
+            let makerOrder = try await exchange.order(user: 1, orderID: sell.orderID)
+            #expect(makerOrder.status == .partiallyFilled)
+            #expect(makerOrder.filledQuantity == Self.quantity("0.2"))
+            // Another user's order is not found.
+            await #expect(throws: BourseError.self) { try await exchange.order(user: 2, orderID: sell.orderID) }
+        }
+    }
+
+    @Test("insufficient funds changes nothing; cancel releases the reservation")
+    func fundsAndCancel() async throws {
+        try await Self.withExchange { exchange in
+            _ = try await exchange.deposit(user: 5, currency: "USD", amount: Self.amount("1000"), idempotencyKey: "k1")
+            // The same idempotency key does not deposit twice.
+            _ = try await exchange.deposit(user: 5, currency: "USD", amount: Self.amount("1000"), idempotencyKey: "k1")
+            let request = OrderRequest(
+                symbol: "BTC-USD", side: .buy, type: .limit, quantity: Self.quantity("1"), price: Self.price("50000"))
+            await #expect {
+                try await exchange.placeOrder(user: 5, request: request)
+            } throws: { ($0 as? BourseError)?.code == .insufficientFunds }
+            #expect(try await exchange.balances(user: 5) == [BalanceView(currency: "USD", available: Self.amount("1000"), locked: .zero)])
+            #expect(try await exchange.orders(user: 5, filter: .init()).isEmpty)
+
+            let (order, _) = try await exchange.placeOrder(
+                user: 5,
+                request: OrderRequest(
+                    symbol: "BTC-USD", side: .buy, type: .limit, quantity: Self.quantity("0.01"),
+                    price: Self.price("40000"), clientOrderID: "c-1"))
+            let locked = try await exchange.balances(user: 5).first!.locked
+            // 400 USD + 20 bps max fee = 400.80
+            #expect(locked == Self.amount("400.8"))
+            let (again, created) = try await exchange.placeOrder(
+                user: 5,
+                request: OrderRequest(
+                    symbol: "BTC-USD", side: .buy, type: .limit, quantity: Self.quantity("0.01"),
+                    price: Self.price("40000"), clientOrderID: "c-1"))
+            #expect(!created)
+            #expect(again.orderID == order.orderID)
+            let cancelled = try await exchange.cancelOrder(user: 5, orderID: order.orderID)
+            #expect(cancelled.status == .cancelled)
+            #expect(try await exchange.balances(user: 5).first!.locked == .zero)
+            await #expect {
+                try await exchange.cancelOrder(user: 5, orderID: order.orderID)
+            } throws: { ($0 as? BourseError)?.code == .conflict }
+        }
+    }
+
+    @Test(
+        "state survives a restart: orders, fills and balances come back from snapshots and the journal",
+        arguments: [1_000, 3] as [Int64])
+    func recovery(snapshotEvery: Int64) async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("bourse-\(UUID())").path
+        let before = try await Self.withExchange(directory: dir, snapshotEvery: snapshotEvery) { exchange in
+            _ = try await exchange.deposit(user: 1, currency: "BTC", amount: Self.amount("2"), idempotencyKey: nil)
+            _ = try await exchange.deposit(user: 2, currency: "USD", amount: Self.amount("100000"), idempotencyKey: nil)
+            for step in 0..<20 {
+                let price = Self.price(String(49_990 + step))
+                _ = try await exchange.placeOrder(
+                    user: 1,
+                    request: OrderRequest(
+                        symbol: "BTC-USD", side: .sell, type: .limit, quantity: Self.quantity("0.05"), price: price))
+            }
+            _ = try await exchange.placeOrder(
+                user: 2,
+                request: OrderRequest(symbol: "BTC-USD", side: .buy, type: .market, quantity: Self.quantity("0.42")))
+            return (
+                try await exchange.balances(user: 1), try await exchange.balances(user: 2),
+                try await exchange.orders(user: 1, filter: .init()), try await exchange.orderBook(symbol: "BTC-USD", depth: 50)
+            )
+        }
+        let after = try await Self.withExchange(directory: dir, snapshotEvery: snapshotEvery) { exchange in
+            (
+                try await exchange.balances(user: 1), try await exchange.balances(user: 2),
+                try await exchange.orders(user: 1, filter: .init()), try await exchange.orderBook(symbol: "BTC-USD", depth: 50)
+            )
+        }
+        #expect(before.0 == after.0)
+        #expect(before.1 == after.1)
+        #expect(before.2 == after.2)
+        #expect(before.3 == after.3)
+        #expect(before.3.asks.count == 12)
+    }
+}
