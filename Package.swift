@@ -14,31 +14,118 @@ let package = Package(
         .library(name: "Trading", targets: ["Trading"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        .package(url: "https://github.com/vapor/sqlite-nio", from: "1.13.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-auth", from: "2.5.0"),
+        .package(url: "https://github.com/vapor/jwt-kit", from: "5.8.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-http2", from: "1.46.0"),
+        .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
         // Pure domain: fixed-point numbers, order book, matching, ledger. No I/O, no concurrency.
         .target(name: "Trading", swiftSettings: strict),
         // Actors that own the pure state machines (filled by the single-node issue).
-        .target(name: "Actors", dependencies: ["Trading"], swiftSettings: strict),
+        .target(
+            name: "Actors",
+            dependencies: ["Trading", "Storage", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict
+        ),
         // Journal and snapshot stores (filled by the single-node issue).
-        .target(name: "Storage", dependencies: ["Trading"], swiftSettings: strict),
+        .target(
+            name: "Storage",
+            dependencies: [
+                "Trading",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "SQLiteNIO", package: "sqlite-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
         // Membership, ring, leases, transport (filled by the cluster issue).
         .target(name: "Cluster", dependencies: ["Trading"], swiftSettings: strict),
         // Client and admin HTTP API (filled by the single-node issue).
-        .target(name: "API", dependencies: ["Trading", "Actors", "Storage", "Cluster"], swiftSettings: strict),
+        .target(
+            name: "API",
+            dependencies: [
+                "Trading", "Actors", "Storage", "Cluster",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HummingbirdHTTP2", package: "hummingbird"),
+                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "CryptoExtras", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP2", package: "swift-nio-http2"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
         .executableTarget(
             name: "Node",
             dependencies: [
                 "Trading", "Actors", "Storage", "Cluster", "API",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
         ),
         // Benchmarks of the pure core: depends on Trading only so a release build stays quick.
         .executableTarget(name: "BourseBench", dependencies: ["Trading"], swiftSettings: strict),
         // Shared test helpers: seeded random numbers, the reference order book.
-        .target(name: "TestSupport", dependencies: ["Trading"], swiftSettings: strict),
+        .target(
+            name: "TestSupport",
+            dependencies: [
+                "Trading", "Storage",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP2", package: "swift-nio-http2"),
+                .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
+                .product(name: "NIOHTTPTypesHTTP2", package: "swift-nio-extras"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ],
+            swiftSettings: strict
+        ),
         .testTarget(name: "TradingTests", dependencies: ["Trading", "TestSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "NodeTests", dependencies: ["Node", "Trading"], swiftSettings: strict),
+        .testTarget(
+            name: "ActorsTests", dependencies: ["Actors", "Storage", "Trading", "TestSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "StorageTests",
+            dependencies: ["Storage", "Trading", "TestSupport", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict),
+        .testTarget(
+            name: "APITests",
+            dependencies: [
+                "API", "Actors", "Storage", "Trading", "TestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "CryptoExtras", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
     ]
 )

@@ -85,7 +85,10 @@ struct ExchangeFlowTests {
             await #expect {
                 try await exchange.placeOrder(user: 5, request: request)
             } throws: { ($0 as? BourseError)?.code == .insufficientFunds }
-            #expect(try await exchange.balances(user: 5) == [BalanceView(currency: "USD", available: Self.amount("1000"), locked: .zero)])
+            #expect(
+                try await exchange.balances(user: 5) == [
+                    BalanceView(currency: "USD", available: Self.amount("1000"), locked: .zero)
+                ])
             #expect(try await exchange.orders(user: 5, filter: .init()).isEmpty)
 
             let (order, _) = try await exchange.placeOrder(
@@ -132,13 +135,15 @@ struct ExchangeFlowTests {
                 request: OrderRequest(symbol: "BTC-USD", side: .buy, type: .market, quantity: Self.quantity("0.42")))
             return (
                 try await exchange.balances(user: 1), try await exchange.balances(user: 2),
-                try await exchange.orders(user: 1, filter: .init()), try await exchange.orderBook(symbol: "BTC-USD", depth: 50)
+                try await exchange.orders(user: 1, filter: .init()),
+                try await exchange.orderBook(symbol: "BTC-USD", depth: 50)
             )
         }
         let after = try await Self.withExchange(directory: dir, snapshotEvery: snapshotEvery) { exchange in
             (
                 try await exchange.balances(user: 1), try await exchange.balances(user: 2),
-                try await exchange.orders(user: 1, filter: .init()), try await exchange.orderBook(symbol: "BTC-USD", depth: 50)
+                try await exchange.orders(user: 1, filter: .init()),
+                try await exchange.orderBook(symbol: "BTC-USD", depth: 50)
             )
         }
         #expect(before.0 == after.0)

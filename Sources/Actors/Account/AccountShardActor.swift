@@ -52,7 +52,9 @@ public actor AccountShardActor: JournalingActor {
             }
         }
         journal = JournalPipeline(shard: journal.shard, epoch: journal.epoch, lastSequence: after)
-        if after > 0 { logger.info("account shard recovered", metadata: ["shard": "\(journal.shard)", "sequence": "\(after)"]) }
+        if after > 0 {
+            logger.info("account shard recovered", metadata: ["shard": "\(journal.shard)", "sequence": "\(after)"])
+        }
     }
 
     /// Applies and journals a command; returns its outcome once durable.

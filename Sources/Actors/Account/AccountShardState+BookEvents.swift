@@ -48,11 +48,13 @@ extension AccountShardState {
             finishAmend(id, price: price, quantity: quantity, now: now)
         case .trade(let trade):
             if OrderIDs.shard(of: trade.makerOrderID) == index {
-                settle(trade, symbol: symbol, orderID: trade.makerOrderID, side: trade.takerSide.opposite, role: .maker,
+                settle(
+                    trade, symbol: symbol, orderID: trade.makerOrderID, side: trade.takerSide.opposite, role: .maker,
                     now: now)
             }
             if OrderIDs.shard(of: trade.takerOrderID) == index {
-                settle(trade, symbol: symbol, orderID: trade.takerOrderID, side: trade.takerSide, role: .taker, now: now)
+                settle(
+                    trade, symbol: symbol, orderID: trade.takerOrderID, side: trade.takerSide, role: .taker, now: now)
             }
         }
     }

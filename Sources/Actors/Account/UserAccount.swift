@@ -35,7 +35,9 @@ public struct UserAccount: Sendable {
 
     mutating func record(_ trade: UserTrade) {
         trades.append(trade)
-        if trades.count > UserAccount.historyCapacity * 2 { trades.removeFirst(trades.count - UserAccount.historyCapacity) }
+        if trades.count > UserAccount.historyCapacity * 2 {
+            trades.removeFirst(trades.count - UserAccount.historyCapacity)
+        }
     }
 
     /// Drops the oldest closed orders beyond the capacity.

@@ -28,9 +28,9 @@ extension Exchange {
         }
     }
 
-    public func transactions(user: UserID, limit: Int) async throws -> [LedgerEntry] {
+    public func transactions(user: UserID, limit: Int) async throws -> [TimedEntry] {
         guard let account = await accounts.shard(ofUser: user).account(user) else { return [] }
-        return account.entries.suffix(limit).reversed().map(\.entry)
+        return Array(account.entries.suffix(limit).reversed())
     }
 
     public func userTrades(user: UserID, symbol: String?, limit: Int) async throws -> [UserTrade] {
@@ -56,9 +56,11 @@ extension Exchange {
             let last = await actor.ticker(nowMillis: clock()).lastPrice
             let spec = actor.spec
             let marketPrice = last.flatMap { try? spec.amount(of: $0) }
-            let value = marketPrice.map {
-                Amount(units: (try? Checked.mulDivFloor(position.quantity.units, $0.units, Amount.unitsPerCoin)) ?? 0)
-            } ?? .zero
+            let value =
+                marketPrice.map {
+                    Amount(
+                        units: (try? Checked.mulDivFloor(position.quantity.units, $0.units, Amount.unitsPerCoin)) ?? 0)
+                } ?? .zero
             let unrealized = Amount(units: value.units &- position.costBasis.units)
             positions.append(
                 PositionView(
@@ -71,7 +73,8 @@ extension Exchange {
         }
         let roi = costs > 0 ? Double(pnl) / Double(costs) * 100 : 0
         return PortfolioView(
-            quoteCurrency: quote, cash: cash, positions: positions, totalValue: Amount(units: cash.units &+ marketValues),
+            quoteCurrency: quote, cash: cash, positions: positions,
+            totalValue: Amount(units: cash.units &+ marketValues),
             totalCost: Amount(units: costs), totalPnL: Amount(units: pnl), roiPercent: (roi * 100).rounded() / 100)
     }
 

@@ -23,7 +23,8 @@ extension Exchange {
                 protection = MarketSpec.protectionPrice(side: .buy, reference: ask, bps: configuration.protectionBps)
             case .stop:
                 if let stop = request.stopPrice {
-                    protection = MarketSpec.protectionPrice(side: .buy, reference: stop, bps: configuration.protectionBps)
+                    protection = MarketSpec.protectionPrice(
+                        side: .buy, reference: stop, bps: configuration.protectionBps)
                 }
             case .limit, .stopLimit:
                 break

@@ -1,6 +1,6 @@
 import Logging
-import Synchronization
 import Storage
+import Synchronization
 import Trading
 
 #if canImport(Glibc)
@@ -89,7 +89,10 @@ public final class Exchange: ExchangeService {
         ready.set()
         logger.info(
             "exchange ready",
-            metadata: ["node": "\(configuration.nodeID)", "markets": "\(symbols.count)", "account_shards": "\(accounts.shardCount)"])
+            metadata: [
+                "node": "\(configuration.nodeID)", "markets": "\(symbols.count)",
+                "account_shards": "\(accounts.shardCount)",
+            ])
     }
 
     public func isReady() async -> Bool { ready.isSet }

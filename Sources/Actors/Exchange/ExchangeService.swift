@@ -24,7 +24,7 @@ public protocol ExchangeService: Sendable {
         -> BalanceChange
     func balances(user: UserID) async throws -> [BalanceView]
     /// Newest first.
-    func transactions(user: UserID, limit: Int) async throws -> [LedgerEntry]
+    func transactions(user: UserID, limit: Int) async throws -> [TimedEntry]
 
     // MARK: Orders
     /// Places an order; returns after it is durable. `created` is false when `clientOrderID` was used

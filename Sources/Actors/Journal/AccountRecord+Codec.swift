@@ -6,7 +6,8 @@ extension AccountShardState.Record {
         var writer = BinaryWriter(reservingCapacity: 96)
         writer.write(timestampMillis)
         switch command {
-        case .deposit(let user, let currency, let amount, let key), .withdraw(let user, let currency, let amount, let key):
+        case .deposit(let user, let currency, let amount, let key),
+            .withdraw(let user, let currency, let amount, let key):
             if case .deposit = command { writer.write(UInt8(0)) } else { writer.write(UInt8(1)) }
             writer.write(user)
             writer.write(currency)
@@ -52,7 +53,8 @@ extension AccountShardState.Record {
                 : .withdraw(user: user, currency: currency, amount: amount, key: key)
         case 2:
             command = .place(
-                user: try reader.readUInt64(), request: try reader.readRequest(), protection: try reader.readOptionalTicks())
+                user: try reader.readUInt64(), request: try reader.readRequest(),
+                protection: try reader.readOptionalTicks())
         case 3:
             command = .amend(
                 user: try reader.readUInt64(), orderID: try reader.readUInt64(), price: try reader.readOptionalTicks(),

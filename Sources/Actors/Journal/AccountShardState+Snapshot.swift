@@ -98,7 +98,8 @@ extension AccountShardState {
                 let entryID = try reader.readUInt64()
                 guard let type = LedgerEntry.EntryType(rawValue: try reader.readUInt8()) else { throw corruptSnapshot }
                 let entry = LedgerEntry(
-                    id: entryID, type: type, currency: try reader.readString(), amount: Amount(units: try reader.readInt64()),
+                    id: entryID, type: type, currency: try reader.readString(),
+                    amount: Amount(units: try reader.readInt64()),
                     availableAfter: Amount(units: try reader.readInt64()),
                     lockedAfter: Amount(units: try reader.readInt64()), referenceID: try reader.readString())
                 account.entries.append(TimedEntry(entry: entry, timestampMillis: timestamp))
@@ -205,7 +206,8 @@ extension BinaryReader {
             timeInForce: tif, postOnly: postOnly, rejectReason: hasReason ? reason : nil, createdAtMillis: created,
             updatedAtMillis: updated, fills: fills)
         let owner = try readUInt64()
-        var record = OrderRecord(view: view, owner: owner, request: OrderRequest(symbol: symbol, side: side, type: type, quantity: quantity))
+        var record = OrderRecord(
+            view: view, owner: owner, request: OrderRequest(symbol: symbol, side: side, type: type, quantity: quantity))
         record.acknowledged = try readBool()
         record.triggered = try readBool()
         record.pendingAmend = try readBool()

@@ -48,7 +48,9 @@ extension SymbolState {
             let id = try reader.readUInt64()
             let price = Price(ticks: try reader.readInt64())
             let quantity = Quantity(lots: try reader.readInt64())
-            guard let side = Side(rawValue: try reader.readUInt8()) else { throw BourseError(.internal, "corrupt snapshot") }
+            guard let side = Side(rawValue: try reader.readUInt8()) else {
+                throw BourseError(.internal, "corrupt snapshot")
+            }
             marketData.recentTrades.append(
                 PublicTrade(
                     tradeID: id, price: price, quantity: quantity, takerSide: side,

@@ -21,6 +21,8 @@ public enum ShardKey {
 /// Order ids are unique across the exchange: the account shard that placed the order in the high
 /// bits, that shard's order counter in the low 48 bits.
 public enum OrderIDs {
-    public static func make(shard: Int, counter: UInt64) -> OrderID { UInt64(shard) << 48 | (counter & 0xFFFF_FFFF_FFFF) }
+    public static func make(shard: Int, counter: UInt64) -> OrderID {
+        UInt64(shard) << 48 | (counter & 0xFFFF_FFFF_FFFF)
+    }
     public static func shard(of id: OrderID) -> Int { Int(id >> 48) }
 }

@@ -112,7 +112,9 @@ struct NodeConfiguration: Sendable {
     }
 
     /// The host name (the pod name on Kubernetes).
-    static func defaultNodeID() -> String { ProcessInfo.processInfo.hostName.split(separator: ".").first.map(String.init) ?? "node" }
+    static func defaultNodeID() -> String {
+        ProcessInfo.processInfo.hostName.split(separator: ".").first.map(String.init) ?? "node"
+    }
 
     /// Built-in markets of a node started without a configuration.
     static let demoMarkets: [MarketSpec] = [

@@ -1,0 +1,127 @@
+import Actors
+import Hummingbird
+import HummingbirdCore
+import Logging
+import NIOCore
+import NIOSSL
+import Storage
+import Trading
+
+/// The client API (api.md): HTTP/1.1 and HTTP/2 (h2c, or TLS with ALPN) on one port.
+///
+/// The node builds one and runs `makeApplication()` in its `ServiceGroup` (an `Application` is a
+/// `Service`; SIGTERM shuts it down gracefully). Before serving, the application loads — or makes and
+/// stores — the shared JWT signing key; call `ensureAdminUser(password:)` once at start.
+///
+/// ```swift
+/// let api = APIServer(configuration: .init(host: "0.0.0.0", port: 8080), exchange: exchange,
+///                     users: store, keys: store, metrics: { registry.prometheusText() }, logger: logger)
+/// try await api.ensureAdminUser(password: adminPassword)
+/// let serviceGroup = ServiceGroup(services: [..., try api.makeApplication()], ...)
+/// ```
+public struct APIServer: Sendable {
+    public let configuration: APIConfiguration
+    let services: APIServices
+    let keys: any JournalStore
+    let requestLimiter: TokenBucketLimiter
+
+    /// - Parameters:
+    ///   - configuration: listen address, TLS, limits, token lifetimes.
+    ///   - exchange: what the routes call.
+    ///   - users: users and refresh tokens.
+    ///   - keys: where the JWT signing key is shared (`putIfAbsent`).
+    ///   - metrics: the Prometheus text for `GET /metrics`.
+    ///   - clock: wall-clock time for tokens and rate limits (tests inject one).
+    ///   - logger: the API's logger; it never receives passwords or tokens.
+    public init(
+        configuration: APIConfiguration, exchange: any ExchangeService, users: any UserStore, keys: any JournalStore,
+        metrics: @escaping @Sendable () -> String, clock: APIClock = .system, logger: Logger
+    ) {
+        self.configuration = configuration
+        self.keys = keys
+        let tokens = TokenAuthority()
+        let auth = AuthService(
+            users: users, hasher: PasswordHasher(cost: configuration.bcryptCost), tokens: tokens, clock: clock,
+            accessTokenTTLSeconds: configuration.accessTokenTTLSeconds,
+            refreshTokenTTLSeconds: configuration.refreshTokenTTLSeconds, logger: logger)
+        let limits = configuration.limits
+        let loginLimiter = TokenBucketLimiter(
+            ratePerSecond: Double(max(1, limits.loginPerMinute)) / 60, burst: max(1, limits.loginPerMinute),
+            maxKeys: limits.maxTrackedClients, clock: clock)
+        self.requestLimiter = TokenBucketLimiter(
+            ratePerSecond: limits.requestsPerSecond, burst: max(1, limits.burst), maxKeys: limits.maxTrackedClients,
+            clock: clock)
+        self.services = APIServices(
+            configuration: configuration, exchange: exchange, auth: auth, tokens: tokens, clock: clock,
+            metrics: metrics, loginLimiter: loginLimiter, logger: logger)
+    }
+
+    /// Loads (or creates and stores) the JWT signing key. `makeApplication()` does it before the server
+    /// starts; calling it earlier is harmless.
+    public func prepare() async throws {
+        try await services.tokens.load(from: keys, logger: services.logger)
+    }
+
+    /// Creates the user `admin` with role `admin` unless it exists (first start). Returns true when
+    /// it was created.
+    @discardableResult
+    public func ensureAdminUser(password: String) async throws -> Bool {
+        try await services.auth.ensureAdminUser(password: password)
+    }
+
+    /// The HTTP application to run as a service.
+    /// - Parameter onServerRunning: called with the listening channel (its `localAddress` tells the
+    ///   port when `configuration.port` is 0).
+    /// - Throws: when the TLS files cannot be read.
+    public func makeApplication(onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in })
+        throws -> some ApplicationProtocol
+    {
+        try makeApplication(routeTable: makeRouteTable(), onServerRunning: onServerRunning)
+    }
+
+    /// The application serving `routeTable` (tests add routes to it first).
+    func makeApplication(
+        routeTable table: APIRouteTable, onServerRunning: @escaping @Sendable (any Channel) async -> Void
+    ) throws -> Application<RouterResponder<APIRequestContext>> {
+        var application = Application(
+            router: table.router,
+            server: try makeServerBuilder(),
+            configuration: ApplicationConfiguration(
+                address: .hostname(configuration.host, port: configuration.port), serverName: "bourse"),
+            onServerRunning: onServerRunning,
+            logger: services.logger)
+        let services = self.services
+        let keys = self.keys
+        application.beforeServerStarts { try await services.tokens.load(from: keys, logger: services.logger) }
+        return application
+    }
+
+    /// Every route the API serves.
+    public var routes: [APIRoute] { makeRouteTable().routes }
+
+    func makeRouteTable() -> APIRouteTable {
+        let router = Router(context: APIRequestContext.self)
+        router.add(middleware: ErrorMiddleware<APIRequestContext>())
+        router.add(middleware: AuthenticationMiddleware(tokens: services.tokens, clock: services.clock))
+        router.add(middleware: RateLimitMiddleware(limiter: requestLimiter))
+        let table = APIRouteTable(router: router)
+        AuthRoutes(services: services).register(on: table)
+        MarketRoutes(services: services).register(on: table)
+        AccountRoutes(services: services).register(on: table)
+        OrderRoutes(services: services).register(on: table)
+        PortfolioRoutes(services: services).register(on: table)
+        StreamRoutes(services: services).register(on: table)
+        OperationsRoutes(services: services).register(on: table)
+        return table
+    }
+
+    private func makeServerBuilder() throws -> HTTPServerBuilder {
+        guard let files = configuration.tls else { return .http1AndH2C() }
+        let chain = try NIOSSLCertificate.fromPEMFile(files.certificateChainPath).map {
+            NIOSSLCertificateSource.certificate($0)
+        }
+        let key = try NIOSSLPrivateKey(file: files.privateKeyPath, format: .pem)
+        let tls = TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(key))
+        return try .http1AndHTTP2(tlsConfiguration: tls)
+    }
+}

@@ -1,0 +1,253 @@
+import Synchronization
+
+/// Group commit: turns many concurrent `append` calls into few database round trips.
+///
+/// `submit` queues a caller's records and suspends it. One writer loop (`run(writer:)`, started by the
+/// store's `run()`) takes everything queued — from all callers, up to `maxBatchRecords` — hands it to the
+/// store's batch writer, which writes it in one round trip, and resumes every caller with its own outcome.
+/// While a batch is in flight new calls queue up for the next one, so the busier the node, the larger the
+/// batches. Both stores share this type; only the batch writer differs.
+///
+/// A call's records are never split across batches, and two calls that write the same (shard, sequence)
+/// never share a batch (the later one waits for the next), so a batch writer can treat each call as a unit.
+public final class GroupCommitter: Sendable {
+    /// Writes one batch (one call's records per element) in one round trip and returns one outcome per
+    /// call, in order: `nil` when that call's records are committed, else the error for that call. Throwing
+    /// fails the whole batch with `StorageError.unavailable`.
+    public typealias BatchWriter = @Sendable ([[JournalRecord]]) async throws -> [StorageError?]
+
+    /// Counters of the writer loop, for tests and metrics.
+    public struct Statistics: Sendable, Hashable {
+        /// Batches written: one database round trip each.
+        public var batches = 0
+        /// Records in those batches (committed or refused).
+        public var records = 0
+        /// The most records one batch carried.
+        public var largestBatch = 0
+    }
+
+    private struct Pending: Sendable {
+        var records: [JournalRecord]
+        var continuation: CheckedContinuation<Void, any Error>
+    }
+
+    private enum Phase: Sendable {
+        case notStarted, running, stopped
+    }
+
+    private struct State: Sendable {
+        var queue: [Pending] = []
+        var phase = Phase.notStarted
+        /// `shutdown()` was called: drain the queue, then stop; refuse new calls.
+        var closing = false
+        /// The task running the loop was cancelled: stop now, fail what is queued.
+        var cancelled = false
+        var loopWaiter: CheckedContinuation<Void, Never>?
+        var stopWaiters: [CheckedContinuation<Void, Never>] = []
+        var statistics = Statistics()
+    }
+
+    private struct Key: Hashable {
+        var shard: String
+        var sequence: Int64
+    }
+
+    private let state = Mutex(State())
+
+    /// The most records one round trip carries (a single larger call still goes alone, unsplit).
+    public let maxBatchRecords: Int
+
+    public init(maxBatchRecords: Int = 2_000) {
+        self.maxBatchRecords = max(1, maxBatchRecords)
+    }
+
+    /// The counters so far.
+    public var statistics: Statistics {
+        state.withLock { $0.statistics }
+    }
+
+    /// Queues `records` for the next batch and returns once they are committed.
+    ///
+    /// Waits for the loop: until `run(writer:)` is running, calls stay queued. Cancelling the caller does not
+    /// withdraw its records (they may already be on their way to the database).
+    ///
+    /// - Throws: the batch writer's error for this call; `StorageError.sequenceConflict` when the call
+    ///   itself repeats a (shard, sequence); `StorageError.unavailable` after `shutdown()` or when the
+    ///   round trip failed (the records may or may not be committed then).
+    public func submit(_ records: [JournalRecord]) async throws {
+        guard !records.isEmpty else { return }
+        var keys = Set<Key>()
+        for record in records where !keys.insert(Key(shard: record.shard, sequence: record.sequence)).inserted {
+            throw StorageError(
+                .sequenceConflict, "sequence \(record.sequence) of \(record.shard) repeated in one append")
+        }
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            let (accepted, waiter) = state.withLock { state -> (Bool, CheckedContinuation<Void, Never>?) in
+                guard state.phase != .stopped, !state.closing else { return (false, nil) }
+                state.queue.append(Pending(records: records, continuation: continuation))
+                defer { state.loopWaiter = nil }
+                return (true, state.loopWaiter)
+            }
+            if accepted {
+                waiter?.resume()
+            } else {
+                continuation.resume(throwing: Self.shutDownError)
+            }
+        }
+    }
+
+    /// Runs the writer loop until `shutdown()` (after draining the queue) or until the task is cancelled
+    /// (what is queued then fails with `StorageError.unavailable`). Returns at once if already run.
+    public func run(writer: BatchWriter) async {
+        let started = state.withLock { state -> Bool in
+            guard state.phase == .notStarted else { return false }
+            state.phase = .running
+            return true
+        }
+        guard started else { return }
+        while let batch = await nextBatch() {
+            let requests = batch.map(\.records)
+            var outcomes: [StorageError?]
+            do {
+                outcomes = try await writer(requests)
+            } catch let error as StorageError {
+                outcomes = Array(repeating: error, count: batch.count)
+            } catch {
+                let failure = StorageError(.unavailable, "journal batch failed: \(type(of: error))")
+                outcomes = Array(repeating: failure, count: batch.count)
+            }
+            if outcomes.count != batch.count {
+                let failure = StorageError(
+                    .corrupt, "journal batch writer answered \(outcomes.count) of \(batch.count)")
+                outcomes = Array(repeating: failure, count: batch.count)
+            }
+            let recordCount = requests.reduce(0) { $0 + $1.count }
+            state.withLock { state in
+                state.statistics.batches += 1
+                state.statistics.records += recordCount
+                state.statistics.largestBatch = max(state.statistics.largestBatch, recordCount)
+            }
+            for (pending, outcome) in zip(batch, outcomes) {
+                if let outcome {
+                    pending.continuation.resume(throwing: outcome)
+                } else {
+                    pending.continuation.resume()
+                }
+            }
+        }
+        let (leftover, stopWaiters) = state.withLock { state in
+            state.phase = .stopped
+            defer {
+                state.queue = []
+                state.stopWaiters = []
+            }
+            return (state.queue, state.stopWaiters)
+        }
+        for pending in leftover {
+            pending.continuation.resume(throwing: Self.shutDownError)
+        }
+        for waiter in stopWaiters {
+            waiter.resume()
+        }
+    }
+
+    /// Refuses new calls and lets the loop commit what is queued and stop; returns at once. When the loop
+    /// never ran, queued calls fail with `StorageError.unavailable`.
+    public func beginShutdown() {
+        let (leftover, loopWaiter) = state.withLock { state -> ([Pending], CheckedContinuation<Void, Never>?) in
+            state.closing = true
+            switch state.phase {
+            case .stopped:
+                return ([], nil)
+            case .notStarted:
+                state.phase = .stopped
+                defer { state.queue = [] }
+                return (state.queue, nil)
+            case .running:
+                defer { state.loopWaiter = nil }
+                return ([], state.loopWaiter)
+            }
+        }
+        for pending in leftover {
+            pending.continuation.resume(throwing: Self.shutDownError)
+        }
+        loopWaiter?.resume()
+    }
+
+    /// `beginShutdown()`, then waits until the loop has stopped.
+    public func shutdown() async {
+        beginShutdown()
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let stopped = state.withLock { state -> Bool in
+                guard state.phase != .stopped else { return true }
+                state.stopWaiters.append(continuation)
+                return false
+            }
+            if stopped { continuation.resume() }
+        }
+    }
+
+    private static let shutDownError = StorageError(.unavailable, "the journal store is shut down")
+
+    /// The next batch, waiting for work; `nil` when the loop must stop.
+    private func nextBatch() async -> [Pending]? {
+        while true {
+            let cancelled = Task.isCancelled
+            let batch = state.withLock { state -> [Pending]?? in
+                if cancelled { state.cancelled = true }
+                if state.cancelled { return .some(nil) }
+                if !state.queue.isEmpty { return .some(takeBatch(&state.queue)) }
+                if state.closing { return .some(nil) }
+                return nil
+            }
+            if let batch { return batch }
+            await waitForWork()
+        }
+    }
+
+    /// Takes calls in queue order up to `maxBatchRecords`, skipping (for the next batch) any call that
+    /// writes a (shard, sequence) an earlier call of this batch writes.
+    private func takeBatch(_ queue: inout [Pending]) -> [Pending] {
+        var batch: [Pending] = []
+        var rest: [Pending] = []
+        var keys = Set<Key>()
+        var count = 0
+        for pending in queue {
+            guard count < maxBatchRecords else {
+                rest.append(pending)
+                continue
+            }
+            let fits = batch.isEmpty || count + pending.records.count <= maxBatchRecords
+            let callKeys = pending.records.map { Key(shard: $0.shard, sequence: $0.sequence) }
+            if fits, keys.isDisjoint(with: callKeys) {
+                keys.formUnion(callKeys)
+                count += pending.records.count
+                batch.append(pending)
+            } else {
+                rest.append(pending)
+            }
+        }
+        queue = rest
+        return batch
+    }
+
+    private func waitForWork() async {
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let resumeNow = state.withLock { state -> Bool in
+                    if state.cancelled || state.closing || !state.queue.isEmpty { return true }
+                    state.loopWaiter = continuation
+                    return false
+                }
+                if resumeNow { continuation.resume() }
+            }
+        } onCancel: {
+            let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
+                state.cancelled = true
+                defer { state.loopWaiter = nil }
+                return state.loopWaiter
+            }
+            waiter?.resume()
+        }
+    }
+}

@@ -1,0 +1,133 @@
+import Trading
+
+/// One journaled command of one shard.
+///
+/// Shards are `symbol/BTC-USD` or `accounts/0417`; sequences are per shard, start at 1 and have no
+/// gaps. The payload is opaque to the store (the actors encode their commands with `BinaryWriter`).
+public struct JournalRecord: Sendable, Hashable {
+    public var shard: String
+    /// The writer's lease epoch (fencing token); the store refuses a record whose epoch is not the
+    /// shard's current lease epoch.
+    public var epoch: Int64
+    public var sequence: Int64
+    public var payload: [UInt8]
+
+    public init(shard: String, epoch: Int64, sequence: Int64, payload: [UInt8]) {
+        self.shard = shard
+        self.epoch = epoch
+        self.sequence = sequence
+        self.payload = payload
+    }
+}
+
+/// The state of one shard as of `sequence` (every journal record up to it included).
+public struct ShardSnapshot: Sendable, Hashable {
+    public var shard: String
+    public var epoch: Int64
+    public var sequence: Int64
+    public var payload: [UInt8]
+
+    public init(shard: String, epoch: Int64, sequence: Int64, payload: [UInt8]) {
+        self.shard = shard
+        self.epoch = epoch
+        self.sequence = sequence
+        self.payload = payload
+    }
+}
+
+/// A shard's ownership: the holder and the epoch that fences its writes.
+public struct ShardLease: Sendable, Hashable {
+    public var shard: String
+    public var owner: String
+    public var epoch: Int64
+    /// Milliseconds since 1970 when the lease lapses unless renewed.
+    public var expiresAtMillis: Int64
+
+    public init(shard: String, owner: String, epoch: Int64, expiresAtMillis: Int64) {
+        self.shard = shard
+        self.owner = owner
+        self.epoch = epoch
+        self.expiresAtMillis = expiresAtMillis
+    }
+}
+
+/// Durable journal, snapshots and leases: what makes a shard survive `kill -9` and move between nodes.
+///
+/// Two implementations: PostgreSQL (production, shared by the cluster) and SQLite (the embedded
+/// single-node default). Both pass the same test suite.
+public protocol JournalStore: Sendable {
+    /// Creates or upgrades the schema. Versioned and idempotent: safe to run at every start and from
+    /// several nodes at once.
+    func migrate() async throws
+
+    /// Appends records durably. Concurrent callers (all shards of the node) are group-committed: one
+    /// database round trip carries many records, and each caller returns only after its records are
+    /// committed.
+    ///
+    /// - Throws: `StorageError.staleEpoch` when a record's epoch is not its shard's current lease epoch
+    ///   (none of that shard's records of this call are written); `StorageError.sequenceConflict` when
+    ///   a (shard, sequence) already exists.
+    func append(_ records: [JournalRecord]) async throws
+
+    /// Records of `shard` with sequence > `after`, ascending, at most `limit`.
+    func records(shard: String, after: Int64, limit: Int) async throws -> [JournalRecord]
+
+    /// The highest journaled sequence of `shard` (0 when none).
+    func lastSequence(shard: String) async throws -> Int64
+
+    /// The newest snapshot of `shard`.
+    func latestSnapshot(shard: String) async throws -> ShardSnapshot?
+
+    /// Stores a snapshot; fenced by epoch like `append`.
+    func saveSnapshot(_ snapshot: ShardSnapshot) async throws
+
+    /// Takes the lease of `shard` for `owner` if it is free, expired or already `owner`'s, bumping the
+    /// epoch when the owner changes or the lease had lapsed. Returns the lease now held.
+    ///
+    /// - Throws: `StorageError.leaseHeld` when another owner holds an unexpired lease.
+    func acquireLease(shard: String, owner: String, ttlMillis: Int64, nowMillis: Int64) async throws -> ShardLease
+
+    /// Extends `owner`'s lease at `epoch`. Throws `StorageError.staleEpoch` if it is no longer theirs.
+    func renewLease(shard: String, owner: String, epoch: Int64, ttlMillis: Int64, nowMillis: Int64) async throws
+
+    /// Gives the lease up (handoff); a no-op when it is not held at `epoch`.
+    func releaseLease(shard: String, owner: String, epoch: Int64) async throws
+
+    /// All leases.
+    func leases() async throws -> [ShardLease]
+
+    /// Stores `value` under `key` unless a value is there; returns the value that is stored now.
+    /// Used for node-wide secrets created at first start (the JWT signing key).
+    func putIfAbsent(key: String, value: [UInt8]) async throws -> [UInt8]
+
+    func value(forKey key: String) async throws -> [UInt8]?
+
+    /// Closes connections. Pending appends complete or fail first.
+    func shutdown() async
+}
+
+/// Storage failures, with codes the actors act on.
+public struct StorageError: Error, Hashable, Sendable, CustomStringConvertible {
+    public enum Code: String, Sendable, Hashable {
+        case staleEpoch = "STALE_EPOCH"
+        case sequenceConflict = "SEQUENCE_CONFLICT"
+        case leaseHeld = "LEASE_HELD"
+        case unavailable = "STORE_UNAVAILABLE"
+        case corrupt = "STORE_CORRUPT"
+    }
+
+    public var code: Code
+    /// Safe to log: never carries payloads or credentials.
+    public var message: String
+
+    public init(_ code: Code, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    public var description: String { "\(code.rawValue): \(message)" }
+
+    public static func staleEpoch(_ shard: String) -> StorageError {
+        StorageError(.staleEpoch, "write to \(shard) with a stale epoch refused")
+    }
+}

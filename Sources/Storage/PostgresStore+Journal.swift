@@ -1,0 +1,186 @@
+import PostgresNIO
+import Trading
+
+extension PostgresStore {
+    public func append(_ records: [JournalRecord]) async throws {
+        try await committer.submit(records)
+    }
+
+    /// One statement, one round trip, for a whole batch of calls.
+    ///
+    /// The records travel as five arrays (`$5` numbers each record's call). The statement locks the batch's
+    /// lease rows `FOR SHARE`, so a concurrent `acquireLease` waits for it, and a lease taken over before the
+    /// lock is seen with its new epoch: a write with a superseded epoch can never commit. A call is written
+    /// whole or not at all: a call with any record whose (shard, epoch) is not the current lease, or whose
+    /// (shard, sequence) exists, inserts nothing, and only that call fails.
+    func writeBatch(_ requests: [[JournalRecord]]) async throws -> [StorageError?] {
+        let total = requests.reduce(0) { $0 + $1.count }
+        var shards: [String] = []
+        var sequences: [Int64] = []
+        var epochs: [Int64] = []
+        var payloads: [ByteBuffer] = []
+        var calls: [Int32] = []
+        shards.reserveCapacity(total)
+        sequences.reserveCapacity(total)
+        epochs.reserveCapacity(total)
+        payloads.reserveCapacity(total)
+        calls.reserveCapacity(total)
+        for (call, records) in requests.enumerated() {
+            for record in records {
+                shards.append(record.shard)
+                sequences.append(record.sequence)
+                epochs.append(record.epoch)
+                payloads.append(ByteBuffer(bytes: record.payload))
+                calls.append(Int32(call))
+            }
+        }
+        var binds = PostgresBindings(capacity: 5)
+        binds.append(shards)
+        binds.append(sequences)
+        binds.append(epochs)
+        binds.append(payloads)
+        binds.append(calls)
+
+        var stale = Set<Int>()
+        var taken = Set<Int>()
+        var inserted = [Int: Int]()
+        try await attempt("journal append") {
+            let rows = try await client.query(
+                PostgresQuery(unsafeSQL: Self.appendSQL, binds: binds), logger: Self.quiet)
+            for try await (kind, call, count) in rows.decode((Int32, Int32, Int64).self) {
+                switch kind {
+                case 1: stale.insert(Int(call))
+                case 2: taken.insert(Int(call))
+                default: inserted[Int(call)] = Int(count)
+                }
+            }
+        }
+        return requests.enumerated().map { call, records -> StorageError? in
+            let shard = records.first?.shard ?? ""
+            if stale.contains(call) { return StorageError.staleEpoch(shard) }
+            if taken.contains(call) || inserted[call, default: 0] != records.count {
+                return StorageError(.sequenceConflict, "a sequence of \(shard) is already journaled")
+            }
+            return nil
+        }
+    }
+
+    static let appendSQL = """
+        WITH input AS (
+            SELECT t.shard, t.seq, t.epoch, t.payload, t.call
+            FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bytea[], $5::integer[])
+                AS t(shard, seq, epoch, payload, call)
+        ),
+        lease AS (
+            SELECT l.shard, l.epoch FROM shard_leases l
+            WHERE l.shard IN (SELECT shard FROM input)
+            ORDER BY l.shard
+            FOR SHARE
+        ),
+        stale AS (
+            SELECT DISTINCT i.call FROM input i
+            LEFT JOIN lease l ON l.shard = i.shard AND l.epoch = i.epoch
+            WHERE l.shard IS NULL
+        ),
+        taken AS (
+            SELECT DISTINCT i.call FROM input i
+            JOIN journal j ON j.shard = i.shard AND j.seq = i.seq
+        ),
+        inserted AS (
+            INSERT INTO journal (shard, seq, epoch, payload)
+            SELECT i.shard, i.seq, i.epoch, i.payload FROM input i
+            WHERE i.call NOT IN (SELECT call FROM stale) AND i.call NOT IN (SELECT call FROM taken)
+            ON CONFLICT (shard, seq) DO NOTHING
+            RETURNING shard, seq
+        )
+        SELECT 1::integer, call, 0::bigint FROM stale
+        UNION ALL
+        SELECT 2::integer, call, 0::bigint FROM taken
+        UNION ALL
+        SELECT 3::integer, i.call, count(*)::bigint
+        FROM inserted n JOIN input i ON i.shard = n.shard AND i.seq = n.seq
+        GROUP BY i.call
+        """
+
+    public func records(shard: String, after: Int64, limit: Int) async throws -> [JournalRecord] {
+        guard limit > 0 else { return [] }
+        return try await attempt("journal read") {
+            let rows = try await client.query(
+                """
+                SELECT seq, epoch, payload FROM journal
+                WHERE shard = \(shard) AND seq > \(after) ORDER BY seq LIMIT \(Int64(limit))
+                """, logger: Self.quiet)
+            var records: [JournalRecord] = []
+            for try await (sequence, epoch, payload) in rows.decode((Int64, Int64, ByteBuffer).self) {
+                records.append(
+                    JournalRecord(shard: shard, epoch: epoch, sequence: sequence, payload: payload.byteArray))
+            }
+            return records
+        }
+    }
+
+    public func lastSequence(shard: String) async throws -> Int64 {
+        try await attempt("journal read") {
+            let rows = try await client.query(
+                "SELECT coalesce(max(seq), 0)::bigint FROM journal WHERE shard = \(shard)", logger: Self.quiet)
+            for try await last in rows.decode(Int64.self) {
+                return last
+            }
+            return 0
+        }
+    }
+
+    public func latestSnapshot(shard: String) async throws -> ShardSnapshot? {
+        try await attempt("snapshot read") {
+            let rows = try await client.query(
+                "SELECT seq, epoch, payload FROM snapshots WHERE shard = \(shard) ORDER BY seq DESC LIMIT 1",
+                logger: Self.quiet)
+            for try await (sequence, epoch, payload) in rows.decode((Int64, Int64, ByteBuffer).self) {
+                return ShardSnapshot(shard: shard, epoch: epoch, sequence: sequence, payload: payload.byteArray)
+            }
+            return nil
+        }
+    }
+
+    /// Saves the snapshot if `snapshot.epoch` is the shard's lease epoch (checked and locked in the same
+    /// statement, as for appends) and deletes all but the newest `snapshotsKept`.
+    public func saveSnapshot(_ snapshot: ShardSnapshot) async throws {
+        var binds = PostgresBindings(capacity: 5)
+        binds.append(snapshot.shard)
+        binds.append(snapshot.epoch)
+        binds.append(snapshot.sequence)
+        binds.append(ByteBuffer(bytes: snapshot.payload))
+        binds.append(Int64(Self.snapshotsKept - 1))
+        let saved = try await attempt("snapshot save") {
+            let rows = try await client.query(
+                PostgresQuery(unsafeSQL: Self.saveSnapshotSQL, binds: binds), logger: Self.quiet)
+            var saved: Int64 = 0
+            for try await count in rows.decode(Int64.self) {
+                saved = count
+            }
+            return saved
+        }
+        guard saved == 1 else { throw StorageError.staleEpoch(snapshot.shard) }
+    }
+
+    static let saveSnapshotSQL = """
+        WITH lease AS (
+            SELECT shard FROM shard_leases WHERE shard = $1 AND epoch = $2 FOR SHARE
+        ),
+        saved AS (
+            INSERT INTO snapshots (shard, seq, epoch, payload)
+            SELECT $1, $3, $2, $4 FROM lease
+            ON CONFLICT (shard, seq) DO UPDATE
+                SET epoch = EXCLUDED.epoch, payload = EXCLUDED.payload, created_at = now()
+            RETURNING seq
+        ),
+        pruned AS (
+            DELETE FROM snapshots s
+            WHERE s.shard = $1 AND s.seq <> $3 AND EXISTS (SELECT 1 FROM saved)
+              AND s.seq NOT IN (
+                  SELECT seq FROM snapshots WHERE shard = $1 AND seq <> $3 ORDER BY seq DESC LIMIT $5
+              )
+        )
+        SELECT count(*)::bigint FROM saved
+        """
+}

@@ -1,0 +1,110 @@
+import PostgresNIO
+import Trading
+
+extension PostgresStore {
+    /// One upsert decides the race: the row lock of `ON CONFLICT DO UPDATE` makes a second node wait for the
+    /// first and then see its lease, which it may take only if it has lapsed.
+    public func acquireLease(shard: String, owner: String, ttlMillis: Int64, nowMillis: Int64) async throws
+        -> ShardLease
+    {
+        let expires = leaseExpiry(nowMillis: nowMillis, ttlMillis: ttlMillis)
+        let acquired = try await attempt("lease acquire") { () -> ShardLease? in
+            let rows = try await client.query(
+                """
+                INSERT INTO shard_leases AS l (shard, owner, epoch, expires_at_ms)
+                VALUES (\(shard), \(owner), 1, \(expires))
+                ON CONFLICT (shard) DO UPDATE SET
+                    owner = EXCLUDED.owner,
+                    epoch = CASE WHEN l.owner = EXCLUDED.owner AND l.expires_at_ms > \(nowMillis)
+                        THEN l.epoch ELSE l.epoch + 1 END,
+                    expires_at_ms = EXCLUDED.expires_at_ms
+                WHERE l.owner = EXCLUDED.owner OR l.expires_at_ms <= \(nowMillis)
+                RETURNING epoch, expires_at_ms
+                """, logger: Self.quiet)
+            for try await (epoch, expiresAt) in rows.decode((Int64, Int64).self) {
+                return ShardLease(shard: shard, owner: owner, epoch: epoch, expiresAtMillis: expiresAt)
+            }
+            return nil
+        }
+        if let acquired { return acquired }
+        let holder = try await leases(matching: shard).first
+        throw StorageError(.leaseHeld, "\(shard) is held by \(holder?.owner ?? "another node")")
+    }
+
+    public func renewLease(shard: String, owner: String, epoch: Int64, ttlMillis: Int64, nowMillis: Int64)
+        async throws
+    {
+        let expires = leaseExpiry(nowMillis: nowMillis, ttlMillis: ttlMillis)
+        let renewed = try await attempt("lease renew") {
+            let rows = try await client.query(
+                """
+                UPDATE shard_leases SET expires_at_ms = \(expires)
+                WHERE shard = \(shard) AND owner = \(owner) AND epoch = \(epoch)
+                RETURNING epoch
+                """, logger: Self.quiet)
+            return try await rows.collect().count
+        }
+        guard renewed == 1 else { throw StorageError.staleEpoch(shard) }
+    }
+
+    /// Marks the lease lapsed (the row and its epoch stay, so the next owner's epoch is higher).
+    public func releaseLease(shard: String, owner: String, epoch: Int64) async throws {
+        try await attempt("lease release") {
+            try await client.query(
+                """
+                UPDATE shard_leases SET expires_at_ms = 0
+                WHERE shard = \(shard) AND owner = \(owner) AND epoch = \(epoch)
+                """, logger: Self.quiet
+            ).drain()
+        }
+    }
+
+    public func leases() async throws -> [ShardLease] {
+        try await leases(matching: nil)
+    }
+
+    private func leases(matching shard: String?) async throws -> [ShardLease] {
+        try await attempt("lease read") {
+            let rows = try await client.query(
+                """
+                SELECT shard, owner, epoch, expires_at_ms FROM shard_leases
+                WHERE \(shard)::text IS NULL OR shard = \(shard) ORDER BY shard
+                """, logger: Self.quiet)
+            var leases: [ShardLease] = []
+            for try await (shard, owner, epoch, expires) in rows.decode((String, String, Int64, Int64).self) {
+                leases.append(ShardLease(shard: shard, owner: owner, epoch: epoch, expiresAtMillis: expires))
+            }
+            return leases
+        }
+    }
+
+    public func putIfAbsent(key: String, value: [UInt8]) async throws -> [UInt8] {
+        try await attempt("kv write") {
+            let inserted = try await client.query(
+                """
+                INSERT INTO kv (key, value) VALUES (\(key), \(ByteBuffer(bytes: value)))
+                ON CONFLICT (key) DO NOTHING RETURNING value
+                """, logger: Self.quiet)
+            for try await stored in inserted.decode(ByteBuffer.self) {
+                return stored.byteArray
+            }
+            // Another writer won; its row is committed (ON CONFLICT waited for it) and this new statement sees it.
+            guard let stored = try await storedValue(forKey: key) else {
+                throw StorageError(.corrupt, "kv key \(key) vanished")
+            }
+            return stored
+        }
+    }
+
+    public func value(forKey key: String) async throws -> [UInt8]? {
+        try await attempt("kv read") { try await storedValue(forKey: key) }
+    }
+
+    private func storedValue(forKey key: String) async throws -> [UInt8]? {
+        let rows = try await client.query("SELECT value FROM kv WHERE key = \(key)", logger: Self.quiet)
+        for try await stored in rows.decode(ByteBuffer.self) {
+            return stored.byteArray
+        }
+        return nil
+    }
+}

@@ -1,0 +1,167 @@
+import Logging
+import PostgresNIO
+import ServiceLifecycle
+import Synchronization
+import Trading
+
+/// The production store: journal, snapshots, leases, key-values and users in PostgreSQL, shared by every
+/// node of the cluster.
+///
+/// Queries go through a postgres-nio connection pool that works only while `run()` is running. Appends are
+/// group-committed: one `INSERT … SELECT FROM unnest(…)` per batch, fenced against `shard_leases` in the
+/// same statement (see `PostgresStore+Journal.swift`).
+///
+/// ```swift
+/// let store = PostgresStore(url: try PostgresURL(environment["POSTGRES_URL"] ?? ""))
+/// async let loop: Void = store.run()   // or add the store to a ServiceGroup
+/// try await store.migrate()
+/// ```
+public final class PostgresStore: DurableStore {
+    /// Snapshots kept per shard; older ones are deleted when a new one is saved.
+    public static let snapshotsKept = 3
+
+    let client: PostgresClient
+    let committer: GroupCommitter
+    let logger: Logger
+    private let started = Atomic(false)
+
+    /// Creates the store; nothing connects until `run()` is running.
+    ///
+    /// - Parameters:
+    ///   - url: where to connect. Never logged with its password.
+    ///   - maximumConnections: the pool's size. One connection at a time carries the journal batches.
+    ///   - maxBatchRecords: the most records one journal round trip carries.
+    ///   - logger: for migrations and failures; postgres-nio's own messages below `info` are dropped, as its
+    ///     trace level would print row contents.
+    public init(
+        url: PostgresURL, maximumConnections: Int = 10, maxBatchRecords: Int = 2_000,
+        logger: Logger = Logger(label: "bourse.storage.postgres")
+    ) {
+        var configuration = url.clientConfiguration()
+        configuration.options.maximumConnections = max(2, maximumConnections)
+        var background = logger
+        background.logLevel = max(background.logLevel, .info)
+        self.client = PostgresClient(configuration: configuration, backgroundLogger: background)
+        self.committer = GroupCommitter(maxBatchRecords: maxBatchRecords)
+        self.logger = logger
+    }
+
+    /// Runs the connection pool and the group-commit loop until `shutdown()`, graceful shutdown or
+    /// cancellation. Only the first call does anything.
+    public func run() async {
+        guard started.compareExchange(expected: false, desired: true, ordering: .relaxed).exchanged else { return }
+        await withGracefulShutdownHandler {
+            await withDiscardingTaskGroup { group in
+                group.addTask {
+                    await self.client.run()
+                    // The pool is closed (graceful shutdown or cancellation): nothing more can be written.
+                    self.committer.beginShutdown()
+                }
+                await self.committer.run { requests in try await self.writeBatch(requests) }
+                group.cancelAll()
+            }
+        } onGracefulShutdown: {
+            self.committer.beginShutdown()
+        }
+    }
+
+    /// Commits the queued appends, refuses new ones and makes `run()` return, which closes the pool.
+    public func shutdown() async {
+        await committer.shutdown()
+    }
+
+    public var commitStatistics: GroupCommitter.Statistics { committer.statistics }
+
+    /// Applies the migrations this database lacks, each in its own transaction under a transaction-scoped
+    /// advisory lock, so that nodes starting together apply each exactly once.
+    public func migrate() async throws {
+        for migration in PostgresMigrations.all {
+            let applied = try await attempt("migration \(migration.version)") {
+                try await client.withTransaction(logger: Self.quiet) { connection -> Bool in
+                    let lock = PostgresMigrations.advisoryLockKey
+                    try await connection.query("SELECT pg_advisory_xact_lock(\(lock))", logger: Self.quiet).drain()
+                    try await connection.query(
+                        PostgresQuery(unsafeSQL: PostgresMigrations.createVersionTable), logger: Self.quiet
+                    ).drain()
+                    let version = migration.version
+                    let existing = try await connection.query(
+                        "SELECT version FROM schema_migrations WHERE version = \(version)", logger: Self.quiet
+                    ).collect()
+                    guard existing.isEmpty else { return false }
+                    for statement in migration.statements {
+                        try await connection.query(PostgresQuery(unsafeSQL: statement), logger: Self.quiet).drain()
+                    }
+                    try await connection.query(
+                        "INSERT INTO schema_migrations (version) VALUES (\(version))", logger: Self.quiet
+                    ).drain()
+                    return true
+                }
+            }
+            if applied {
+                logger.info("applied schema migration", metadata: ["version": "\(migration.version)"])
+            }
+        }
+    }
+
+    // MARK: - Helpers
+
+    static let quiet = Logger(label: "bourse.storage.postgres.query", factory: { _ in SwiftLogNoOpLogHandler() })
+
+    /// Runs one database operation; errors other than Bourse's own become `StorageError.unavailable` with a
+    /// message that carries the SQLSTATE but neither parameters nor payloads.
+    func attempt<Result>(_ what: String, _ body: () async throws -> Result) async throws -> Result {
+        do {
+            return try await body()
+        } catch {
+            throw failure(what, error)
+        }
+    }
+
+    /// `error` as thrown to callers: Bourse's own errors as they are, others as `StorageError.unavailable`.
+    func failure(_ what: String, _ error: any Error) -> any Error {
+        if error is StorageError || error is BourseError { return error }
+        let failure = StorageError(.unavailable, "\(what) failed: \(Self.describe(error))")
+        logger.warning("postgres operation failed", metadata: ["error": "\(failure.message)"])
+        return failure
+    }
+
+    /// The SQLSTATE of a server error (`23505` unique violation, `23503` foreign key violation, …).
+    static func sqlState(of error: any Error) -> String? {
+        if let error = error as? PostgresTransactionError {
+            return (error.closureError ?? error.commitError ?? error.beginError).flatMap { sqlState(of: $0) }
+        }
+        return (error as? PSQLError)?.serverInfo?[.sqlState]
+    }
+
+    /// A description safe to log: the error kind, SQLSTATE and server message, never the query's binds.
+    static func describe(_ error: any Error) -> String {
+        if let error = error as? PostgresTransactionError {
+            guard let inner = error.closureError ?? error.commitError ?? error.beginError else {
+                return "transaction failed"
+            }
+            return describe(inner)
+        }
+        if let error = error as? PSQLError {
+            if let info = error.serverInfo {
+                return "SQLSTATE \(info[.sqlState] ?? "?"): \(info[.message] ?? "")"
+            }
+            if let underlying = error.underlying {
+                return "\(error.code): \(underlying)"
+            }
+            return "\(error.code)"
+        }
+        return "\(type(of: error))"
+    }
+}
+
+extension PostgresRowSequence {
+    /// Reads and discards the rows (the statement's effects are complete when this returns).
+    func drain() async throws {
+        for try await _ in self {}
+    }
+}
+
+extension ByteBuffer {
+    /// The readable bytes as an array.
+    var byteArray: [UInt8] { Array(readableBytesView) }
+}
