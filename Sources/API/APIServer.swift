@@ -101,6 +101,8 @@ public struct APIServer: Sendable {
 
     func makeRouteTable() -> APIRouteTable {
         let router = Router(context: APIRequestContext.self)
+        // Outermost, so it sees the final status of every request (errors included), by route pattern.
+        router.add(middleware: MetricsMiddleware<APIRequestContext>())
         router.add(middleware: ErrorMiddleware<APIRequestContext>())
         router.add(middleware: AuthenticationMiddleware(tokens: services.tokens, clock: services.clock))
         router.add(middleware: RateLimitMiddleware(limiter: requestLimiter))

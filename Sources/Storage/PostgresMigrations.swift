@@ -75,5 +75,90 @@ enum PostgresMigrations {
                 """,
                 "CREATE INDEX refresh_tokens_user_id ON refresh_tokens (user_id)",
             ]),
+        Migration(
+            version: 3,
+            statements: [
+                """
+                CREATE TABLE orders (
+                    order_id bigint PRIMARY KEY,
+                    user_id bigint NOT NULL,
+                    client_order_id text,
+                    symbol text NOT NULL,
+                    side text NOT NULL,
+                    type text NOT NULL,
+                    price_ticks bigint,
+                    stop_price_ticks bigint,
+                    quantity_lots bigint NOT NULL,
+                    filled_lots bigint NOT NULL,
+                    filled_notional bigint NOT NULL,
+                    status text NOT NULL,
+                    time_in_force text NOT NULL,
+                    post_only boolean NOT NULL,
+                    reject_reason text,
+                    created_at_ms bigint NOT NULL,
+                    updated_at_ms bigint NOT NULL
+                )
+                """,
+                "CREATE INDEX orders_user_id ON orders (user_id, order_id)",
+                """
+                CREATE TABLE trade_history (
+                    symbol text NOT NULL,
+                    trade_id bigint NOT NULL,
+                    order_id bigint NOT NULL,
+                    user_id bigint NOT NULL,
+                    side text NOT NULL,
+                    price_ticks bigint NOT NULL,
+                    quantity_lots bigint NOT NULL,
+                    fee bigint NOT NULL,
+                    fee_currency text NOT NULL,
+                    liquidity text NOT NULL,
+                    ts_ms bigint NOT NULL,
+                    PRIMARY KEY (symbol, trade_id, order_id)
+                )
+                """,
+                "CREATE INDEX trade_history_user_id ON trade_history (user_id, ts_ms)",
+                """
+                CREATE TABLE transactions (
+                    user_id bigint NOT NULL,
+                    entry_id bigint NOT NULL,
+                    type text NOT NULL,
+                    currency text NOT NULL,
+                    amount bigint NOT NULL,
+                    available_after bigint NOT NULL,
+                    locked_after bigint NOT NULL,
+                    reference_id text NOT NULL,
+                    ts_ms bigint NOT NULL,
+                    PRIMARY KEY (user_id, entry_id)
+                )
+                """,
+                """
+                CREATE TABLE wallets (
+                    user_id bigint NOT NULL,
+                    currency text NOT NULL,
+                    available bigint NOT NULL,
+                    locked bigint NOT NULL,
+                    PRIMARY KEY (user_id, currency)
+                )
+                """,
+                """
+                CREATE TABLE portfolio_holdings (
+                    user_id bigint NOT NULL,
+                    symbol text NOT NULL,
+                    base text NOT NULL,
+                    quote text NOT NULL,
+                    quantity bigint NOT NULL,
+                    cost_basis bigint NOT NULL,
+                    realized_pnl bigint NOT NULL,
+                    fees_paid bigint NOT NULL,
+                    PRIMARY KEY (user_id, symbol)
+                )
+                """,
+                """
+                CREATE TABLE projection_offsets (
+                    shard text PRIMARY KEY,
+                    seq bigint NOT NULL
+                )
+                """,
+            ]),
     ]
 }

@@ -68,5 +68,90 @@ enum SQLiteMigrations {
                 """,
                 "CREATE INDEX refresh_tokens_user_id ON refresh_tokens (user_id)",
             ]),
+        .init(
+            version: 3,
+            statements: [
+                """
+                CREATE TABLE orders (
+                    order_id INTEGER PRIMARY KEY,
+                    user_id INTEGER NOT NULL,
+                    client_order_id TEXT,
+                    symbol TEXT NOT NULL,
+                    side TEXT NOT NULL,
+                    type TEXT NOT NULL,
+                    price_ticks INTEGER,
+                    stop_price_ticks INTEGER,
+                    quantity_lots INTEGER NOT NULL,
+                    filled_lots INTEGER NOT NULL,
+                    filled_notional INTEGER NOT NULL,
+                    status TEXT NOT NULL,
+                    time_in_force TEXT NOT NULL,
+                    post_only INTEGER NOT NULL,
+                    reject_reason TEXT,
+                    created_at_ms INTEGER NOT NULL,
+                    updated_at_ms INTEGER NOT NULL
+                )
+                """,
+                "CREATE INDEX orders_user_id ON orders (user_id, order_id)",
+                """
+                CREATE TABLE trade_history (
+                    symbol TEXT NOT NULL,
+                    trade_id INTEGER NOT NULL,
+                    order_id INTEGER NOT NULL,
+                    user_id INTEGER NOT NULL,
+                    side TEXT NOT NULL,
+                    price_ticks INTEGER NOT NULL,
+                    quantity_lots INTEGER NOT NULL,
+                    fee INTEGER NOT NULL,
+                    fee_currency TEXT NOT NULL,
+                    liquidity TEXT NOT NULL,
+                    ts_ms INTEGER NOT NULL,
+                    PRIMARY KEY (symbol, trade_id, order_id)
+                ) WITHOUT ROWID
+                """,
+                "CREATE INDEX trade_history_user_id ON trade_history (user_id, ts_ms)",
+                """
+                CREATE TABLE transactions (
+                    user_id INTEGER NOT NULL,
+                    entry_id INTEGER NOT NULL,
+                    type TEXT NOT NULL,
+                    currency TEXT NOT NULL,
+                    amount INTEGER NOT NULL,
+                    available_after INTEGER NOT NULL,
+                    locked_after INTEGER NOT NULL,
+                    reference_id TEXT NOT NULL,
+                    ts_ms INTEGER NOT NULL,
+                    PRIMARY KEY (user_id, entry_id)
+                ) WITHOUT ROWID
+                """,
+                """
+                CREATE TABLE wallets (
+                    user_id INTEGER NOT NULL,
+                    currency TEXT NOT NULL,
+                    available INTEGER NOT NULL,
+                    locked INTEGER NOT NULL,
+                    PRIMARY KEY (user_id, currency)
+                ) WITHOUT ROWID
+                """,
+                """
+                CREATE TABLE portfolio_holdings (
+                    user_id INTEGER NOT NULL,
+                    symbol TEXT NOT NULL,
+                    base TEXT NOT NULL,
+                    quote TEXT NOT NULL,
+                    quantity INTEGER NOT NULL,
+                    cost_basis INTEGER NOT NULL,
+                    realized_pnl INTEGER NOT NULL,
+                    fees_paid INTEGER NOT NULL,
+                    PRIMARY KEY (user_id, symbol)
+                ) WITHOUT ROWID
+                """,
+                """
+                CREATE TABLE projection_offsets (
+                    shard TEXT PRIMARY KEY,
+                    seq INTEGER NOT NULL
+                ) WITHOUT ROWID
+                """,
+            ]),
     ]
 }

@@ -43,22 +43,31 @@ public final class SQLiteStore: DurableStore {
         self.committer = GroupCommitter(maxBatchRecords: maxBatchRecords)
         var quiet = logger
         quiet.logLevel = max(quiet.logLevel, .info)
+        var opened: [SQLiteConnection] = []
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-            writer = try await SQLiteConnection.open(storage: .file(path: path), logger: quiet)
+            let writer = try await SQLiteConnection.open(storage: .file(path: path), logger: quiet)
+            opened.append(writer)
             _ = try await writer.query("PRAGMA journal_mode = WAL")
             _ = try await writer.query("PRAGMA synchronous = FULL")
             _ = try await writer.query("PRAGMA foreign_keys = ON")
             _ = try await writer.query("PRAGMA busy_timeout = 10000")
-            reader = try await SQLiteConnection.open(storage: .file(path: path), logger: quiet)
+            let reader = try await SQLiteConnection.open(storage: .file(path: path), logger: quiet)
+            opened.append(reader)
             _ = try await reader.query("PRAGMA busy_timeout = 10000")
             _ = try await reader.query("PRAGMA query_only = 1")
+            self.writer = writer
+            self.reader = reader
         } catch {
+            for connection in opened {
+                try? await connection.close()
+            }
             throw StorageError(.unavailable, "cannot open SQLite database \(path): \(Self.describe(error))")
         }
     }
 
-    /// Runs the group-commit loop until `shutdown()`, graceful shutdown or cancellation. Only the first call does anything.
+    /// Runs the group-commit loop until `shutdown()`, graceful shutdown or cancellation. Only the first call
+    /// does anything.
     public func run() async {
         await withGracefulShutdownHandler {
             await committer.run { requests in try await self.writeBatch(requests) }

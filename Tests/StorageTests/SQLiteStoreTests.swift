@@ -18,6 +18,7 @@ import Testing
                 record("symbol/BTC-USD", 1, epoch: epoch), record("symbol/BTC-USD", 2, epoch: epoch),
             ])
             _ = try await first.createUser(username: "erin", passwordHash: "h", role: "admin", nowMillis: 7)
+            #expect(FileManager.default.fileExists(atPath: first.path + "-wal"), "the database is in WAL mode")
             await first.shutdown()
             try await group.waitForAll()
         }

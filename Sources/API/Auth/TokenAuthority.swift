@@ -28,6 +28,21 @@ final class TokenAuthority: Sendable {
 
     private let keys = Mutex<Keys?>(nil)
 
+    /// A token that passed `verify`: who it stands for, until when, and under which key.
+    private struct Verified: Sendable {
+        var user: AuthenticatedUser
+        var expiresAt: Int64
+        var kid: String
+    }
+
+    /// Tokens already verified, by the SHA-256 of their text, so that a client's next requests with the same
+    /// token skip the RSA verification and the two JSON decodings (about 60 µs of CPU per request). Only
+    /// tokens that verified get in; expiry is still checked on every use, and an entry made under another
+    /// key is ignored. Bounded: emptied when full.
+    private let verified = Mutex<[SHA256Digest: Verified]>([:])
+    /// The most tokens `verified` holds.
+    static let verifiedCapacity = 4_096
+
     init() {}
 
     /// True once `load` has succeeded.
@@ -63,6 +78,7 @@ final class TokenAuthority: Sendable {
             "e": .string(Base64URL.encode(Self.unsigned(primitives.publicExponent))),
         ]
         keys.withLock { $0 = Keys(collection: collection, kid: kid, jwks: ["keys": [jwk]]) }
+        verified.withLock { $0.removeAll() }
     }
 
     /// The public keys as a JWKS document.
@@ -82,6 +98,11 @@ final class TokenAuthority: Sendable {
         let keys = try current()
         let invalid = BourseError.unauthorized("invalid access token")
         guard token.utf8.count <= Self.maxTokenLength else { throw invalid }
+        let digest = SHA256.hash(data: Array(token.utf8))
+        if let known = verified.withLock({ $0[digest] }), known.kid == keys.kid {
+            guard known.expiresAt > nowMillis / 1000 else { throw .unauthorized("access token expired") }
+            return known.user
+        }
         let parts = token.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 3, let headerBytes = Base64URL.decode(parts[0]),
             let header = try? JSONParser(maxDepth: 4).parse(headerBytes), let fields = header.objectValue,
@@ -97,7 +118,12 @@ final class TokenAuthority: Sendable {
         guard claims.exp > nowMillis / 1000 else { throw .unauthorized("access token expired") }
         guard let id = UserID(claims.sub), id > 0, String(id) == claims.sub, let role = UserRole(rawValue: claims.role)
         else { throw invalid }
-        return AuthenticatedUser(id: id, role: role)
+        let user = AuthenticatedUser(id: id, role: role)
+        verified.withLock { cache in
+            if cache.count >= Self.verifiedCapacity { cache.removeAll(keepingCapacity: true) }
+            cache[digest] = Verified(user: user, expiresAt: claims.exp, kid: keys.kid)
+        }
+        return user
     }
 
     private func current() throws(BourseError) -> Keys {

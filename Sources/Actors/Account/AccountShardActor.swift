@@ -10,19 +10,24 @@ public actor AccountShardActor: JournalingActor {
     public var journal: JournalPipeline
     public let store: any JournalStore
     private(set) var state: AccountShardState
-    private let logger: Logger
+    let logger: Logger
     /// A snapshot is written once this many records have been journaled since the last one.
     var snapshotEvery: Int64 = 1_000
     private var lastSnapshot: Int64 = 0
     let feed: MarketFeed
+    /// Where the read-model rows go once durable (`nil`: no read models).
+    let projections: ProjectionWriter?
+    /// Rows of applied commands that are not durable yet, by journal sequence, oldest first.
+    var unprojected: [(sequence: Int64, rows: ProjectionBatch)] = []
 
     init(
         index: Int, markets: [String: MarketSpec], store: any JournalStore, epoch: Int64, feed: MarketFeed,
-        logger: Logger
+        projections: ProjectionWriter? = nil, logger: Logger
     ) {
         self.index = index
         self.store = store
         self.feed = feed
+        self.projections = projections
         self.logger = logger
         state = AccountShardState(index: index, markets: markets)
         journal = JournalPipeline(shard: ShardKey.account(index: index), epoch: epoch, lastSequence: 0)
@@ -55,12 +60,15 @@ public actor AccountShardActor: JournalingActor {
         if after > 0 {
             logger.info("account shard recovered", metadata: ["shard": "\(journal.shard)", "sequence": "\(after)"])
         }
+        await reprojectIfBehind()
     }
 
     /// Applies and journals a command; returns its outcome once durable.
     func execute(_ command: AccountShardState.Command, nowMillis: Int64) async throws -> AccountShardState.Outcome {
         let record = AccountShardState.Record(timestampMillis: nowMillis, command: command)
+        let marks = projections == nil ? nil : state.projectionMarks(for: command)
         let outcome = try state.apply(record)
+        if let marks { captureProjection(since: marks, outcome: outcome) }
         try await commit(record.encoded())
         return outcome
     }
@@ -116,6 +124,7 @@ public actor AccountShardActor: JournalingActor {
     }
 
     public func didCommit(through sequence: Int64) async {
+        handOffProjection(through: sequence)
         // Snapshot only a state that is entirely durable.
         guard sequence - lastSnapshot >= snapshotEvery, journal.lastSequence == sequence else { return }
         lastSnapshot = sequence

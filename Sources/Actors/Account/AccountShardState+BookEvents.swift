@@ -67,7 +67,7 @@ extension AccountShardState {
     private mutating func settle(
         _ trade: Trade, symbol: String, orderID: OrderID, side: Side, role: LiquidityRole, now: Int64
     ) {
-        guard let spec = markets[symbol], let user = orderOwners[orderID], var account = users[user] else {
+        guard let spec = markets[symbol], let user = orderOwners[orderID], users[user] != nil else {
             anomalies += 1
             return
         }
@@ -75,29 +75,31 @@ extension AccountShardState {
             tradeID: trade.id, orderID: orderID, owner: user, side: side, price: trade.price,
             quantity: trade.quantity, liquidity: role, spec: spec)
         do {
-            let settlement = try account.ledger.settle(fill: fill)
-            guard settlement.applied else { return }
-            if var record = account.orders[orderID] {
-                record.acknowledged = true
-                record.view.filledQuantity = Quantity(lots: record.view.filledQuantity.lots + trade.quantity.lots)
-                let notional = (try? spec.notional(trade.price, trade.quantity)) ?? .zero
-                record.view.filledNotional = Amount(units: record.view.filledNotional.units &+ notional.units)
-                record.view.fills.append(
-                    OrderFill(
-                        tradeID: trade.id, price: trade.price, quantity: trade.quantity, fee: settlement.fee,
-                        feeCurrency: settlement.feeCurrency, liquidity: role, timestampMillis: now))
-                let done = record.view.filledQuantity >= record.view.quantity
-                record.view.status = done ? .filled : .partiallyFilled
-                record.view.updatedAtMillis = now
-                account.orders[orderID] = record
+            // In place (see `withAccount`): a throwing `settle` changes nothing.
+            try withAccount(user) { (account: inout UserAccount) throws(BourseError) in
+                let settlement = try account.ledger.settle(fill: fill)
+                guard settlement.applied else { return }
+                if var record = account.orders[orderID] {
+                    record.acknowledged = true
+                    record.view.filledQuantity = Quantity(lots: record.view.filledQuantity.lots + trade.quantity.lots)
+                    let notional = (try? spec.notional(trade.price, trade.quantity)) ?? .zero
+                    record.view.filledNotional = Amount(units: record.view.filledNotional.units &+ notional.units)
+                    record.view.fills.append(
+                        OrderFill(
+                            tradeID: trade.id, price: trade.price, quantity: trade.quantity, fee: settlement.fee,
+                            feeCurrency: settlement.feeCurrency, liquidity: role, timestampMillis: now))
+                    let done = record.view.filledQuantity >= record.view.quantity
+                    record.view.status = done ? .filled : .partiallyFilled
+                    record.view.updatedAtMillis = now
+                    account.orders[orderID] = record
+                }
+                account.record(
+                    UserTrade(
+                        tradeID: trade.id, orderID: orderID, symbol: symbol, side: side, price: trade.price,
+                        quantity: trade.quantity, fee: settlement.fee, feeCurrency: settlement.feeCurrency,
+                        liquidity: role, timestampMillis: now))
+                account.drainLedgerEntries(now: now)
             }
-            account.record(
-                UserTrade(
-                    tradeID: trade.id, orderID: orderID, symbol: symbol, side: side, price: trade.price,
-                    quantity: trade.quantity, fee: settlement.fee, feeCurrency: settlement.feeCurrency,
-                    liquidity: role, timestampMillis: now))
-            account.drainLedgerEntries(now: now)
-            users[user] = account
         } catch {
             anomalies += 1
         }
@@ -105,41 +107,45 @@ extension AccountShardState {
 
     /// Ends an order: status, reason, and whatever its reservation still holds goes back.
     mutating func close(_ id: OrderID, status: OrderStatus, reason: RejectReason?, now: Int64) {
-        guard let user = orderOwners[id], var account = users[user], var record = account.orders[id] else { return }
+        guard let user = orderOwners[id], var record = users[user]?.orders[id] else { return }
         guard record.view.status.isOpen else { return }
-        _ = try? account.ledger.release(symbol: record.view.symbol, orderID: id)
         record.acknowledged = true
         record.pendingAmend = false
         record.view.status = record.view.filledQuantity >= record.view.quantity ? .filled : status
         record.view.rejectReason = reason
         record.view.updatedAtMillis = now
-        account.orders[id] = record
-        account.drainLedgerEntries(now: now)
-        users[user] = account
+        withAccount(user) { (account: inout UserAccount) in
+            _ = try? account.ledger.release(symbol: record.view.symbol, orderID: id)
+            account.orders[id] = record
+            account.drainLedgerEntries(now: now)
+        }
     }
 
     /// Sets the order to its (possibly amended) price and quantity and its reservation to exactly what
     /// the remaining part needs.
     private mutating func finishAmend(_ id: OrderID, price: Price?, quantity: Quantity, now: Int64) {
-        guard let user = orderOwners[id], var account = users[user], var record = account.orders[id],
-            record.view.status.isOpen
+        guard let user = orderOwners[id], var record = users[user]?.orders[id], record.view.status.isOpen
         else { return }
         record.view.price = price
         record.view.quantity = quantity
         record.pendingAmend = false
         record.view.updatedAtMillis = now
         let remaining = quantity.lots - record.view.filledQuantity.lots
-        if remaining > 0 {
-            do {
-                try account.ledger.adjustReservation(
-                    symbol: record.view.symbol, orderID: id, newPrice: price,
-                    newRemainingQuantity: Quantity(lots: remaining))
-            } catch {
-                anomalies += 1
+        let adjusted = withAccount(user) { (account: inout UserAccount) -> Bool in
+            var adjusted = true
+            if remaining > 0 {
+                do {
+                    try account.ledger.adjustReservation(
+                        symbol: record.view.symbol, orderID: id, newPrice: price,
+                        newRemainingQuantity: Quantity(lots: remaining))
+                } catch {
+                    adjusted = false
+                }
             }
+            account.orders[id] = record
+            account.drainLedgerEntries(now: now)
+            return adjusted
         }
-        account.orders[id] = record
-        account.drainLedgerEntries(now: now)
-        users[user] = account
+        if !adjusted { anomalies += 1 }
     }
 }

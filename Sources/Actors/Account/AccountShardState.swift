@@ -77,32 +77,31 @@ public struct AccountShardState: Sendable {
     )
         throws(BourseError) -> BalanceChange
     {
-        var account = users[user] ?? UserAccount(user: user)
         let scopedKey = key.map { (deposit ? "deposit:" : "withdraw:") + $0 }
-        if let scopedKey, let first = account.idempotentResults[scopedKey] { return first }
+        if let scopedKey, let first = users[user]?.idempotentResults[scopedKey] { return first }
         guard MarketSpec.isValidCurrency(currency) else { throw .validation("currency must be 1-10 of [A-Z0-9]") }
-        let reference = scopedKey ?? "\(deposit ? "deposit" : "withdrawal")-\(account.ledger.nextEntryID)"
-        let entry =
-            deposit
-            ? try account.ledger.deposit(currency: currency, amount: amount, reference: reference)
-            : try account.ledger.withdraw(currency: currency, amount: amount, reference: reference)
-        let balance = account.ledger.balance(currency)
-        let change = BalanceChange(
-            transactionID: String(entry.id),
-            balance: BalanceView(currency: currency, available: balance.available, locked: balance.locked))
-        if let scopedKey { account.idempotentResults[scopedKey] = change }
-        account.drainLedgerEntries(now: now)
-        users[user] = account
-        return change
+        return try withAccount(user) { (account: inout UserAccount) throws(BourseError) -> BalanceChange in
+            let reference = scopedKey ?? "\(deposit ? "deposit" : "withdrawal")-\(account.ledger.nextEntryID)"
+            let entry =
+                deposit
+                ? try account.ledger.deposit(currency: currency, amount: amount, reference: reference)
+                : try account.ledger.withdraw(currency: currency, amount: amount, reference: reference)
+            let balance = account.ledger.balance(currency)
+            let change = BalanceChange(
+                transactionID: String(entry.id),
+                balance: BalanceView(currency: currency, available: balance.available, locked: balance.locked))
+            if let scopedKey { account.idempotentResults[scopedKey] = change }
+            account.drainLedgerEntries(now: now)
+            return change
+        }
     }
 
     private mutating func place(user: UserID, request: OrderRequest, protection: Price?, now: Int64)
         throws(BourseError) -> NewOrder
     {
         guard let spec = markets[request.symbol] else { throw BourseError(.notFound, "unknown symbol") }
-        var account = users[user] ?? UserAccount(user: user)
-        if let client = request.clientOrderID, let existing = account.clientOrderIDs[client],
-            let record = account.orders[existing]
+        if let client = request.clientOrderID, let existing = users[user]?.clientOrderIDs[client],
+            let record = users[user]?.orders[existing]
         {
             guard record.request == request else {
                 throw BourseError(.conflict, "client_order_id was used for another order")
@@ -120,8 +119,6 @@ public struct AccountShardState: Sendable {
             id: id, owner: user, side: request.side, type: request.type, price: bookPrice,
             stopPrice: request.stopPrice, quantity: request.quantity, timeInForce: request.timeInForce,
             postOnly: request.postOnly)
-        try account.ledger.reserve(order: order, spec: spec, protectionPrice: protection)
-        orderCounter += 1
         let view = OrderView(
             orderID: id, clientOrderID: request.clientOrderID, symbol: spec.symbol, side: request.side,
             type: request.type, price: request.type == .market || request.type == .stop ? nil : request.price,
@@ -129,9 +126,12 @@ public struct AccountShardState: Sendable {
             status: request.type == .stop || request.type == .stopLimit ? .pendingTrigger : .new,
             timeInForce: request.timeInForce, postOnly: request.postOnly, rejectReason: nil, createdAtMillis: now,
             updatedAtMillis: now, fills: [])
-        account.add(OrderRecord(view: view, owner: user, request: request))
-        account.drainLedgerEntries(now: now)
-        users[user] = account
+        try withAccount(user) { (account: inout UserAccount) throws(BourseError) in
+            try account.ledger.reserve(order: order, spec: spec, protectionPrice: protection)
+            account.add(OrderRecord(view: view, owner: user, request: request))
+            account.drainLedgerEntries(now: now)
+        }
+        orderCounter += 1
         orderOwners[id] = user
         return order
     }
@@ -140,7 +140,7 @@ public struct AccountShardState: Sendable {
     private mutating func prepareAmend(user: UserID, orderID: OrderID, price: Price?, quantity: Quantity?, now: Int64)
         throws(BourseError)
     {
-        guard var account = users[user], let record = account.orders[orderID] else {
+        guard let record = users[user]?.orders[orderID] else {
             throw BourseError(.notFound, "order not found")
         }
         guard record.view.status == .new || record.view.status == .partiallyFilled, record.view.type == .limit else {
@@ -156,12 +156,30 @@ public struct AccountShardState: Sendable {
         let newRemaining = newQuantity - filled
         var coverPrice = record.view.price
         if let price, let current = coverPrice, record.view.side == .buy { coverPrice = max(price, current) }
-        try account.ledger.adjustReservation(
-            symbol: record.view.symbol, orderID: orderID, newPrice: coverPrice,
-            newRemainingQuantity: Quantity(lots: max(currentRemaining, newRemaining)))
-        account.orders[orderID]?.pendingAmend = true
-        account.orders[orderID]?.view.updatedAtMillis = now
-        account.drainLedgerEntries(now: now)
-        users[user] = account
+        try withAccount(user) { (account: inout UserAccount) throws(BourseError) in
+            try account.ledger.adjustReservation(
+                symbol: record.view.symbol, orderID: orderID, newPrice: coverPrice,
+                newRemainingQuantity: Quantity(lots: max(currentRemaining, newRemaining)))
+            account.orders[orderID]?.pendingAmend = true
+            account.orders[orderID]?.view.updatedAtMillis = now
+            account.drainLedgerEntries(now: now)
+        }
+    }
+
+    /// Runs `body` on `user`'s account where it is stored, so that the account's history (orders, rows,
+    /// fills) stays uniquely referenced and is never copied: copying the account out of `users` and
+    /// writing it back made every command copy-on-write the whole history, O(history) per command. A user
+    /// seen for the first time is stored only if `body` succeeds. `body` must change nothing when it
+    /// throws (the ledger's operations validate before they change anything).
+    mutating func withAccount<Result, Failure: Error>(
+        _ user: UserID, _ body: (inout UserAccount) throws(Failure) -> Result
+    ) throws(Failure) -> Result {
+        guard users[user] != nil else {
+            var account = UserAccount(user: user)
+            let result = try body(&account)
+            users[user] = account
+            return result
+        }
+        return try body(&users[user]!)
     }
 }

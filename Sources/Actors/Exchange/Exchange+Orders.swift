@@ -1,9 +1,12 @@
+import Metrics
 import Trading
 
 /// The order flows: reserve in the owner's account shard, then sequence, journal and match in the
 /// symbol (which delivers the resulting events to every account concerned before answering).
 extension Exchange {
     public func placeOrder(user: UserID, request: OrderRequest) async throws -> (order: OrderView, created: Bool) {
+        let started = ContinuousClock.now
+        defer { Exchange.orderLatency.record(duration: ContinuousClock.now - started) }
         let symbol = try symbolActor(request.symbol)
         let account = accounts.shard(ofUser: user)
         if let existing = await account.existingOrder(user: user, clientOrderID: request.clientOrderID) {
@@ -40,6 +43,7 @@ extension Exchange {
             _ = try? await account.execute(.abandon(orderID: order.id, reason: .invalidOrder), nowMillis: clock())
             throw error
         }
+        Exchange.ordersPlaced.increment()
         guard let record = await account.order(order.id) else { throw BourseError(.internal, "order lost") }
         if record.view.status == .rejected {
             throw BourseError(.orderRejected, Exchange.describe(record.view.rejectReason))
@@ -114,6 +118,11 @@ extension Exchange {
         else { throw BourseError(.notFound, "order not found") }
         return record
     }
+
+    /// Time to answer `POST /v1/orders`: reservation, journal commits, matching and settlement.
+    static let orderLatency = Metrics.Timer(label: "bourse_order_latency")
+    /// Orders that reached a book.
+    static let ordersPlaced = Counter(label: "bourse_orders_placed")
 
     static func describe(_ reason: RejectReason?) -> String {
         switch reason {

@@ -43,8 +43,11 @@ public final class Exchange: ExchangeService {
     private let ready = ReadyFlag()
 
     /// Builds the actors; call `start()` to take the shards' leases and recover them.
+    ///
+    /// - Parameter projections: where the account shards send their read-model rows once durable (run it
+    ///   before `start()`, stop it after the exchange); `nil` keeps no read models.
     public init(
-        configuration: Configuration, store: any JournalStore, logger: Logger,
+        configuration: Configuration, store: any JournalStore, projections: ProjectionWriter? = nil, logger: Logger,
         clock: @escaping @Sendable () -> Int64 = Exchange.wallClockMillis
     ) {
         self.configuration = configuration
@@ -54,7 +57,8 @@ public final class Exchange: ExchangeService {
         let specs = Dictionary(configuration.markets.map { ($0.symbol, $0) }, uniquingKeysWith: { first, _ in first })
         let feed = self.feed
         let shards = (0..<configuration.accountShards).map {
-            AccountShardActor(index: $0, markets: specs, store: store, epoch: 0, feed: feed, logger: logger)
+            AccountShardActor(
+                index: $0, markets: specs, store: store, epoch: 0, feed: feed, projections: projections, logger: logger)
         }
         let accounts = AccountDirectory(shards: shards, clock: clock)
         self.accounts = accounts

@@ -1,14 +1,31 @@
 import Actors
+import Metrics
+import Prometheus
 import Storage
 
-/// The Prometheus text of `GET /metrics`.
+/// The Prometheus text of `GET /metrics`: everything recorded through swift-metrics (requests by route
+/// and status, order latency, journal batches and commit latency) plus the store's commit counters.
 struct NodeMetrics: Sendable {
+    let registry: PrometheusCollectorRegistry
     let store: any DurableStore
-    let exchange: Exchange
+
+    /// Installs the Prometheus backend for swift-metrics; call once, before anything records.
+    static func bootstrap() -> PrometheusCollectorRegistry {
+        let registry = PrometheusCollectorRegistry()
+        var factory = PrometheusMetricsFactory(registry: registry)
+        factory.defaultDurationHistogramBuckets = [
+            .microseconds(100), .microseconds(250), .microseconds(500), .milliseconds(1), .milliseconds(2),
+            .milliseconds(5), .milliseconds(10), .milliseconds(20), .milliseconds(50), .milliseconds(100),
+            .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(5),
+        ]
+        factory.defaultValueHistogramBuckets = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1_000, 2_000]
+        MetricsSystem.bootstrap(factory)
+        return registry
+    }
 
     func prometheusText() -> String {
         let statistics = store.commitStatistics
-        return """
+        return registry.emitToString() + """
             # HELP bourse_journal_batches_total Journal batches committed (one database round trip each).
             # TYPE bourse_journal_batches_total counter
             bourse_journal_batches_total \(statistics.batches)

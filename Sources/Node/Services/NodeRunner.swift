@@ -6,10 +6,13 @@ import ServiceLifecycle
 import Storage
 import Trading
 
-/// Wires a node: the store, the exchange (recovery, then serving) and the client API, as services of
-/// one `ServiceGroup` that shuts them down in reverse order on SIGTERM or SIGINT.
+/// Wires a node: the store, the read-model writer, the exchange (recovery, then serving) and the client API,
+/// the last three as services of one `ServiceGroup` that shuts them down in reverse order on SIGTERM or
+/// SIGINT.
 struct NodeRunner {
     let configuration: NodeConfiguration
+    /// The process-wide metrics registry (swift-metrics can be bootstrapped once).
+    static let registry = NodeMetrics.bootstrap()
 
     func run() async throws {
         var logger = Logger(label: "bourse")
@@ -23,11 +26,13 @@ struct NodeRunner {
             store = try await SQLiteStore(directory: configuration.dataDir, logger: logger)
             logger.info("store: SQLite", metadata: ["data_dir": "\(configuration.dataDir)"])
         }
+        // Writes the read models from the account shards' durable batches, off the command path.
+        let projections = ProjectionWriter(store: store, logger: logger)
         let exchange = Exchange(
             configuration: .init(
                 markets: configuration.markets, accountShards: configuration.accountShards,
                 nodeID: configuration.nodeID),
-            store: store, logger: logger)
+            store: store, projections: projections, logger: logger)
         var apiConfiguration = APIConfiguration(
             host: configuration.listen.host, port: configuration.listen.port,
             limits: .init(
@@ -37,13 +42,14 @@ struct NodeRunner {
         if let certificate = configuration.tlsCertificate, let key = configuration.tlsPrivateKey {
             apiConfiguration.tls = .init(certificateChainPath: certificate, privateKeyPath: key)
         }
-        let metrics = NodeMetrics(store: store, exchange: exchange)
+        let metrics = NodeMetrics(registry: NodeRunner.registry, store: store)
         let api = APIServer(
             configuration: apiConfiguration, exchange: exchange, users: store, keys: store,
             metrics: { metrics.prometheusText() }, logger: logger)
         let startup = ExchangeStartup(exchange: exchange)
         // The store runs beside the service group and closes last, after the API and the exchange
-        // have shut down: every acknowledged command is committed by then.
+        // have shut down: every acknowledged command is committed by then. The projection writer starts
+        // before the exchange and stops after it, writing what is still queued.
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { await store.run() }
             try await store.migrate()
@@ -52,7 +58,10 @@ struct NodeRunner {
             }
             let group = ServiceGroup(
                 configuration: .init(
-                    services: [.init(service: startup), .init(service: try api.makeApplication())],
+                    services: [
+                        .init(service: projections), .init(service: startup),
+                        .init(service: try api.makeApplication()),
+                    ],
                     gracefulShutdownSignals: [.sigterm, .sigint],
                     logger: logger))
             do {

@@ -1,0 +1,108 @@
+import PostgresNIO
+import Trading
+
+/// The SQL of the PostgreSQL read models, generated once from `ReadModelTables` so that the statement's
+/// parameters follow the bind order of `PostgresStore.project` (columns in table order, a nullable column
+/// followed by its presence flags).
+enum PostgresProjection {
+    /// A table's column types (`bigint`, `text`, `boolean`) in column order, and its nullable columns.
+    private struct Layout {
+        var table: ReadModelTables.Table
+        var types: [String]
+        var nullable: Set<String> = []
+    }
+
+    private static let layouts: [Layout] = [
+        Layout(
+            table: ReadModelTables.orders,
+            types: [
+                "bigint", "bigint", "text", "text", "text", "text", "bigint", "bigint", "bigint", "bigint", "bigint",
+                "text", "text", "boolean", "text", "bigint", "bigint",
+            ],
+            nullable: ["client_order_id", "price_ticks", "stop_price_ticks", "reject_reason"]),
+        Layout(
+            table: ReadModelTables.trades,
+            types: [
+                "text", "bigint", "bigint", "bigint", "text", "bigint", "bigint", "bigint", "text", "text", "bigint",
+            ]),
+        Layout(
+            table: ReadModelTables.transactions,
+            types: ["bigint", "bigint", "text", "text", "bigint", "bigint", "bigint", "text", "bigint"]),
+        Layout(table: ReadModelTables.wallets, types: ["bigint", "text", "bigint", "bigint"]),
+        Layout(
+            table: ReadModelTables.holdings,
+            types: ["bigint", "text", "text", "text", "bigint", "bigint", "bigint", "bigint"]),
+        Layout(table: ReadModelTables.offsets, types: ["text", "bigint"]),
+    ]
+
+    /// Parameters of `sql`.
+    static let parameterCount = layouts.reduce(0) { $0 + $1.types.count + $1.nullable.count }
+
+    /// One statement writing a whole batch: a data-modifying CTE per table (PostgreSQL runs each exactly
+    /// once, to completion, all in the statement's transaction).
+    static let sql: String = {
+        var parameter = 1
+        var parts: [String] = []
+        for layout in layouts {
+            precondition(layout.types.count == layout.table.columns.count, "types of \(layout.table.name)")
+            var arrays: [String] = []
+            var aliases: [String] = []
+            var values: [String] = []
+            for (column, type) in zip(layout.table.columns, layout.types) {
+                arrays.append("$\(parameter)::\(type)[]")
+                aliases.append(column)
+                parameter += 1
+                if layout.nullable.contains(column) {
+                    arrays.append("$\(parameter)::boolean[]")
+                    aliases.append("\(column)_present")
+                    parameter += 1
+                    values.append("CASE WHEN t.\(column)_present THEN t.\(column) END")
+                } else {
+                    values.append("t.\(column)")
+                }
+            }
+            parts.append(
+                """
+                \(layout.table.name)_written AS (
+                    INSERT INTO \(layout.table.name) (\(layout.table.columnList))
+                    SELECT \(values.joined(separator: ", "))
+                    FROM unnest(\(arrays.joined(separator: ", "))) AS t(\(aliases.joined(separator: ", ")))
+                    \(layout.table.onConflict(max: "GREATEST"))
+                )
+                """)
+        }
+        return "WITH " + parts.joined(separator: ",\n") + "\nSELECT 1"
+    }()
+
+    static let ordersByUser =
+        "SELECT \(ReadModelTables.orders.columnList) FROM orders WHERE user_id = $1 ORDER BY order_id DESC LIMIT $2"
+    static let orderByID = "SELECT \(ReadModelTables.orders.columnList) FROM orders WHERE order_id = $1"
+    static let tradesByUser = """
+        SELECT \(ReadModelTables.trades.columnList) FROM trade_history WHERE user_id = $1
+        ORDER BY ts_ms DESC, trade_id DESC, order_id DESC LIMIT $2
+        """
+    static let transactionsByUser = """
+        SELECT \(ReadModelTables.transactions.columnList) FROM transactions WHERE user_id = $1
+        ORDER BY entry_id DESC LIMIT $2
+        """
+    static let walletsByUser =
+        "SELECT \(ReadModelTables.wallets.columnList) FROM wallets WHERE user_id = $1 ORDER BY currency"
+    static let holdingsByUser =
+        "SELECT \(ReadModelTables.holdings.columnList) FROM portfolio_holdings WHERE user_id = $1 ORDER BY symbol"
+
+    static func orderRow(_ row: PostgresRandomAccessRow) throws -> OrderRow {
+        OrderRow(
+            orderID: UInt64(storedBits: try row.value("order_id")),
+            userID: UInt64(storedBits: try row.value("user_id")),
+            clientOrderID: try row.value("client_order_id"), symbol: try row.value("symbol"),
+            side: try row.value("side"), type: try row.value("type"),
+            price: try row.value("price_ticks", as: Int64?.self).map(Price.init(ticks:)),
+            stopPrice: try row.value("stop_price_ticks", as: Int64?.self).map(Price.init(ticks:)),
+            quantity: Quantity(lots: try row.value("quantity_lots")),
+            filledQuantity: Quantity(lots: try row.value("filled_lots")),
+            filledNotional: Amount(units: try row.value("filled_notional")), status: try row.value("status"),
+            timeInForce: try row.value("time_in_force"), postOnly: try row.value("post_only"),
+            rejectReason: try row.value("reject_reason"), createdAtMillis: try row.value("created_at_ms"),
+            updatedAtMillis: try row.value("updated_at_ms"))
+    }
+}

@@ -1,0 +1,209 @@
+import Foundation
+import Storage
+import Synchronization
+import TestSupport
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// Where a node process keeps its state: a SQLite directory, or a PostgreSQL database of its own.
+enum NodeStore: String, CaseIterable, Sendable, CustomTestStringConvertible {
+    case sqlite
+    case postgres
+
+    var testDescription: String { rawValue }
+}
+
+/// The store of one test: made before the first start, deleted at the end.
+struct NodeStorage: Sendable {
+    let arguments: [String]
+    let directory: String
+    let cleanup: @Sendable () async -> Void
+
+    /// A fresh store of `kind` and a scratch directory (logs; the SQLite data).
+    ///
+    /// Without `POSTGRES_URL` the PostgreSQL case is skipped with a message, or fails under `CI=true`.
+    static func make(_ kind: NodeStore) async throws -> NodeStorage {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("bourse-node-\(UUID())").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let removeDirectory: @Sendable () -> Void = { try? FileManager.default.removeItem(atPath: directory) }
+        switch kind {
+        case .sqlite:
+            return NodeStorage(
+                arguments: ["--data-dir", directory + "/data"], directory: directory, cleanup: removeDirectory)
+        case .postgres:
+            let environment = ProcessInfo.processInfo.environment
+            guard let text = environment["POSTGRES_URL"], !text.isEmpty else {
+                removeDirectory()
+                if environment["CI"] == "true" {
+                    throw HarnessError("POSTGRES_URL is not set but CI=true (run the tests with scripts/with-postgres)")
+                }
+                try Test.cancel(
+                    "POSTGRES_URL is not set: the PostgreSQL case is skipped (use scripts/with-postgres swift test)")
+            }
+            let admin = try PostgresURL(text)
+            let database = "bourse_e2e_\(UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased())"
+            try await PostgresAdmin.createDatabase(database, at: admin)
+            return NodeStorage(
+                arguments: ["--database-url", try Self.url(text, database: database)], directory: directory,
+                cleanup: {
+                    try? await PostgresAdmin.dropDatabase(database, at: admin)
+                    removeDirectory()
+                })
+        }
+    }
+
+    /// `text` (a postgres:// URL) naming `database` instead of its own.
+    static func url(_ text: String, database: String) throws -> String {
+        guard let at = text.lastIndex(of: "@") else { throw HarnessError("POSTGRES_URL has no host") }
+        let query = text[at...].firstIndex(of: "?") ?? text.endIndex
+        let slash = text[at..<query].firstIndex(of: "/") ?? query
+        return String(text[..<slash]) + "/" + database + String(text[query...])
+    }
+}
+
+/// A `bourse start` process on 127.0.0.1 and a free port, its output in a log file.
+final class NodeProcess: @unchecked Sendable {  // `Process` is thread-safe for what is used here
+    let port: Int
+    let pid: Int32
+    let log: String
+    private let process: Process
+
+    /// `<repo>/.build/debug/bourse`, built by `swift build` with the package's products.
+    static func binary(file: String = #filePath) throws -> String {
+        var url = URL(fileURLWithPath: file)
+        for _ in 0..<4 { url.deleteLastPathComponent() }  // Support, EndToEndTests, Tests, <repo>
+        let path = url.appendingPathComponent(".build/debug/bourse").path
+        guard FileManager.default.isExecutableFile(atPath: path) else {
+            throw HarnessError(
+                "\(path) is missing: run `swift build --build-tests` first (it builds the bourse binary)")
+        }
+        return path
+    }
+
+    private init(process: Process, port: Int, log: String) {
+        self.process = process
+        self.port = port
+        self.log = log
+        pid = process.processIdentifier
+    }
+
+    /// Starts the node on `storage` and waits until `GET /readyz` answers 200.
+    static func start(_ storage: NodeStorage, name: String, readyWithin timeout: Duration = .seconds(60))
+        async throws -> NodeProcess
+    {
+        let port = try freePort()
+        let log = "\(storage.directory)/\(name).log"
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
+        let output = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try binary())
+        process.arguments = ["start", "--listen", "127.0.0.1:\(port)", "--node-id", "e2e"] + storage.arguments
+        process.environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("BOURSE_") }
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        try? output.close()
+        let node = NodeProcess(process: process, port: port, log: log)
+        do {
+            try await node.waitReady(timeout: timeout)
+        } catch {
+            node.kill()
+            throw error
+        }
+        return node
+    }
+
+    var isRunning: Bool { process.isRunning }
+
+    /// Polls `/readyz` until it answers 200; fails early when the process exits.
+    private func waitReady(timeout: Duration) async throws {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            guard process.isRunning else {
+                throw HarnessError("bourse exited (\(process.terminationStatus)) before it was ready:\n\(tail())")
+            }
+            if let client = try? await H2Client.connect(host: "127.0.0.1", port: port) {
+                let status = try? await client.request(method: .get, path: "/readyz").status.code
+                try? await client.close()
+                if status == 200 { return }
+            }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        throw HarnessError("bourse was not ready within \(timeout):\n\(tail())")
+    }
+
+    /// SIGKILL, and reap it. Harmless when it has already exited.
+    func kill() {
+        guard process.isRunning else { return }
+        signal(SIGKILL)
+        process.waitUntilExit()
+    }
+
+    /// SIGTERM; returns the exit status, or nil (after a SIGKILL) if it did not exit within `timeout`.
+    func terminate(within timeout: Duration) async -> Int32? {
+        signal(SIGTERM)
+        let deadline = ContinuousClock.now + timeout
+        while process.isRunning, ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        guard !process.isRunning else {
+            kill()
+            return nil
+        }
+        process.waitUntilExit()
+        return process.terminationReason == .exit ? process.terminationStatus : -process.terminationStatus
+    }
+
+    private func signal(_ number: Int32) {
+        #if canImport(Glibc)
+            _ = Glibc.kill(pid, number)
+        #elseif canImport(Darwin)
+            _ = Darwin.kill(pid, number)
+        #endif
+    }
+
+    /// The last lines of the node's output.
+    func tail(lines: Int = 40) -> String {
+        let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+        return text.split(separator: "\n", omittingEmptySubsequences: false).suffix(lines).joined(separator: "\n")
+    }
+
+    /// A port nobody listens on now (the kernel's pick for a socket bound to port 0).
+    static func freePort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw HarnessError("socket() failed") }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = 0
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0
+            }
+        }
+        guard bound else { throw HarnessError("bind() failed") }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+}
+
+/// Runs `body` with the nodes it starts, and SIGKILLs any still running afterwards, whatever happens.
+final class NodeGuard: Sendable {
+    private let nodes = Mutex<[NodeProcess]>([])
+
+    func track(_ node: NodeProcess) -> NodeProcess {
+        nodes.withLock { $0.append(node) }
+        return node
+    }
+
+    func killAll() { for node in nodes.withLock({ $0 }) { node.kill() } }
+
+    /// The logs of every node started, for failure messages.
+    var logs: String { nodes.withLock { $0 }.map { "== \($0.log)\n\($0.tail())" }.joined(separator: "\n") }
+}
