@@ -1,3 +1,4 @@
+import Metrics
 import Synchronization
 
 /// Group commit: turns many concurrent `append` calls into few database round trips.
@@ -98,6 +99,11 @@ public final class GroupCommitter: Sendable {
 
     /// Runs the writer loop until `shutdown()` (after draining the queue) or until the task is cancelled
     /// (what is queued then fails with `StorageError.unavailable`). Returns at once if already run.
+    /// Time of one batch's database round trip (the write and its commit).
+    static let commitLatency = Metrics.Timer(label: "bourse_journal_commit_latency")
+    /// Records per batch.
+    static let batchRecords = Recorder(label: "bourse_journal_batch_records", aggregate: true)
+
     public func run(writer: BatchWriter) async {
         let started = state.withLock { state -> Bool in
             guard state.phase == .notStarted else { return false }
@@ -108,6 +114,7 @@ public final class GroupCommitter: Sendable {
         while let batch = await nextBatch() {
             let requests = batch.map(\.records)
             var outcomes: [StorageError?]
+            let writeStarted = ContinuousClock.now
             do {
                 outcomes = try await writer(requests)
             } catch let error as StorageError {
@@ -122,6 +129,8 @@ public final class GroupCommitter: Sendable {
                 outcomes = Array(repeating: failure, count: batch.count)
             }
             let recordCount = requests.reduce(0) { $0 + $1.count }
+            GroupCommitter.commitLatency.record(duration: ContinuousClock.now - writeStarted)
+            GroupCommitter.batchRecords.record(recordCount)
             state.withLock { state in
                 state.statistics.batches += 1
                 state.statistics.records += recordCount

@@ -1,5 +1,7 @@
 import API
+import Actors
 import Testing
+import Trading
 
 /// Retries that race: the same request sent several times at once must act once.
 @Suite("End to end: racing retries")
@@ -34,7 +36,7 @@ struct ConcurrencyTests {
             } else {
                 #expect(try await api.book() == Expected.book())
                 #expect(try await api.balances(user)["BTC"] == ["9.90000000", "0.00000000"])
-                #expect(try await api.balances(user)["USD"] == ["1004995.00000000", "0.00000000"])
+                #expect(try await api.balances(user)["USD"] == ["1004990.00000000", "0.00000000"])
             }
             #expect(
                 try await api.json(.get, "/v1/markets/BTC-USD/trades").arrayValue?.count == (price == "60000" ? 0 : 1))
@@ -56,5 +58,30 @@ struct ConcurrencyTests {
             #expect(try await api.balances(user) == ["USD": ["100.00000000", "0.00000000"]])
             #expect(try await api.json(.get, "/v1/account/transactions", token: user.token).arrayValue?.count == 1)
         }
+    }
+
+    /// Regression: a retry that raced the first request past `Exchange.placeOrder`'s client_order_id check
+    /// reached the account shard, which handed the first order out again, and the exchange booked it a
+    /// second time (a resting duplicate, or a filled order trading again without a reservation). The race
+    /// needs two threads to interleave exactly, so it is pinned here on the shard's state machine.
+    @Test func theAccountShardNeverPlacesAClientOrderIDTwice() throws {
+        var state = AccountShardState(index: 0, markets: ["BTC-USD": InProcessNode.btc])
+        _ = try state.apply(
+            .init(
+                timestampMillis: 0,
+                command: .deposit(user: 1, currency: "USD", amount: Amount(units: 10_000_000_000_000), key: nil)))
+        let request = OrderRequest(
+            symbol: "BTC-USD", side: .buy, type: .limit, quantity: try InProcessNode.btc.quantity(parsing: "0.1"),
+            price: try InProcessNode.btc.price(parsing: "50000"), clientOrderID: "once")
+        let place = AccountShardState.Record(
+            timestampMillis: 0, command: .place(user: 1, request: request, protection: nil))
+        guard case .order = try state.apply(place) else {
+            Issue.record("the first request places the order")
+            return
+        }
+        let before = state.account(1)?.ledger.balance("USD")
+        #expect(throws: BourseError.self) { try state.apply(place) }
+        #expect(state.account(1)?.ledger.balance("USD") == before)
+        #expect(state.account(1)?.orders.count == 1)
     }
 }

@@ -231,6 +231,38 @@ struct MatchingTests {
         }
     }
 
+    @Test func stopBuyIsReservedAtItsProtectionPriceAndEntersAtMarket() async throws {
+        try await InProcessNode.run { node in
+            let api = node.api
+            let seller = try await node.trader("seller")
+            let buyer = try await node.trader("buyer")
+            let trigger = try await node.trader("trigger")
+            _ = try await api.placed(seller, order("sell", "0.1", at: "51000"))
+            _ = try await api.placed(seller, order("sell", "0.1", at: "50000"))
+            let stop = try await api.placed(buyer, order("buy", "0.1", type: "stop", extra: ["stop_price": "50000"]))
+            #expect(stop["status"] == "pending_trigger")
+            // 0.1 at the protection price 52,500 (5% through the stop price) plus the maximum fee.
+            #expect(try await api.balances(buyer)["USD"] == ["994739.50000000", "5260.50000000"])
+            node.clock.advance(millis: 1_000)
+            _ = try await api.placed(trigger, order("buy", "0.05", at: "50000"))
+            expectJSON(
+                try await node.order(buyer, stop["order_id"]),
+                Expected.order(
+                    stop["order_id"]!, "buy", "0.10000", at: nil, type: "stop", filled: "0.10000",
+                    remaining: "0.00000", average: "50500.00000000", status: "filled", stopPrice: "50000.00",
+                    updated: 1_000,
+                    fills: [
+                        Expected.fill("2", "50000.00", "0.05000", fee: "5.00000000", "taker", at: 1_000),
+                        Expected.fill("3", "51000.00", "0.05000", fee: "5.10000000", "taker", at: 1_000),
+                    ]))
+            #expect(
+                try await api.balances(buyer) == [
+                    "USD": ["994939.90000000", "0.00000000"], "BTC": ["10.10000000", "0.00000000"],
+                ])
+            #expect(try await api.book() == Expected.book(asks: [("51000.00", "0.05000")]))
+        }
+    }
+
     @Test func selfTradePreventionCancelsTheRestingOrder() async throws {
         try await InProcessNode.run { node in
             let api = node.api

@@ -152,6 +152,51 @@ struct OrderLifecycleTests {
             #expect(smaller["quantity"] == "0.05000")
             #expect(try await api.balances(buyer) == ["USD": ["2745.50000000", "2254.50000000"]])
             #expect(try await api.book() == Expected.book(bids: [("45000.00", "0.05000")]))
+
+            // A post-only order amended to a crossing price is refused and stays as it was.
+            let seller = try await node.trader("seller")
+            _ = try await api.placed(seller, order("sell", "0.01", at: "46000"))
+            // Amending to a crossing price trades at once, as a taker.
+            let crossing = try await api.json(.patch, "/v1/orders/\(id)", json: ["price": "46000"], token: buyer.token)
+            #expect(crossing["status"] == "partially_filled")
+            #expect(crossing["remaining_quantity"] == "0.04000")
+            expectJSON(crossing["fills"], [Expected.fill("1", "46000.00", "0.01000", fee: "0.92000000", "taker")])
+            _ = try await api.placed(seller, order("sell", "0.01", at: "46500"))
+            let passive = try await api.placed(buyer, order("buy", "0.01", at: "30000", extra: ["post_only": true]))
+            let passiveID = try #require(passive["order_id"]?.stringValue)
+            let balances = try await api.balances(buyer)
+            let refused = try await api.call(
+                .patch, "/v1/orders/\(passiveID)", json: ["price": "47000"], token: buyer.token)
+            #expect(refused.status == 422)
+            #expect(refused.errorCode == "ORDER_REJECTED")
+            expectJSON(try await node.order(buyer, passive["order_id"]), passive)
+            #expect(try await api.balances(buyer) == balances)
+        }
+    }
+
+    /// Regression: a retry of a request whose order the market rejected (422) answered 200 with the
+    /// rejected order; "the first result" is the rejection.
+    @Test func clientOrderIDRetryOfARejectedOrderIsRejectedAgain() async throws {
+        try await InProcessNode.run { node in
+            let api = node.api
+            let maker = try await node.trader("maker")
+            let user = try await node.trader("user")
+            _ = try await api.placed(maker, order("sell", "0.1", at: "50000"))
+            let request = order("buy", "0.2", at: "50000", extra: ["time_in_force": "fok", "client_order_id": "fok-1"])
+            let first = try await api.place(user, request)
+            #expect(first.status == 422)
+            #expect(first.errorCode == "ORDER_REJECTED")
+            let rows = try await api.json(.get, "/v1/account/transactions", token: user.token)
+            for _ in 0..<2 {
+                let retry = try await api.place(user, request)
+                #expect(retry.status == 422, "\(retry)")
+                #expect(retry.json == first.json)
+            }
+            #expect(try await api.json(.get, "/v1/account/transactions", token: user.token) == rows)
+            #expect(try await api.balances(user) == Self.untouched)
+            #expect(try await api.book() == Expected.book(asks: [("50000.00", "0.10000")]))
+            let other = try await api.place(user, order("buy", "0.3", at: "50000", extra: ["client_order_id": "fok-1"]))
+            #expect(other.status == 409)
         }
     }
 

@@ -8,11 +8,24 @@ import Testing
 @Suite("End to end: bourse process restarts")
 struct ProcessRestartTests {
     /// Runs `body` with a fresh store; SIGKILLs every node it started and deletes the store afterwards.
-    static func withNodes(_ kind: NodeStore, _ body: (NodeStorage, NodeGuard) async throws -> Void) async throws {
+    /// After `timeout` the nodes are killed (which fails whatever request hangs) and the test fails.
+    static func withNodes(
+        _ kind: NodeStore, timeout: Duration = .seconds(90),
+        _ body: @escaping @Sendable (NodeStorage, NodeGuard) async throws -> Void
+    ) async throws {
         let storage = try await NodeStorage.make(kind)
         let nodes = NodeGuard()
         do {
-            try await body(storage, nodes)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await body(storage, nodes) }
+                group.addTask {
+                    try await Task.sleep(for: timeout)
+                    nodes.killAll()
+                    throw HarnessError("timed out after \(timeout): the nodes were killed")
+                }
+                try await group.next()
+                group.cancelAll()
+            }
         } catch {
             nodes.killAll()
             Issue.record("node output:\n\(nodes.logs)")
@@ -96,7 +109,14 @@ struct ProcessRestartTests {
                 }
                 try await Self.expectTradingContinues(api, after)
             }
-            #expect(await second.terminate(within: .seconds(10)) == 0)
+            // What the recovered node journaled (epoch, releases, new trades) recovers too.
+            let recovered = try await Self.with(second) { api in try await NodeState.capture(api, users) }
+            second.kill()
+            let third = nodes.track(try await NodeProcess.start(storage, name: "after-second-kill"))
+            try await Self.with(third) { api in
+                try await NodeState.capture(api, users).expectSame(as: recovered, "after a second kill -9")
+            }
+            #expect(await third.terminate(within: .seconds(10)) == 0)
         }
     }
 
@@ -109,9 +129,21 @@ struct ProcessRestartTests {
                 _ = try await NodeLoad.orders(api, users, count: 40, seed: 3)
                 return (users, try await NodeState.capture(api, users))
             }
+            // An open event stream must not hold the shutdown up.
+            let client = try await H2Client.connect(host: "127.0.0.1", port: first.port)
+            let stream = Task {
+                try await client.streamingRequest(method: .get, path: "/v1/stream?channels=ticker:BTC-USD") {
+                    head, body in
+                    for try await _ in body {}
+                    return head.status.code
+                }
+            }
+            try await Task.sleep(for: .milliseconds(200))
             let started = ContinuousClock.now
             #expect(await first.terminate(within: .seconds(10)) == 0, "exit status after SIGTERM")
             #expect(ContinuousClock.now - started < .seconds(10))
+            #expect(try await stream.value == 200)
+            try? await client.close()
             #expect(first.tail().contains("node stopped"), "\(first.tail())")
 
             let second = nodes.track(try await NodeProcess.start(storage, name: "after-term"))

@@ -103,13 +103,13 @@ public struct AccountShardState: Sendable {
         if let client = request.clientOrderID, let existing = users[user]?.clientOrderIDs[client],
             let record = users[user]?.orders[existing]
         {
-            guard record.request == request else {
-                throw BourseError(.conflict, "client_order_id was used for another order")
-            }
-            return NewOrder(
-                id: existing, owner: user, side: request.side, type: request.type, price: record.view.price,
-                stopPrice: request.stopPrice, quantity: request.quantity, timeInForce: request.timeInForce,
-                postOnly: request.postOnly)
+            // Never hand the order out again: booking it twice would trade without a reservation. A retry
+            // that raced the first request here is answered by `Exchange.placeOrder` as a retry.
+            throw BourseError(
+                .conflict,
+                record.request == request
+                    ? "client_order_id is in use by an order being placed"
+                    : "client_order_id was used for another order")
         }
         let id = OrderIDs.make(shard: index, counter: orderCounter + 1)
         // Market and stop buys trade no higher than the protection price their reservation covers.

@@ -10,10 +10,7 @@ extension Exchange {
         let symbol = try symbolActor(request.symbol)
         let account = accounts.shard(ofUser: user)
         if let existing = await account.existingOrder(user: user, clientOrderID: request.clientOrderID) {
-            guard existing.request == request else {
-                throw BourseError(.conflict, "client_order_id was used for an order with other content")
-            }
-            return (existing.view, false)
+            return (try Self.retried(existing, request), false)
         }
         if await symbol.isHalted { throw BourseError(.orderRejected, "market \(request.symbol) is halted") }
         var protection: Price?
@@ -33,8 +30,17 @@ extension Exchange {
                 break
             }
         }
-        let outcome = try await account.execute(
-            .place(user: user, request: request, protection: protection), nowMillis: clock())
+        let outcome: AccountShardState.Outcome
+        do {
+            outcome = try await account.execute(
+                .place(user: user, request: request, protection: protection), nowMillis: clock())
+        } catch let error as BourseError where error.code == .conflict {
+            // A retry that raced the first request past the check above: the account refused to place the
+            // order twice; answer as a retry.
+            guard let existing = await account.existingOrder(user: user, clientOrderID: request.clientOrderID)
+            else { throw error }
+            return (try Self.retried(existing, request), false)
+        }
         guard case .order(let order) = outcome else { throw BourseError(.internal, "unexpected outcome") }
         do {
             _ = try await symbol.submit(.place(order), nowMillis: clock())
@@ -123,6 +129,18 @@ extension Exchange {
     static let orderLatency = Metrics.Timer(label: "bourse_order_latency")
     /// Orders that reached a book.
     static let ordersPlaced = Counter(label: "bourse_orders_placed")
+
+    /// The first result of the request that placed `existing`, for a retry with the same client_order_id:
+    /// the order, or the rejection it met.
+    static func retried(_ existing: OrderRecord, _ request: OrderRequest) throws(BourseError) -> OrderView {
+        guard existing.request == request else {
+            throw BourseError(.conflict, "client_order_id was used for an order with other content")
+        }
+        if existing.view.status == .rejected {
+            throw BourseError(.orderRejected, describe(existing.view.rejectReason))
+        }
+        return existing.view
+    }
 
     static func describe(_ reason: RejectReason?) -> String {
         switch reason {

@@ -42,8 +42,7 @@ struct NodeStorage: Sendable {
                 if environment["CI"] == "true" {
                     throw HarnessError("POSTGRES_URL is not set but CI=true (run the tests with scripts/with-postgres)")
                 }
-                try Test.cancel(
-                    "POSTGRES_URL is not set: the PostgreSQL case is skipped (use scripts/with-postgres swift test)")
+                try Test.cancel(Comment(rawValue: postgresSkipMessage))
             }
             let admin = try PostgresURL(text)
             let database = "bourse_e2e_\(UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased())"
@@ -63,6 +62,23 @@ struct NodeStorage: Sendable {
         let query = text[at...].firstIndex(of: "?") ?? text.endIndex
         let slash = text[at..<query].firstIndex(of: "/") ?? query
         return String(text[..<slash]) + "/" + database + String(text[query...])
+    }
+}
+
+let postgresSkipMessage =
+    "POSTGRES_URL is not set: the PostgreSQL cases of the end-to-end process tests are skipped "
+    + "(run them with scripts/with-postgres swift test)"
+
+/// Says so, visibly, when the PostgreSQL cases are skipped (a cancelled case alone is easy to miss).
+@Suite("End to end: PostgreSQL availability") struct PostgresAvailability {
+    static var configured: Bool {
+        let environment = ProcessInfo.processInfo.environment
+        return environment["POSTGRES_URL"].map { !$0.isEmpty } == true || environment["CI"] == "true"
+    }
+
+    @Test(.enabled(if: configured, Comment(rawValue: postgresSkipMessage)))
+    func postgresIsConfigured() async throws {
+        await (try await NodeStorage.make(.postgres)).cleanup()
     }
 }
 
