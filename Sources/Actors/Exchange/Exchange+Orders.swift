@@ -10,7 +10,7 @@ extension Exchange {
         let symbol = try symbolActor(request.symbol)
         let account = accounts.shard(ofUser: user)
         if let existing = await account.existingOrder(user: user, clientOrderID: request.clientOrderID) {
-            return (try Self.retried(existing, request), false)
+            return (try Self.retried(try await acknowledged(existing, in: account), request), false)
         }
         if await symbol.isHalted { throw BourseError(.orderRejected, "market \(request.symbol) is halted") }
         var protection: Price?
@@ -39,7 +39,7 @@ extension Exchange {
             // order twice; answer as a retry.
             guard let existing = await account.existingOrder(user: user, clientOrderID: request.clientOrderID)
             else { throw error }
-            return (try Self.retried(existing, request), false)
+            return (try Self.retried(try await acknowledged(existing, in: account), request), false)
         }
         guard case .order(let order) = outcome else { throw BourseError(.internal, "unexpected outcome") }
         do {
@@ -129,6 +129,22 @@ extension Exchange {
     static let orderLatency = Metrics.Timer(label: "bourse_order_latency")
     /// Orders that reached a book.
     static let ordersPlaced = Counter(label: "bourse_orders_placed")
+
+    /// Waits until the book has answered for an order a retry found (so the retry never reports an order
+    /// that is not durable yet); 503 if that takes more than a few seconds.
+    private func acknowledged(_ existing: OrderRecord, in account: AccountShardActor) async throws -> OrderRecord {
+        var record = existing
+        let deadline = ContinuousClock.now + .seconds(5)
+        while !record.acknowledged {
+            guard ContinuousClock.now < deadline else {
+                throw BourseError(.unavailable, "the first request with this client_order_id is still in progress")
+            }
+            try await Task.sleep(for: .milliseconds(2))
+            guard let latest = await account.order(existing.view.orderID) else { break }
+            record = latest
+        }
+        return record
+    }
 
     /// The first result of the request that placed `existing`, for a retry with the same client_order_id:
     /// the order, or the rejection it met.
