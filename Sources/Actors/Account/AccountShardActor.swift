@@ -84,7 +84,7 @@ public actor AccountShardActor: JournalingActor {
         let last = state.lastBookSequence[symbol] ?? 0
         let fresh = events.filter { $0.sequence > last }
         guard !fresh.isEmpty else { return }
-        let touched = Set(fresh.flatMap(Self.orderIDs))
+        let touched = Set(fresh.flatMap(\.orderIDs))
         do {
             _ = try await execute(.bookEvents(symbol: symbol, events: fresh), nowMillis: nowMillis)
         } catch {
@@ -96,15 +96,6 @@ public actor AccountShardActor: JournalingActor {
             if let user = state.orderOwners[id], let order = state.users[user]?.orders[id] {
                 feed.send(channel: .orders, user: user, .order(order.view))
             }
-        }
-    }
-
-    private static func orderIDs(_ event: BookEvent) -> [OrderID] {
-        switch event.kind {
-        case .trade(let trade): [trade.makerOrderID, trade.takerOrderID]
-        case .accepted(let id), .rejected(let id, _), .cancelled(let id, _, _), .expired(let id, _), .triggered(let id),
-            .amended(let id, _, _, _):
-            [id]
         }
     }
 

@@ -12,17 +12,6 @@ extension AccountShardState {
         }
     }
 
-    /// Whether an event concerns an order of this shard.
-    public static func concerns(_ event: BookEvent, shard: Int) -> Bool {
-        switch event.kind {
-        case .trade(let trade):
-            return OrderIDs.shard(of: trade.makerOrderID) == shard || OrderIDs.shard(of: trade.takerOrderID) == shard
-        case .accepted(let id), .rejected(let id, _), .cancelled(let id, _, _), .expired(let id, _),
-            .triggered(let id), .amended(let id, _, _, _):
-            return OrderIDs.shard(of: id) == shard
-        }
-    }
-
     private mutating func apply(_ event: BookEvent, symbol: String, now: Int64) {
         switch event.kind {
         case .accepted(let id):

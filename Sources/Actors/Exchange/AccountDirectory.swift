@@ -29,16 +29,6 @@ final class AccountDirectory: Sendable {
         await shards[index].deliver(symbol: symbol, events: events, nowMillis: clock())
     }
 
-    /// The account shards an event concerns.
-    static func shards(of event: BookEvent) -> [Int] {
-        switch event.kind {
-        case .trade(let trade):
-            let maker = OrderIDs.shard(of: trade.makerOrderID)
-            let taker = OrderIDs.shard(of: trade.takerOrderID)
-            return maker == taker ? [maker] : [maker, taker]
-        case .accepted(let id), .rejected(let id, _), .cancelled(let id, _, _), .expired(let id, _), .triggered(let id),
-            .amended(let id, _, _, _):
-            return [OrderIDs.shard(of: id)]
-        }
-    }
+    /// The account shards an event concerns (order ids carry their shard).
+    static func shards(of event: BookEvent) -> Set<Int> { Set(event.orderIDs.map(OrderIDs.shard(of:))) }
 }

@@ -81,3 +81,16 @@ public struct BookEvent: Sendable, Hashable {
         self.kind = kind
     }
 }
+
+extension BookEvent {
+    /// The orders this event concerns: maker and taker of a trade, otherwise the one order named.
+    public var orderIDs: [OrderID] {
+        switch kind {
+        case .trade(let trade):
+            trade.makerOrderID == trade.takerOrderID ? [trade.makerOrderID] : [trade.makerOrderID, trade.takerOrderID]
+        case .accepted(let id), .rejected(let id, _), .cancelled(let id, _, _), .expired(let id, _), .triggered(let id),
+            .amended(let id, _, _, _):
+            [id]
+        }
+    }
+}
