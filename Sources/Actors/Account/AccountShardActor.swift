@@ -11,9 +11,7 @@ public actor AccountShardActor: JournalingActor {
     public let store: any JournalStore
     private(set) var state: AccountShardState
     let logger: Logger
-    /// A snapshot is written once this many records have been journaled since the last one.
-    var snapshotEvery: Int64 = 1_000
-    private var lastSnapshot: Int64 = 0
+    var snapshots = SnapshotSchedule(every: 1_000)
     let feed: MarketFeed
     /// Where the read-model rows go once durable (`nil`: no read models).
     let projections: ProjectionWriter?
@@ -38,7 +36,7 @@ public actor AccountShardActor: JournalingActor {
         if let snapshot = try await store.latestSnapshot(shard: journal.shard) {
             state = try AccountShardState(index: index, markets: state.markets, snapshot: snapshot.payload)
             after = snapshot.sequence
-            lastSnapshot = after
+            snapshots.restored(at: after)
         }
         while true {
             let records = try await store.records(shard: journal.shard, after: after, limit: 5_000)
@@ -73,6 +71,16 @@ public actor AccountShardActor: JournalingActor {
         return outcome
     }
 
+    /// Applies a command and journals it without waiting (see `journalInBackground`).
+    private func applyInBackground(_ command: AccountShardState.Command, nowMillis: Int64) throws -> Int64 {
+        if let broken = journal.broken { throw broken }
+        let record = AccountShardState.Record(timestampMillis: nowMillis, command: command)
+        let marks = projections == nil ? nil : state.projectionMarks(for: command)
+        let outcome = try state.apply(record)
+        if let marks { captureProjection(since: marks, outcome: outcome) }
+        return try journalInBackground(record.encoded())
+    }
+
     /// Whether the request reuses a client order id (then nothing must be journaled).
     func existingOrder(user: UserID, clientOrderID: String?) -> OrderRecord? {
         guard let client = clientOrderID, let id = state.users[user]?.clientOrderIDs[client] else { return nil }
@@ -80,23 +88,34 @@ public actor AccountShardActor: JournalingActor {
     }
 
     /// Book events of a symbol for this shard's orders (at-least-once; redeliveries are skipped).
-    func deliver(symbol: String, events: [BookEvent], nowMillis: Int64) async {
-        let last = state.lastBookSequence[symbol] ?? 0
-        let fresh = events.filter { $0.sequence > last }
-        guard !fresh.isEmpty else { return }
-        let touched = Set(fresh.flatMap(\.orderIDs))
-        do {
-            _ = try await execute(.bookEvents(symbol: symbol, events: fresh), nowMillis: nowMillis)
-        } catch {
-            logger.error("book events not journaled", metadata: ["shard": "\(journal.shard)", "symbol": "\(symbol)"])
-            return
+    ///
+    /// The events are settled at once but journaled in the background: they are durable in the symbol's
+    /// journal already, and a settlement lost in a crash is redone when the symbol redelivers them. Returns
+    /// the journal sequence of the settlement record (`nil` when nothing was new), for a symbol that must
+    /// know it durable before it snapshots past these events.
+    func deliver(symbol: String, batches: [BookEventBatch]) -> Int64? {
+        var sequence: Int64?
+        var touched = Set<OrderID>()
+        for batch in batches {
+            let last = state.lastBookSequence[symbol] ?? 0
+            let fresh = batch.events.filter { $0.sequence > last }
+            guard !fresh.isEmpty else { continue }
+            do {
+                sequence = try applyInBackground(
+                    .bookEvents(symbol: symbol, events: fresh), nowMillis: batch.timestampMillis)
+            } catch {
+                logger.error(
+                    "book events not journaled", metadata: ["shard": "\(journal.shard)", "symbol": "\(symbol)"])
+                break
+            }
+            if feed.hasSubscribers { touched.formUnion(fresh.flatMap(\.orderIDs)) }
         }
-        guard feed.hasSubscribers else { return }
         for id in touched where OrderIDs.shard(of: id) == index {
             if let user = state.orderOwners[id], let order = state.users[user]?.orders[id] {
                 feed.send(channel: .orders, user: user, .order(order.view))
             }
         }
+        return sequence
     }
 
     /// Orders that were reserved but never reached a book (the node stopped in between): rejected and
@@ -116,19 +135,36 @@ public actor AccountShardActor: JournalingActor {
 
     public func didCommit(through sequence: Int64) async {
         handOffProjection(through: sequence)
-        // Snapshot only a state that is entirely durable.
-        guard sequence - lastSnapshot >= snapshotEvery, journal.lastSequence == sequence else { return }
-        lastSnapshot = sequence
-        let snapshot = ShardSnapshot(
-            shard: journal.shard, epoch: journal.epoch, sequence: sequence, payload: state.snapshot())
+        let at = journal.lastSequence
+        guard snapshots.isDue(at: at), journal.broken == nil else { return }
+        let payload = state.snapshot()
+        snapshots.taken(at: at, bytes: payload.count)
+        let snapshot = ShardSnapshot(shard: journal.shard, epoch: journal.epoch, sequence: at, payload: payload)
+        // Off the answer path: written once everything it contains is durable.
+        Task { await self.write(snapshot) }
+    }
+
+    private func write(_ snapshot: ShardSnapshot) async {
+        defer { snapshots.written() }
         do {
+            try await awaitDurable(through: snapshot.sequence)
             try await store.saveSnapshot(snapshot)
         } catch {
             logger.warning("snapshot not saved", metadata: ["shard": "\(journal.shard)", "error": "\(error)"])
         }
     }
 
-    func setSnapshotEvery(_ records: Int64) { snapshotEvery = records }
+    func setSnapshotEvery(_ records: Int64) { snapshots.setEvery(records) }
+
+    /// At a graceful stop, once no more commands arrive: waits for the journal, then snapshots the shard
+    /// if it changed since its last snapshot, so that the next start replays nothing.
+    func checkpoint() async {
+        let at = journal.lastSequence
+        guard at > snapshots.last, journal.broken == nil else { return }
+        let payload = state.snapshot()
+        snapshots.taken(at: at, bytes: payload.count)
+        await write(ShardSnapshot(shard: journal.shard, epoch: journal.epoch, sequence: at, payload: payload))
+    }
 
     // MARK: Queries
     func account(_ user: UserID) -> UserAccount? { state.users[user] }

@@ -5,12 +5,10 @@ import Trading
 final class AccountDirectory: Sendable {
     let shardCount: Int
     private let shards: [AccountShardActor]
-    private let clock: @Sendable () -> Int64
 
-    init(shards: [AccountShardActor], clock: @escaping @Sendable () -> Int64) {
+    init(shards: [AccountShardActor]) {
         self.shards = shards
         shardCount = shards.count
-        self.clock = clock
     }
 
     var all: [AccountShardActor] { shards }
@@ -24,9 +22,16 @@ final class AccountDirectory: Sendable {
         return index < shards.count ? shards[index] : nil
     }
 
-    func deliver(symbol: String, events: [BookEvent], toShard index: Int) async {
+    /// Settles the events in the shard; returns the journal sequence of its settlement record, if any.
+    func deliver(symbol: String, batches: [BookEventBatch], toShard index: Int) async -> Int64? {
+        guard index < shards.count else { return nil }
+        return await shards[index].deliver(symbol: symbol, batches: batches)
+    }
+
+    /// Returns once the shard's journal is durable through `sequence`.
+    func awaitDurable(shard index: Int, through sequence: Int64) async throws {
         guard index < shards.count else { return }
-        await shards[index].deliver(symbol: symbol, events: events, nowMillis: clock())
+        try await shards[index].awaitDurable(through: sequence)
     }
 
     /// The account shards an event concerns (order ids carry their shard).

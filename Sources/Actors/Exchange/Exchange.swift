@@ -60,7 +60,7 @@ public final class Exchange: ExchangeService {
             AccountShardActor(
                 index: $0, markets: specs, store: store, epoch: 0, feed: feed, projections: projections, logger: logger)
         }
-        let accounts = AccountDirectory(shards: shards, clock: clock)
+        let accounts = AccountDirectory(shards: shards)
         self.accounts = accounts
         symbols = specs.mapValues {
             SymbolActor(
@@ -100,6 +100,18 @@ public final class Exchange: ExchangeService {
     }
 
     public func isReady() async -> Bool { ready.isSet }
+
+    /// A graceful stop, after the API has stopped taking requests: every shard's journal is made durable
+    /// (settlements still journaling in the background included) and every shard that changed since its
+    /// last snapshot writes one, so that the next start replays nothing.
+    public func stop() async {
+        guard ready.isSet else { return }
+        await withTaskGroup(of: Void.self) { group in
+            for symbol in symbols.values { group.addTask { await symbol.checkpoint() } }
+            for shard in accounts.all { group.addTask { await shard.checkpoint() } }
+        }
+        logger.info("exchange stopped: journals durable, shards snapshotted")
+    }
 
     func symbolActor(_ symbol: String) throws(BourseError) -> SymbolActor {
         guard let actor = symbols[symbol] else { throw BourseError(.notFound, "unknown symbol \(symbol)") }

@@ -5,8 +5,9 @@ import Trading
 /// order the actor applied them, and at most one append is in flight — records that arrive meanwhile
 /// form the next batch. The store group-commits the batches of all shards into shared round trips.
 ///
-/// No task is spawned: the caller whose record starts a batch performs the append, and when it is
-/// done it hands the turn to the first waiter of the next batch.
+/// No task is spawned per record: the caller whose record starts a batch performs the append, and when
+/// it is done it hands the turn to a waiter of the next batch. Only when the next batch holds nobody who
+/// waits (records journaled with `journalInBackground`) does one task flush it.
 public struct JournalPipeline: Sendable {
     enum Turn: Sendable {
         case committed
@@ -17,10 +18,12 @@ public struct JournalPipeline: Sendable {
     public internal(set) var epoch: Int64
     /// Sequence of the last record handed to the pipeline.
     public internal(set) var lastSequence: Int64
-    /// Sequence of the last durable record.
+    /// Sequence of the last durable record whose `didCommit` has run.
     public internal(set) var durableSequence: Int64
     var pending: [JournalRecord] = []
     var waiters: [Int64: CheckedContinuation<Turn, any Error>] = [:]
+    /// Callers of `awaitDurable(through:)`, by the sequence they wait for.
+    var durabilityWaiters: [(sequence: Int64, continuation: CheckedContinuation<Void, any Error>)] = []
     var flushing = false
     /// Set when an append failed: memory is ahead of the journal and the shard must be reloaded.
     public internal(set) var broken: (any Error)?
@@ -61,7 +64,35 @@ extension JournalingActor {
         } else {
             journal.flushing = true
         }
-        // This caller flushes: everything pending, its own record included.
+        try await flush(own: sequence)
+    }
+
+    /// Journals `payload` without waiting for it: the record rides in the next batch. For records whose
+    /// loss would be repaired anyway (book events, which symbols redeliver after a restart); whoever needs
+    /// them durable calls `awaitDurable(through:)` with the returned sequence.
+    ///
+    /// - Throws: `BourseError(.unavailable)` when the shard's journal has failed.
+    @discardableResult
+    public func journalInBackground(_ payload: [UInt8]) throws -> Int64 {
+        if let broken = journal.broken { throw unavailable(broken) }
+        let sequence = journal.enqueue(payload)
+        if !journal.flushing {
+            journal.flushing = true
+            Task { try? await self.flush(own: nil) }
+        }
+        return sequence
+    }
+
+    /// Returns once every record up to `sequence` is durable.
+    public func awaitDurable(through sequence: Int64) async throws {
+        if journal.durableSequence >= sequence { return }
+        if let broken = journal.broken { throw unavailable(broken) }
+        try await withCheckedThrowingContinuation { journal.durabilityWaiters.append((sequence, $0)) }
+    }
+
+    /// Appends everything pending (the record `own` of the calling waiter among it), then answers the
+    /// batch's waiters and hands the turn on.
+    private func flush(own: Int64?) async throws {
         let batch = journal.pending
         journal.pending.removeAll(keepingCapacity: true)
         do {
@@ -72,18 +103,33 @@ extension JournalingActor {
             let failed = journal.waiters
             journal.waiters.removeAll()
             for (_, waiter) in failed { waiter.resume(throwing: unavailable(error)) }
+            let durability = journal.durabilityWaiters
+            journal.durabilityWaiters.removeAll()
+            for waiter in durability { waiter.continuation.resume(throwing: unavailable(error)) }
             throw unavailable(error)
         }
         let through = batch.last?.sequence ?? journal.durableSequence
-        journal.durableSequence = through
+        // `durableSequence` moves only after `didCommit`: whoever sees it has seen its effects too.
         await didCommit(through: through)
-        for record in batch where record.sequence != sequence {
+        journal.durableSequence = through
+        for record in batch where record.sequence != own {
             journal.waiters.removeValue(forKey: record.sequence)?.resume(returning: .committed)
         }
-        if let next = journal.pending.first, let waiter = journal.waiters.removeValue(forKey: next.sequence) {
+        if !journal.durabilityWaiters.isEmpty {
+            var waiting: [(sequence: Int64, continuation: CheckedContinuation<Void, any Error>)] = []
+            for waiter in journal.durabilityWaiters {
+                if waiter.sequence <= through { waiter.continuation.resume() } else { waiting.append(waiter) }
+            }
+            journal.durabilityWaiters = waiting
+        }
+        if journal.pending.isEmpty {
+            journal.flushing = false
+        } else if let next = journal.pending.first(where: { journal.waiters[$0.sequence] != nil }),
+            let waiter = journal.waiters.removeValue(forKey: next.sequence)
+        {
             waiter.resume(returning: .flush)
         } else {
-            journal.flushing = false
+            Task { try? await self.flush(own: nil) }
         }
     }
 

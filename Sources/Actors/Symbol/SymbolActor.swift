@@ -2,6 +2,12 @@ import Logging
 import Storage
 import Trading
 
+/// Book events of one symbol record, with the record's time.
+struct BookEventBatch: Sendable {
+    var timestampMillis: Int64
+    var events: [BookEvent]
+}
+
 /// The owner of one market: its order book and market data, journaled command by command.
 ///
 /// A command is applied to the state first (so commands are sequenced in the order the actor runs
@@ -15,12 +21,14 @@ public actor SymbolActor: JournalingActor {
     private(set) var state: SymbolState
     private let accounts: AccountDirectory
     private let logger: Logger
-    /// A snapshot is written once this many records have been journaled since the last one.
-    var snapshotEvery: Int64 = 1_000
-    private var lastSnapshot: Int64 = 0
+    var snapshots = SnapshotSchedule(every: 1_000)
+    /// Per account shard, the journal sequence of the latest settlement record delivered there: a snapshot
+    /// is saved only once the settlements of the events it covers are durable (a restored symbol redelivers
+    /// only the events after its snapshot).
+    private var deliveryMarks: [Int: Int64] = [:]
     /// Events applied but not yet delivered, in book order, with the journal sequence of their record:
     /// only events of durable records are delivered.
-    private var outbox: [(sequence: Int64, events: [BookEvent])] = []
+    private var outbox: [(sequence: Int64, batch: BookEventBatch)] = []
     /// Stream subscribers (shared by every actor of the node).
     let feed: MarketFeed
 
@@ -45,14 +53,18 @@ public actor SymbolActor: JournalingActor {
         if let snapshot = try await store.latestSnapshot(shard: journal.shard) {
             state = try SymbolState(spec: spec, snapshot: snapshot.payload)
             after = snapshot.sequence
-            lastSnapshot = after
+            snapshots.restored(at: after)
         }
         while true {
             let records = try await store.records(shard: journal.shard, after: after, limit: 5_000)
             if records.isEmpty { break }
             for record in records {
                 let decoded = try SymbolState.Record(decoding: record.payload)
-                outbox.append((record.sequence, state.apply(decoded)))
+                outbox.append(
+                    (
+                        record.sequence,
+                        BookEventBatch(timestampMillis: decoded.timestampMillis, events: state.apply(decoded))
+                    ))
                 after = record.sequence
             }
         }
@@ -69,7 +81,7 @@ public actor SymbolActor: JournalingActor {
         let record = SymbolState.Record(timestampMillis: nowMillis, command: .book(command))
         let events = state.apply(record)
         // No suspension between here and the enqueue in `commit`: the next sequence is this record's.
-        outbox.append((journal.lastSequence + 1, events))
+        outbox.append((journal.lastSequence + 1, BookEventBatch(timestampMillis: nowMillis, events: events)))
         publish(events, nowMillis: nowMillis)
         try await commit(record.encoded())
         return events
@@ -77,7 +89,8 @@ public actor SymbolActor: JournalingActor {
 
     public func setHalted(_ halted: Bool, nowMillis: Int64) async throws {
         let record = SymbolState.Record(timestampMillis: nowMillis, command: halted ? .halt : .resume)
-        outbox.append((journal.lastSequence + 1, state.apply(record)))
+        outbox.append(
+            (journal.lastSequence + 1, BookEventBatch(timestampMillis: nowMillis, events: state.apply(record))))
         try await commit(record.encoded())
     }
 
@@ -88,40 +101,70 @@ public actor SymbolActor: JournalingActor {
 
     public func didCommit(through sequence: Int64) async {
         await deliverOutbox(through: sequence)
-        // Snapshot only a state that is entirely durable and delivered.
-        if sequence - lastSnapshot >= snapshotEvery, journal.lastSequence == sequence, outbox.isEmpty {
-            lastSnapshot = sequence
-            let snapshot = ShardSnapshot(
-                shard: journal.shard, epoch: journal.epoch, sequence: sequence, payload: state.snapshot())
-            do {
-                try await store.saveSnapshot(snapshot)
-            } catch {
-                logger.warning("snapshot not saved", metadata: ["shard": "\(journal.shard)", "error": "\(error)"])
+        let at = journal.lastSequence
+        guard snapshots.isDue(at: at), journal.broken == nil else { return }
+        let payload = state.snapshot()
+        snapshots.taken(at: at, bytes: payload.count)
+        let snapshot = ShardSnapshot(shard: journal.shard, epoch: journal.epoch, sequence: at, payload: payload)
+        // Off the answer path: written once its records are durable and their events settled durably.
+        Task { await self.write(snapshot) }
+    }
+
+    private func write(_ snapshot: ShardSnapshot) async {
+        defer { snapshots.written() }
+        do {
+            // Durable here means delivered too (`durableSequence` moves after `didCommit`).
+            try await awaitDurable(through: snapshot.sequence)
+            let marks = deliveryMarks
+            deliveryMarks.removeAll()
+            for (shard, sequence) in marks {
+                try await accounts.awaitDurable(shard: shard, through: sequence)
             }
+            try await store.saveSnapshot(snapshot)
+        } catch {
+            logger.warning("snapshot not saved", metadata: ["shard": "\(journal.shard)", "error": "\(error)"])
         }
     }
 
     /// Delivers the events of durable records to the account shards concerned, each shard its events
-    /// in book order.
+    /// in book order. Accounts settle them at once and journal them in the background.
     private func deliverOutbox(through sequence: Int64) async {
         let count = outbox.prefix { $0.sequence <= sequence }.count
         guard count > 0 else { return }
-        let events = outbox[..<count].flatMap(\.events)
-        outbox.removeFirst(count)
-        var byShard: [Int: [BookEvent]] = [:]
-        for event in events {
-            for shard in AccountDirectory.shards(of: event) { byShard[shard, default: []].append(event) }
+        // Per shard, its events in book order, stamped with the time of the record that made them (a
+        // redelivery after a restart settles them with the same time).
+        var byShard: [Int: [BookEventBatch]] = [:]
+        for (_, batch) in outbox[..<count] {
+            for event in batch.events {
+                for shard in AccountDirectory.shards(of: event) {
+                    if byShard[shard]?.last?.timestampMillis == batch.timestampMillis {
+                        byShard[shard]![byShard[shard]!.count - 1].events.append(event)
+                    } else {
+                        byShard[shard, default: []].append(
+                            BookEventBatch(timestampMillis: batch.timestampMillis, events: [event]))
+                    }
+                }
+            }
         }
-        let symbol = self.symbol
-        let accounts = self.accounts
-        await withTaskGroup(of: Void.self) { group in
-            for (shard, events) in byShard {
-                group.addTask { await accounts.deliver(symbol: symbol, events: events, toShard: shard) }
+        outbox.removeFirst(count)
+        for (shard, batches) in byShard {
+            if let mark = await accounts.deliver(symbol: symbol, batches: batches, toShard: shard) {
+                deliveryMarks[shard] = max(deliveryMarks[shard] ?? 0, mark)
             }
         }
     }
 
-    func setSnapshotEvery(_ records: Int64) { snapshotEvery = records }
+    func setSnapshotEvery(_ records: Int64) { snapshots.setEvery(records) }
+
+    /// At a graceful stop, once no more commands arrive: waits for the journal and the settlements of its
+    /// events, then snapshots the market if it changed since its last snapshot.
+    func checkpoint() async {
+        let at = journal.lastSequence
+        guard at > snapshots.last, journal.broken == nil else { return }
+        let payload = state.snapshot()
+        snapshots.taken(at: at, bytes: payload.count)
+        await write(ShardSnapshot(shard: journal.shard, epoch: journal.epoch, sequence: at, payload: payload))
+    }
 
     // MARK: Queries
 

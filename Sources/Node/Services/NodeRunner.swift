@@ -77,12 +77,14 @@ struct NodeRunner {
     }
 }
 
-/// Recovers every shard (the API answers `/readyz` 503 until this is done), then waits for shutdown.
+/// Recovers every shard (the API answers `/readyz` 503 until this is done), then waits for shutdown; the
+/// API has stopped by then (services stop in reverse order), so it checkpoints every shard.
 struct ExchangeStartup: Service {
     let exchange: Exchange
 
     func run() async throws {
         try await exchange.start()
         try? await gracefulShutdown()
+        await exchange.stop()
     }
 }

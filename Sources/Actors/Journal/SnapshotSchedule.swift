@@ -1,0 +1,39 @@
+/// When a shard writes its next snapshot: once `every` records have been journaled since the last one,
+/// or later when snapshots are big, so that writing them costs at most about `bytesPerRecord` bytes per
+/// journaled record (an account shard whose users keep long histories snapshots less often). One
+/// snapshot is written at a time.
+struct SnapshotSchedule: Sendable {
+    /// The fewest records between two snapshots.
+    var every: Int64
+    var bytesPerRecord: Int64 = 256
+    /// Sequence of the last snapshot taken (or restored).
+    private(set) var last: Int64 = 0
+    private var interval: Int64
+    private var inFlight = false
+
+    init(every: Int64) {
+        self.every = max(1, every)
+        interval = self.every
+    }
+
+    /// Whether a snapshot is due with the state at `sequence`.
+    func isDue(at sequence: Int64) -> Bool { !inFlight && sequence - last >= interval }
+
+    /// A snapshot of `bytes` bytes was taken at `sequence` and is being written.
+    mutating func taken(at sequence: Int64, bytes: Int) {
+        last = sequence
+        interval = max(every, Int64(bytes) / bytesPerRecord)
+        inFlight = true
+    }
+
+    /// The snapshot being written is saved (or failed: the next one is due as scheduled).
+    mutating func written() { inFlight = false }
+
+    /// Recovery restored the snapshot at `sequence`.
+    mutating func restored(at sequence: Int64) { last = sequence }
+
+    mutating func setEvery(_ records: Int64) {
+        every = max(1, records)
+        interval = every
+    }
+}
