@@ -87,7 +87,7 @@ extension AccountShardState {
                         tradeID: trade.id, orderID: orderID, symbol: symbol, side: side, price: trade.price,
                         quantity: trade.quantity, fee: settlement.fee, feeCurrency: settlement.feeCurrency,
                         liquidity: role, timestampMillis: now))
-                account.drainLedgerEntries(now: now)
+                account.drainLedgerEntries(now: now, sellRealized: side == .sell ? settlement.realizedPnL : nil)
             }
         } catch {
             anomalies += 1

@@ -16,11 +16,18 @@ public struct UserAccount: Sendable {
     public internal(set) var entries: [TimedEntry] = []
     /// Newest last.
     public internal(set) var trades: [UserTrade] = []
+    /// End-of-day balances and holdings of every day they changed (performance statistics).
+    public internal(set) var daily = DailySeries()
 
     public init(user: UserID) { ledger = AccountLedger(userID: user) }
 
-    mutating func drainLedgerEntries(now: Int64) {
-        entries.append(contentsOf: ledger.drainEntries().map { TimedEntry(entry: $0, timestampMillis: now) })
+    /// Moves the ledger's new rows into the history and records the day's balances.
+    ///
+    /// - Parameter sellRealized: the P&L realized by the sell fill just settled, if any.
+    mutating func drainLedgerEntries(now: Int64, sellRealized: Amount? = nil) {
+        let rows = ledger.drainEntries()
+        daily.record(ledger, rows: rows, sellRealized: sellRealized, atMillis: now)
+        entries.append(contentsOf: rows.map { TimedEntry(entry: $0, timestampMillis: now) })
         if entries.count > UserAccount.historyCapacity * 2 {
             entries.removeFirst(entries.count - UserAccount.historyCapacity)
         }

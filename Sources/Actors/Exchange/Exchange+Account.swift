@@ -78,14 +78,62 @@ extension Exchange {
             totalCost: Amount(units: costs), totalPnL: Amount(units: pnl), roiPercent: (roi * 100).rounded() / 100)
     }
 
+    /// Returns and P&L as the portfolio shows them, and statistics of the user's daily equity in the
+    /// quote currency (`PerformanceStatistics`; the curve is `equityCurve(user:)`).
     public func performance(user: UserID) async throws -> PerformanceView {
         let portfolio = try await portfolio(user: user)
         let account = await accounts.shard(ofUser: user).account(user)
         let realized = portfolio.positions.reduce(Int64(0)) { $0 &+ $1.realizedPnL.units }
         let unrealized = portfolio.positions.reduce(Int64(0)) { $0 &+ $1.unrealizedPnL.units }
+        let series = account?.daily ?? DailySeries()
+        let statistics = PerformanceStatistics(curve: await equityCurve(series, portfolio: portfolio))
+        let sells = series.sellCounts
         return PerformanceView(
             totalReturnPercent: portfolio.roiPercent, realizedPnL: Amount(units: realized),
-            unrealizedPnL: Amount(units: unrealized), maxDrawdownPercent: 0, sharpe: nil, sortino: nil,
-            winRate: nil, tradeCount: account?.trades.count ?? 0)
+            unrealizedPnL: Amount(units: unrealized),
+            maxDrawdownPercent: Self.rounded(statistics.maxDrawdownPercent, decimals: 2),
+            sharpe: statistics.sharpe.map { Self.rounded($0, decimals: 4) },
+            sortino: statistics.sortino.map { Self.rounded($0, decimals: 4) },
+            winRate: PerformanceStatistics.winRate(sells: sells.sells, winning: sells.winning).map {
+                Self.rounded($0, decimals: 4)
+            },
+            tradeCount: account?.trades.count ?? 0)
+    }
+
+    /// The user's daily equity in the quote currency, from the first day of its daily series through
+    /// today: cash plus holdings at each day's close (the market's 1d candles), today's point at the
+    /// prices `portfolio(user:)` uses, so that it equals the portfolio's `total_value`.
+    public func equityCurve(user: UserID) async throws -> [EquityPoint] {
+        let portfolio = try await portfolio(user: user)
+        let series = await accounts.shard(ofUser: user).account(user)?.daily ?? DailySeries()
+        return await equityCurve(series, portfolio: portfolio)
+    }
+
+    private func equityCurve(_ series: DailySeries, portfolio: PortfolioView) async -> [EquityPoint] {
+        guard let first = series.days.first else { return [] }
+        let today = DailyBalances.day(ofMillis: clock())
+        let span = Int(min(max(today - first.day + 1, 1), EquityCurve.maxDays))
+        let held = Set(series.days.suffix(span).flatMap { $0.holdings.filter { $0.value.quantity.units != 0 }.keys })
+        var closes: [String: [DailyClose]] = [:]
+        for symbol in held.sorted() {
+            guard let actor = symbols[symbol] else { continue }
+            let spec = actor.spec
+            closes[symbol] = await actor.candles(.d1, limit: span).compactMap { candle in
+                (try? spec.amount(of: candle.close)).map {
+                    DailyClose(day: DailyBalances.day(ofMillis: candle.openTimeMillis), price: $0)
+                }
+            }
+        }
+        var current: [String: Amount] = [:]
+        for position in portfolio.positions { current[position.symbol] = position.marketPrice }
+        return EquityCurve.points(
+            series, currency: portfolio.quoteCurrency, through: today, closes: closes, current: current)
+    }
+
+    private static func rounded(_ value: Double, decimals: Int) -> Double {
+        guard value.isFinite else { return value }
+        var scale = 1.0
+        for _ in 0..<decimals { scale *= 10 }
+        return (value * scale).rounded() / scale
     }
 }

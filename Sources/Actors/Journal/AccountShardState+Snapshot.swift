@@ -1,13 +1,22 @@
 import Trading
 
 /// Snapshot of an account shard: every user's ledger (its own snapshot), orders, idempotency results,
-/// transaction rows and fills, plus the shard's counters and book-event watermarks.
+/// transaction rows, fills and daily series, plus the shard's counters and book-event watermarks.
+///
+/// Versions: "BAS2" (current) ends each user with its `DailySeries`; "BAS1" (written before the series
+/// existed) has none, and reading it starts each user's series from the ledger as it stands, on the day
+/// of the user's newest transaction row (see `DailySeries.seed`).
 extension AccountShardState {
-    static let snapshotMagic: [UInt8] = Array("BAS1".utf8)
+    static let snapshotMagicV1: [UInt8] = Array("BAS1".utf8)
+    static let snapshotMagic: [UInt8] = Array("BAS2".utf8)
 
-    public func snapshot() -> [UInt8] {
+    public func snapshot() -> [UInt8] { snapshot(magic: AccountShardState.snapshotMagic) }
+
+    /// The snapshot in the layout of `magic` ("BAS1" only to test reading old snapshots).
+    func snapshot(magic: [UInt8]) -> [UInt8] {
+        let withSeries = magic != AccountShardState.snapshotMagicV1
         var writer = BinaryWriter(reservingCapacity: 4_096)
-        writer.writeRaw(AccountShardState.snapshotMagic)
+        writer.writeRaw(magic)
         writer.write(Int64(index))
         writer.write(orderCounter)
         writer.write(Int64(anomalies))
@@ -59,6 +68,7 @@ extension AccountShardState {
                 writer.write(trade.liquidity.rawValue)
                 writer.write(trade.timestampMillis)
             }
+            if withSeries { account.daily.encode(into: &writer) }
         }
         return writer.bytes
     }
@@ -66,8 +76,11 @@ extension AccountShardState {
     public init(index: Int, markets: [String: MarketSpec], snapshot bytes: [UInt8]) throws(BourseError) {
         self.init(index: index, markets: markets)
         var reader = BinaryReader(bytes)
-        guard try reader.readRaw(count: 4) == AccountShardState.snapshotMagic, try reader.readInt64() == Int64(index)
+        let magic = try reader.readRaw(count: 4)
+        guard magic == AccountShardState.snapshotMagic || magic == AccountShardState.snapshotMagicV1,
+            try reader.readInt64() == Int64(index)
         else { throw corruptSnapshot }
+        let withSeries = magic == AccountShardState.snapshotMagic
         orderCounter = try reader.readUInt64()
         anomalies = Int(try reader.readInt64())
         for _ in 0..<(try reader.readCount(minimumElementSize: 16)) {
@@ -119,6 +132,13 @@ extension AccountShardState {
                         tradeID: tradeID, orderID: orderID, symbol: symbol, side: side, price: price,
                         quantity: quantity, fee: fee, feeCurrency: feeCurrency, liquidity: liquidity,
                         timestampMillis: try reader.readInt64()))
+            }
+            if withSeries {
+                account.daily = try DailySeries(decoding: &reader)
+            } else if let newest = account.entries.last {
+                let day = DailyBalances.day(ofMillis: newest.timestampMillis)
+                let rows = account.entries.reversed().prefix { DailyBalances.day(ofMillis: $0.timestampMillis) == day }
+                account.daily.seed(account.ledger, rows: rows.reversed().map(\.entry), atMillis: newest.timestampMillis)
             }
             users[id] = account
         }

@@ -1,0 +1,86 @@
+/// One day of an equity curve, in units of its currency.
+public struct EquityPoint: Sendable, Hashable {
+    /// Days since 1970-01-01, UTC.
+    public var day: Int64
+    /// Cash plus holdings at their value at the end of the day.
+    public var equity: Amount
+    /// Deposits minus withdrawals during the day (external cash flow, not a return).
+    public var netDeposit: Amount
+
+    public init(day: Int64, equity: Amount, netDeposit: Amount) {
+        self.day = day
+        self.equity = equity
+        self.netDeposit = netDeposit
+    }
+}
+
+/// A market's closing price of one UTC day, per whole base unit in the quote currency.
+public struct DailyClose: Sendable, Hashable {
+    public var day: Int64
+    public var price: Amount
+
+    public init(day: Int64, price: Amount) {
+        self.day = day
+        self.price = price
+    }
+}
+
+/// The daily equity of an account in one currency, from its `DailySeries` and market prices.
+public enum EquityCurve {
+    /// Most days a curve has: its last `DailySeries.capacity` days.
+    public static let maxDays = Int64(DailySeries.capacity)
+
+    /// One point per day from the series' first day (or `maxDays` before the last day) through
+    /// `today` (or the series' last day, if later): the balances of the newest series entry on or
+    /// before the day, valued as cash in `currency` plus Σ holding quantity × price.
+    ///
+    /// A holding's price on a day is that day's close, or the latest close before it; on the last day
+    /// it is `current[symbol]` when given. With no price at all the holding counts at its cost basis
+    /// (its average cost). A day's `netDeposit` is the `currency` deposits minus withdrawals of the
+    /// series entry of that very day.
+    ///
+    /// - Parameters:
+    ///   - closes: per symbol, daily closes in increasing day order.
+    ///   - current: per symbol, the price of the last point (the market's last trade price).
+    public static func points(
+        _ series: DailySeries, currency: String, through today: Int64, closes: [String: [DailyClose]],
+        current: [String: Amount]
+    ) -> [EquityPoint] {
+        let days = series.days
+        guard let first = days.first, let last = days.last else { return [] }
+        let end = max(today, last.day)
+        let start = max(first.day, end - (maxDays - 1))
+        var index = 0
+        var points: [EquityPoint] = []
+        points.reserveCapacity(Int(end - start + 1))
+        for day in start...end {
+            while index + 1 < days.count, days[index + 1].day <= day { index += 1 }
+            let entry = days[index]
+            var equity = entry.cash[currency]?.units ?? 0
+            for (symbol, holding) in entry.holdings where holding.quantity.units != 0 {
+                let price = day == end ? current[symbol] : nil
+                equity &+= value(of: holding, at: price ?? close(of: closes[symbol] ?? [], onOrBefore: day))
+            }
+            let flow = entry.day == day ? entry.netDeposits[currency] ?? .zero : .zero
+            points.append(EquityPoint(day: day, equity: Amount(units: equity), netDeposit: flow))
+        }
+        return points
+    }
+
+    /// Quantity × price (rounded down), or the cost basis without a price.
+    static func value(of holding: Holding, at price: Amount?) -> Int64 {
+        guard let price else { return holding.costBasis.units }
+        return (try? Checked.mulDivFloor(holding.quantity.units, price.units, Amount.unitsPerCoin)) ?? 0
+    }
+
+    /// The close of the newest day on or before `day`.
+    static func close(of closes: [DailyClose], onOrBefore day: Int64) -> Amount? {
+        var low = 0
+        var high = closes.count
+        while low < high {
+            let middle = (low + high) / 2
+            if closes[middle].day <= day { low = middle + 1 } else { high = middle }
+        }
+        return low > 0 ? closes[low - 1].price : nil
+    }
+}
