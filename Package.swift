@@ -94,8 +94,8 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        // Benchmarks of the pure core: depends on Trading only so a release build stays quick.
-        .executableTarget(name: "BourseBench", dependencies: ["Trading"], swiftSettings: strict),
+        // Benchmarks of the pure core: depends on Trading and Cluster only so a release build stays quick.
+        .executableTarget(name: "BourseBench", dependencies: ["Trading", "Cluster"], swiftSettings: strict),
         // Shared test helpers: seeded random numbers, the reference order book.
         .target(
             name: "TestSupport",
@@ -111,6 +111,7 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "TradingTests", dependencies: ["Trading", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "ClusterTests", dependencies: ["Cluster"], swiftSettings: strict),
         .testTarget(
             name: "NodeTests", dependencies: ["Node", "Trading"], swiftSettings: strict),
         .testTarget(

@@ -1,7 +1,8 @@
-// bourse-bench: release-build benchmarks of the pure trading core.
+// bourse-bench: release-build benchmarks of the pure core (trading, shard assignment).
 //
 //   swift run -c release bourse-bench engine [--orders N] [--seed S]
 //   swift run -c release bourse-bench ledger
+//   swift run -c release bourse-bench ring [--shards S] [--trials T]
 //
 // Every mode prints a human summary and, as its last line, one JSON object with its figures.
 
@@ -14,11 +15,14 @@ case "engine":
     EngineBench.run(arguments: rest)
 case "ledger":
     LedgerBench.run(arguments: rest)
+case "ring":
+    RingBench.run(arguments: rest)
 default:
     print(
         """
         usage: bourse-bench MODE [options]
           engine   matching engine: exchange-core-like mix and a liquibook-style add-only workload
           ledger   account ledger: reserve, settle and release cycles
+          ring     shard assignment: balance, shards moved on join and leave, time to compute
         """)
 }

@@ -1,6 +1,0 @@
-import Trading
-
-/// The Cluster module: filled by later issues (see docs/architecture.md).
-public enum ClusterModule {
-    public static let name = "Cluster"
-}
