@@ -10,7 +10,7 @@ public actor AccountShardActor: JournalingActor {
     public var journal: JournalPipeline
     public let store: any JournalStore
     private(set) var state: AccountShardState
-    let logger: Logger
+    public let logger: Logger
     var snapshots = SnapshotSchedule(every: 1_000)
     let feed: MarketFeed
     /// Where the read-model rows go once durable (`nil`: no read models).

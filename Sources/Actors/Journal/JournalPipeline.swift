@@ -1,3 +1,4 @@
+import Logging
 import Storage
 import Trading
 
@@ -46,6 +47,7 @@ public struct JournalPipeline: Sendable {
 public protocol JournalingActor: Actor {
     var journal: JournalPipeline { get set }
     var store: any JournalStore { get }
+    var logger: Logger { get }
     /// Runs after a batch is durable and before its callers are answered (in journal order).
     func didCommit(through sequence: Int64) async
 }
@@ -78,7 +80,7 @@ extension JournalingActor {
         let sequence = journal.enqueue(payload)
         if !journal.flushing {
             journal.flushing = true
-            Task { try? await self.flush(own: nil) }
+            Task { await self.flushInBackground() }
         }
         return sequence
     }
@@ -129,7 +131,18 @@ extension JournalingActor {
         {
             waiter.resume(returning: .flush)
         } else {
-            Task { try? await self.flush(own: nil) }
+            Task { await self.flushInBackground() }
+        }
+    }
+
+    /// A flush nobody waits for: its failure breaks the shard (later commands get 503) and is logged here.
+    private func flushInBackground() async {
+        do {
+            try await flush(own: nil)
+        } catch {
+            logger.error(
+                "journal append failed; the shard refuses commands until it is recovered",
+                metadata: ["shard": "\(journal.shard)", "error": "\(journal.broken.map { "\($0)" } ?? "\(error)")"])
         }
     }
 

@@ -20,7 +20,7 @@ public actor SymbolActor: JournalingActor {
     public let store: any JournalStore
     private(set) var state: SymbolState
     private let accounts: AccountDirectory
-    private let logger: Logger
+    public let logger: Logger
     var snapshots = SnapshotSchedule(every: 1_000)
     /// Per account shard, the journal sequence of the latest settlement record delivered there: a snapshot
     /// is saved only once the settlements of the events it covers are durable (a restored symbol redelivers
