@@ -5,7 +5,7 @@ import Trading
 /// The owner of one account shard (`accounts/0417`): the users hashed to it, activated on first use.
 /// Commands are applied to the state (which refuses bad ones without changing anything), then
 /// journaled; callers are answered once the record is durable.
-public actor AccountShardActor: JournalingActor {
+public actor AccountShardActor: SnapshottingActor {
     public let index: Int
     public var journal: JournalPipeline
     public let store: any JournalStore
@@ -135,36 +135,13 @@ public actor AccountShardActor: JournalingActor {
 
     public func didCommit(through sequence: Int64) async {
         handOffProjection(through: sequence)
-        let at = journal.lastSequence
-        guard snapshots.isDue(at: at), journal.broken == nil else { return }
-        let payload = state.snapshot()
-        snapshots.taken(at: at, bytes: payload.count)
-        let snapshot = ShardSnapshot(shard: journal.shard, epoch: journal.epoch, sequence: at, payload: payload)
-        // Off the answer path: written once everything it contains is durable.
-        Task { await self.write(snapshot) }
+        snapshotIfDue()
     }
 
-    private func write(_ snapshot: ShardSnapshot) async {
-        defer { snapshots.written() }
-        do {
-            try await awaitDurable(through: snapshot.sequence)
-            try await store.saveSnapshot(snapshot)
-        } catch {
-            logger.warning("snapshot not saved", metadata: ["shard": "\(journal.shard)", "error": "\(error)"])
-        }
-    }
+    func snapshotPayload() -> [UInt8] { state.snapshot() }
+    func prepareToSave() async throws {}
 
     func setSnapshotEvery(_ records: Int64) { snapshots.setEvery(records) }
-
-    /// At a graceful stop, once no more commands arrive: waits for the journal, then snapshots the shard
-    /// if it changed since its last snapshot, so that the next start replays nothing.
-    func checkpoint() async {
-        let at = journal.lastSequence
-        guard at > snapshots.last, journal.broken == nil else { return }
-        let payload = state.snapshot()
-        snapshots.taken(at: at, bytes: payload.count)
-        await write(ShardSnapshot(shard: journal.shard, epoch: journal.epoch, sequence: at, payload: payload))
-    }
 
     // MARK: Queries
     func account(_ user: UserID) -> UserAccount? { state.users[user] }

@@ -13,7 +13,7 @@ struct BookEventBatch: Sendable {
 /// A command is applied to the state first (so commands are sequenced in the order the actor runs
 /// them), then journaled; callers are answered after their record is durable **and** its book events
 /// have been delivered, in book order, to the account shards of the orders concerned.
-public actor SymbolActor: JournalingActor {
+public actor SymbolActor: SnapshottingActor {
     public let symbol: String
     public let spec: MarketSpec
     public var journal: JournalPipeline
@@ -101,28 +101,18 @@ public actor SymbolActor: JournalingActor {
 
     public func didCommit(through sequence: Int64) async {
         await deliverOutbox(through: sequence)
-        let at = journal.lastSequence
-        guard snapshots.isDue(at: at), journal.broken == nil else { return }
-        let payload = state.snapshot()
-        snapshots.taken(at: at, bytes: payload.count)
-        let snapshot = ShardSnapshot(shard: journal.shard, epoch: journal.epoch, sequence: at, payload: payload)
-        // Off the answer path: written once its records are durable and their events settled durably.
-        Task { await self.write(snapshot) }
+        snapshotIfDue()
     }
 
-    private func write(_ snapshot: ShardSnapshot) async {
-        defer { snapshots.written() }
-        do {
-            // Durable here means delivered too (`durableSequence` moves after `didCommit`).
-            try await awaitDurable(through: snapshot.sequence)
-            let marks = deliveryMarks
-            deliveryMarks.removeAll()
-            for (shard, sequence) in marks {
-                try await accounts.awaitDurable(shard: shard, through: sequence)
-            }
-            try await store.saveSnapshot(snapshot)
-        } catch {
-            logger.warning("snapshot not saved", metadata: ["shard": "\(journal.shard)", "error": "\(error)"])
+    func snapshotPayload() -> [UInt8] { state.snapshot() }
+
+    /// The records are durable, and so delivered (`durableSequence` moves after `didCommit`); the accounts'
+    /// settlements of their events must be durable too.
+    func prepareToSave() async throws {
+        let marks = deliveryMarks
+        deliveryMarks.removeAll()
+        for (shard, sequence) in marks {
+            try await accounts.awaitDurable(shard: shard, through: sequence)
         }
     }
 
@@ -155,16 +145,6 @@ public actor SymbolActor: JournalingActor {
     }
 
     func setSnapshotEvery(_ records: Int64) { snapshots.setEvery(records) }
-
-    /// At a graceful stop, once no more commands arrive: waits for the journal and the settlements of its
-    /// events, then snapshots the market if it changed since its last snapshot.
-    func checkpoint() async {
-        let at = journal.lastSequence
-        guard at > snapshots.last, journal.broken == nil else { return }
-        let payload = state.snapshot()
-        snapshots.taken(at: at, bytes: payload.count)
-        await write(ShardSnapshot(shard: journal.shard, epoch: journal.epoch, sequence: at, payload: payload))
-    }
 
     // MARK: Queries
 

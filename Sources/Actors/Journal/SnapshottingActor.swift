@@ -1,0 +1,46 @@
+import Storage
+
+/// A journaling actor that snapshots its state on a `SnapshotSchedule`: the state is captured on the actor
+/// and written by a task once everything it contains is durable, never on the answer path.
+protocol SnapshottingActor: JournalingActor {
+    var snapshots: SnapshotSchedule { get set }
+    /// The state as of `journal.lastSequence`.
+    func snapshotPayload() -> [UInt8]
+    /// Runs once the snapshot's records are durable, before it is saved: whatever else must be durable
+    /// first (a symbol waits for the accounts' settlements of its events).
+    func prepareToSave() async throws
+}
+
+extension SnapshottingActor {
+    /// Captures a snapshot when one is due and writes it in the background.
+    func snapshotIfDue() {
+        guard snapshots.isDue(at: journal.lastSequence), journal.broken == nil else { return }
+        let snapshot = capture()
+        Task { await self.write(snapshot) }
+    }
+
+    /// At a graceful stop, once no more commands arrive: snapshots the shard if it changed since its last
+    /// snapshot, and returns once that is saved, so that the next start replays nothing.
+    func checkpoint() async {
+        guard journal.lastSequence > snapshots.last, journal.broken == nil else { return }
+        await write(capture())
+    }
+
+    private func capture() -> ShardSnapshot {
+        let payload = snapshotPayload()
+        snapshots.taken(at: journal.lastSequence, bytes: payload.count)
+        return ShardSnapshot(
+            shard: journal.shard, epoch: journal.epoch, sequence: journal.lastSequence, payload: payload)
+    }
+
+    private func write(_ snapshot: ShardSnapshot) async {
+        defer { snapshots.written() }
+        do {
+            try await awaitDurable(through: snapshot.sequence)
+            try await prepareToSave()
+            try await store.saveSnapshot(snapshot)
+        } catch {
+            logger.warning("snapshot not saved", metadata: ["shard": "\(journal.shard)", "error": "\(error)"])
+        }
+    }
+}
