@@ -36,7 +36,8 @@ enum PostgresProjection {
     ]
 
     /// Parameters of `sql`.
-    static let parameterCount = layouts.reduce(0) { $0 + $1.types.count + $1.nullable.count }
+    /// The rows' parameters, then the fence's shards and epochs.
+    static let parameterCount = layouts.reduce(0) { $0 + $1.types.count + $1.nullable.count } + 2
 
     /// One statement writing a whole batch: a data-modifying CTE per table (PostgreSQL runs each exactly
     /// once, to completion, all in the statement's transaction).
@@ -67,11 +68,25 @@ enum PostgresProjection {
                     INSERT INTO \(layout.table.name) (\(layout.table.columnList))
                     SELECT \(values.joined(separator: ", "))
                     FROM unnest(\(arrays.joined(separator: ", "))) AS t(\(aliases.joined(separator: ", ")))
+                    WHERE (SELECT ok FROM fenced)
                     \(layout.table.onConflict(max: "GREATEST"))
                 )
                 """)
         }
-        return "WITH " + parts.joined(separator: ",\n") + "\nSELECT 1"
+        // The lease rows of the batch's shards, locked FOR SHARE until commit: every insert is conditioned on
+        // each (shard, epoch) of the batch still being its shard's lease, checked in this same statement.
+        let fence = """
+            fence AS (
+                SELECT l.shard FROM shard_leases l
+                JOIN unnest($\(parameter)::text[], $\(parameter + 1)::bigint[]) AS f(shard, epoch)
+                    ON l.shard = f.shard AND l.epoch = f.epoch
+                FOR SHARE OF l
+            ),
+            fenced AS (
+                SELECT count(*) = cardinality($\(parameter)::text[]) AS ok FROM fence
+            )
+            """
+        return "WITH " + ([fence] + parts).joined(separator: ",\n") + "\nSELECT ok FROM fenced"
     }()
 
     static let ordersByUser =

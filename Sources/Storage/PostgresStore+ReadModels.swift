@@ -74,9 +74,19 @@ extension PostgresStore {
         binds.append(offsets.map(\.key))
         binds.append(offsets.map(\.value))
 
-        try await attempt("projection") {
-            try await client.query(PostgresQuery(unsafeSQL: PostgresProjection.sql, binds: binds), logger: Self.quiet)
-                .drain()
+        let epochs = batch.epochs.sorted { $0.key < $1.key }
+        binds.append(epochs.map(\.key))
+        binds.append(epochs.map(\.value))
+
+        let written = try await attempt("projection") {
+            let rows = try await client.query(
+                PostgresQuery(unsafeSQL: PostgresProjection.sql, binds: binds), logger: Self.quiet)
+            var written = false
+            for try await ok in rows.decode(Bool.self) { written = ok }
+            return written
+        }
+        guard written else {
+            throw StorageError.staleEpoch(epochs.map(\.key).joined(separator: ","))
         }
     }
 

@@ -11,6 +11,7 @@ struct ProjectionAccumulator: Sendable {
     }
 
     private var offsets: [String: Int64] = [:]
+    private var epochs: [String: Int64] = [:]
     private var orders: [OrderID: OrderRow] = [:]
     private var wallets: [UserKey: WalletRow] = [:]
     private var holdings: [UserKey: HoldingRow] = [:]
@@ -23,6 +24,7 @@ struct ProjectionAccumulator: Sendable {
     /// Adds a later batch: its upserted rows replace these with the same key.
     mutating func add(_ batch: ProjectionBatch) {
         offsets.merge(batch.offsets, uniquingKeysWith: max)
+        epochs.merge(batch.epochs, uniquingKeysWith: max)
         for row in batch.orders { orders[row.orderID] = row }
         for row in batch.wallets { wallets[UserKey(userID: row.userID, name: row.currency)] = row }
         for row in batch.holdings { holdings[UserKey(userID: row.userID, name: row.symbol)] = row }
@@ -33,6 +35,7 @@ struct ProjectionAccumulator: Sendable {
     /// Adds a later accumulator: its upserted rows replace these with the same key.
     mutating func add(_ later: ProjectionAccumulator) {
         offsets.merge(later.offsets, uniquingKeysWith: max)
+        epochs.merge(later.epochs, uniquingKeysWith: max)
         orders.merge(later.orders) { _, newer in newer }
         wallets.merge(later.wallets) { _, newer in newer }
         holdings.merge(later.holdings) { _, newer in newer }
@@ -42,8 +45,10 @@ struct ProjectionAccumulator: Sendable {
 
     /// The rows as one batch, each upsert key once.
     func batch() -> ProjectionBatch {
-        ProjectionBatch(
+        var batch = ProjectionBatch(
             offsets: offsets, orders: Array(orders.values), trades: trades, transactions: transactions,
             wallets: Array(wallets.values), holdings: Array(holdings.values))
+        batch.epochs = epochs
+        return batch
     }
 }

@@ -10,6 +10,9 @@ import Trading
 public struct ProjectionBatch: Sendable, Hashable {
     /// Per shard (`accounts/0417`), the durable journal sequence these rows reflect.
     public var offsets: [String: Int64]
+    /// Per shard, the lease epoch its rows were made under: the store writes the batch only while every one
+    /// of them is still the shard's epoch (a deposed owner cannot overwrite its successor's rows).
+    public var epochs: [String: Int64] = [:]
     public var orders: [OrderRow]
     public var trades: [TradeRow]
     public var transactions: [TransactionRow]
@@ -48,6 +51,7 @@ public struct ProjectionBatch: Sendable, Hashable {
     /// higher offset of each shard.
     public mutating func append(_ later: ProjectionBatch) {
         offsets.merge(later.offsets, uniquingKeysWith: max)
+        epochs.merge(later.epochs, uniquingKeysWith: max)
         orders.append(contentsOf: later.orders)
         trades.append(contentsOf: later.trades)
         transactions.append(contentsOf: later.transactions)
@@ -59,7 +63,7 @@ public struct ProjectionBatch: Sendable, Hashable {
     /// the first of each insert key (an insert is never changed). Rows keep the order of their kept copy.
     /// The stores write coalesced batches, as one statement may not upsert a key twice.
     public func coalesced() -> ProjectionBatch {
-        ProjectionBatch(
+        var batch = ProjectionBatch(
             offsets: offsets,
             orders: Self.keepingLast(orders, key: \.orderID),
             trades: Self.keepingFirst(
@@ -67,6 +71,8 @@ public struct ProjectionBatch: Sendable, Hashable {
             transactions: Self.keepingFirst(transactions, key: { EntryKey(userID: $0.userID, entryID: $0.entryID) }),
             wallets: Self.keepingLast(wallets, key: { UserKey(userID: $0.userID, name: $0.currency) }),
             holdings: Self.keepingLast(holdings, key: { UserKey(userID: $0.userID, name: $0.symbol) }))
+        batch.epochs = epochs
+        return batch
     }
 
     private struct TradeKey: Hashable {

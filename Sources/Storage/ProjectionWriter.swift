@@ -32,6 +32,8 @@ public final class ProjectionWriter: Service, Sendable {
         public var failures = 0
         /// Rows waiting for the next transaction.
         public var pendingRows = 0
+        /// Rows dropped because their shard's lease epoch had moved on (another owner writes them now).
+        public var rowsFenced = 0
     }
 
     private enum Phase: Sendable {
@@ -88,7 +90,8 @@ public final class ProjectionWriter: Service, Sendable {
     /// dropped (the shards re-project at their next start).
     public func enqueue(_ batch: ProjectionBatch) {
         guard !batch.isEmpty else { return }
-        let key = batch.offsets.count == 1 ? batch.offsets.keys.first! : "*"
+        // One accumulator per shard and epoch: rows of a deposed epoch never ride with a current one.
+        let key = batch.offsets.count == 1 ? "\(batch.offsets.keys.first!)#\(batch.epochs.values.first ?? 0)" : "*"
         let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
             guard state.phase != .stopped else { return nil }
             state.statistics.batchesEnqueued += 1
@@ -190,6 +193,12 @@ public final class ProjectionWriter: Service, Sendable {
                         return state.closing
                     }
                     if !closing { try? await Task.sleep(until: started + interval) }
+                } catch let error as StorageError where error.code == .staleEpoch {
+                    // Some shard has a new owner: write the others alone, drop the fenced ones.
+                    let (written, fenced) = await writeSeparately(taken, keys)
+                    logger.warning(
+                        "read-model rows of a deposed lease epoch dropped",
+                        metadata: ["rows_dropped": "\(fenced)", "rows_written": "\(written)"])
                 } catch {
                     failures += 1
                     let closing = putBack(taken, keys)
@@ -205,6 +214,30 @@ public final class ProjectionWriter: Service, Sendable {
                 }
             }
         }
+    }
+
+    /// After a fenced transaction: each shard's rows in a transaction of its own; fenced ones are dropped,
+    /// others that fail are put back. Returns the rows written and dropped.
+    private func writeSeparately(_ taken: [String: ProjectionAccumulator], _ keys: [String]) async -> (Int, Int) {
+        var written = 0
+        var fenced = 0
+        for key in keys {
+            let batch = taken[key]!.batch()
+            do {
+                try await store.project(batch)
+                written += batch.rowCount
+                state.withLock { state in
+                    state.statistics.transactions += 1
+                    state.statistics.rowsWritten += batch.rowCount
+                }
+            } catch let error as StorageError where error.code == .staleEpoch {
+                fenced += batch.rowCount
+                state.withLock { $0.statistics.rowsFenced += batch.rowCount }
+            } catch {
+                _ = putBack([key: taken[key]!], [key])
+            }
+        }
+        return (written, fenced)
     }
 
     /// Puts rows that failed back in front of what arrived since (newer rows win); returns whether the

@@ -11,6 +11,12 @@ extension SQLiteStore {
         let batch = batch.coalesced()
         guard !batch.isEmpty else { return }
         try await write("projection") { db in
+            // Written only while every shard of the batch still has the epoch its rows were made under.
+            for (shard, epoch) in batch.epochs.sorted(by: { $0.key < $1.key }) {
+                let lease = try await db.query(
+                    "SELECT 1 FROM shard_leases WHERE shard = ? AND epoch = ?", [.text(shard), .int64(epoch)])
+                guard !lease.isEmpty else { throw StorageError.staleEpoch(shard) }
+            }
             try await Self.insert(db, ReadModelTables.orders, batch.orders) { row in
                 [
                     .int64(row.orderID.storedBits), .int64(row.userID.storedBits), Self.text(row.clientOrderID),

@@ -53,6 +53,37 @@ import Trading
         }
     }
 
+    /// A shard whose lease moved on while its rows waited: the writer drops its rows and still writes the
+    /// other shards' rows that shared the transaction.
+    @Test(arguments: StoreKind.allCases)
+    func dropsOnlyTheRowsOfADeposedEpoch(_ kind: StoreKind) async throws {
+        try await withStore(kind) { store in
+            let kept = try await store.acquireLease(
+                shard: "accounts/0001", owner: "node-a", ttlMillis: 1_000, nowMillis: 0)
+            let deposed = try await store.acquireLease(
+                shard: "accounts/0002", owner: "node-a", ttlMillis: 1_000, nowMillis: 0)
+            _ = try await store.acquireLease(
+                shard: "accounts/0002", owner: "node-b", ttlMillis: 1_000, nowMillis: 5_000)
+            let writer = ProjectionWriter(store: store, logger: quietLogger)
+            var first = ReadModelSamples.batch(shard: "accounts/0001", sequence: 4, user: 1)
+            first.epochs["accounts/0001"] = kept.epoch
+            var second = ReadModelSamples.batch(shard: "accounts/0002", sequence: 6, user: 2)
+            second.epochs["accounts/0002"] = deposed.epoch
+            writer.enqueue(first)
+            writer.enqueue(second)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { await writer.run() }
+                writer.beginShutdown()
+                try await group.waitForAll()
+            }
+            #expect(try await store.projectionOffset(shard: "accounts/0001") == 4)
+            #expect(try await store.orders(user: 1, limit: 10).count == 3)
+            #expect(try await store.projectionOffset(shard: "accounts/0002") == 0)
+            #expect(try await store.orders(user: 2, limit: 10).isEmpty)
+            #expect(writer.statistics.rowsFenced == second.rowCount)
+        }
+    }
+
     /// While the store fails, upserts of the same keys do not pile up, nothing else is dropped, and the rows
     /// are written once it recovers.
     @Test func keepsOnlyTheLatestUpsertsWhileTheStoreFailsThenCatchesUp() async throws {

@@ -30,6 +30,40 @@ import Trading
         }
     }
 
+    /// A deposed owner (its lease epoch moved on) cannot write read-model rows: the whole batch is refused
+    /// in the same transaction, nothing of it lands, and the new owner's epoch writes.
+    @Test(arguments: StoreKind.allCases)
+    func rowsOfADeposedEpochAreRefused(_ kind: StoreKind) async throws {
+        try await withStore(kind) { store in
+            let first = try await store.acquireLease(shard: Self.shard, owner: "node-a", ttlMillis: 1_000, nowMillis: 0)
+            var current = ReadModelSamples.batch(shard: Self.shard, sequence: 5, user: 42)
+            current.epochs[Self.shard] = first.epoch
+            try await store.project(current)
+            #expect(try await store.projectionOffset(shard: Self.shard) == 5)
+
+            let second = try await store.acquireLease(
+                shard: Self.shard, owner: "node-b", ttlMillis: 1_000, nowMillis: 5_000)
+            #expect(second.epoch > first.epoch)
+            var stale = ReadModelSamples.batch(shard: Self.shard, sequence: 9, user: 42, orders: 5)
+            stale.epochs[Self.shard] = first.epoch
+            // Another shard with a current lease in the same batch does not let it through.
+            let other = try await store.acquireLease(
+                shard: "accounts/0004", owner: "node-a", ttlMillis: 1_000, nowMillis: 5_000)
+            stale.offsets["accounts/0004"] = 3
+            stale.epochs["accounts/0004"] = other.epoch
+            let error = await #expect(throws: StorageError.self) { try await store.project(stale) }
+            #expect(error?.code == .staleEpoch)
+            #expect(try await store.projectionOffset(shard: Self.shard) == 5)
+            #expect(try await store.projectionOffset(shard: "accounts/0004") == 0)
+            #expect(try await store.orders(user: 42, limit: 10).count == 3)
+
+            stale.epochs[Self.shard] = second.epoch
+            try await store.project(stale)
+            #expect(try await store.projectionOffset(shard: Self.shard) == 9)
+            #expect(try await store.orders(user: 42, limit: 10).count == 5)
+        }
+    }
+
     @Test(arguments: StoreKind.allCases)
     func projectingAgainIsIdempotentAndUpsertsReplace(_ kind: StoreKind) async throws {
         try await withStore(kind) { store in

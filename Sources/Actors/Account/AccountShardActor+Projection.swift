@@ -18,6 +18,7 @@ extension AccountShardActor {
         guard let projections else { return }
         let durable = unprojected.prefix { $0.sequence <= sequence }.count
         var batch = ProjectionBatch(shard: journal.shard, sequence: sequence)
+        batch.epochs[journal.shard] = journal.epoch
         for entry in unprojected.prefix(durable) { batch.append(entry.rows) }
         unprojected.removeFirst(durable)
         projections.enqueue(batch)
@@ -41,6 +42,7 @@ extension AccountShardActor {
         guard offset < sequence, journal.lastSequence == sequence else { return }
         var batch = state.projection(of: state.users.keys)
         batch.offsets[journal.shard] = sequence
+        batch.epochs[journal.shard] = journal.epoch
         projections.enqueue(batch)
         logger.info(
             "account shard projected again",
