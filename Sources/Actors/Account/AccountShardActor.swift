@@ -63,10 +63,7 @@ public actor AccountShardActor: SnapshottingActor {
 
     /// Applies and journals a command; returns its outcome once durable.
     func execute(_ command: AccountShardState.Command, nowMillis: Int64) async throws -> AccountShardState.Outcome {
-        let record = AccountShardState.Record(timestampMillis: nowMillis, command: command)
-        let marks = projections == nil ? nil : state.projectionMarks(for: command)
-        let outcome = try state.apply(record)
-        if let marks { captureProjection(since: marks, outcome: outcome) }
+        let (record, outcome) = try apply(command, nowMillis: nowMillis)
         try await commit(record.encoded())
         return outcome
     }
@@ -74,11 +71,18 @@ public actor AccountShardActor: SnapshottingActor {
     /// Applies a command and journals it without waiting (see `journalInBackground`).
     private func applyInBackground(_ command: AccountShardState.Command, nowMillis: Int64) throws -> Int64 {
         if let broken = journal.broken { throw broken }
+        return try journalInBackground(apply(command, nowMillis: nowMillis).record.encoded())
+    }
+
+    /// Applies a command to the state (which refuses bad ones unchanged) and keeps its read-model rows.
+    private func apply(_ command: AccountShardState.Command, nowMillis: Int64) throws
+        -> (record: AccountShardState.Record, outcome: AccountShardState.Outcome)
+    {
         let record = AccountShardState.Record(timestampMillis: nowMillis, command: command)
         let marks = projections == nil ? nil : state.projectionMarks(for: command)
         let outcome = try state.apply(record)
         if let marks { captureProjection(since: marks, outcome: outcome) }
-        return try journalInBackground(record.encoded())
+        return (record, outcome)
     }
 
     /// Whether the request reuses a client order id (then nothing must be journaled).

@@ -8,6 +8,17 @@ struct BookEventBatch: Sendable {
     var events: [BookEvent]
 }
 
+extension [BookEventBatch] {
+    /// Adds `event` to the last batch if it has the same time, else as a new batch (in place).
+    mutating func append(_ event: BookEvent, timestampMillis: Int64) {
+        if let last = indices.last, self[last].timestampMillis == timestampMillis {
+            self[last].events.append(event)
+        } else {
+            append(BookEventBatch(timestampMillis: timestampMillis, events: [event]))
+        }
+    }
+}
+
 /// The owner of one market: its order book and market data, journaled command by command.
 ///
 /// A command is applied to the state first (so commands are sequenced in the order the actor runs
@@ -127,12 +138,7 @@ public actor SymbolActor: SnapshottingActor {
         for (_, batch) in outbox[..<count] {
             for event in batch.events {
                 for shard in AccountDirectory.shards(of: event) {
-                    if byShard[shard]?.last?.timestampMillis == batch.timestampMillis {
-                        byShard[shard]![byShard[shard]!.count - 1].events.append(event)
-                    } else {
-                        byShard[shard, default: []].append(
-                            BookEventBatch(timestampMillis: batch.timestampMillis, events: [event]))
-                    }
+                    byShard[shard, default: []].append(event, timestampMillis: batch.timestampMillis)
                 }
             }
         }
