@@ -95,53 +95,42 @@ struct BackgroundSettlementTests {
         }
         let sellers = Array(users.prefix(3))
         let buyer = users[3]
-        let btc = ExchangeFlowTests.btc
-        let before: Views = try await {
-            let sqlite = try await SQLiteStore(directory: directory)
-            let store = LosingStore(sqlite)
-            return try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { await sqlite.run() }
-                defer { group.cancelAll() }
-                try await store.migrate()
-                let exchange = Exchange(
-                    configuration: .init(markets: [btc], accountShards: shards, snapshotEvery: snapshotEvery),
-                    store: store, logger: Logger(label: "test"))
-                try await exchange.start()
-                for seller in sellers {
-                    _ = try await exchange.deposit(
-                        user: seller, currency: "BTC", amount: ExchangeFlowTests.amount("1"), idempotencyKey: nil)
-                }
+        let before: Views = try await TestExchange.run(
+            directory: directory, accountShards: shards, snapshotEvery: snapshotEvery, wrap: { LosingStore($0) }
+        ) { exchange, store in
+            for seller in sellers {
                 _ = try await exchange.deposit(
-                    user: buyer, currency: "USD", amount: ExchangeFlowTests.amount("100000"), idempotencyKey: nil)
-                for (step, seller) in sellers.enumerated() {
-                    _ = try await exchange.placeOrder(
-                        user: seller,
-                        request: OrderRequest(
-                            symbol: "BTC-USD", side: .sell, type: .limit, quantity: ExchangeFlowTests.quantity("0.1"),
-                            price: ExchangeFlowTests.price(String(50_000 + step))))
-                }
-                // The makers' settlements ("accepted") are journaled in the background: wait for them, then
-                // lose every settlement from here on.
-                let deadline = ContinuousClock.now + .seconds(10)
-                while store.settled.load(ordering: .relaxed) < sellers.count, ContinuousClock.now < deadline {
-                    try await Task.sleep(for: .milliseconds(5))
-                }
-                store.losing.store(true, ordering: .relaxed)
-                let (buy, _) = try await exchange.placeOrder(
-                    user: buyer,
-                    request: OrderRequest(
-                        symbol: "BTC-USD", side: .buy, type: .limit, quantity: ExchangeFlowTests.quantity("0.25"),
-                        price: ExchangeFlowTests.price("50001")))
-                // Answered from the settlement in memory: filled across two makers.
-                #expect(buy.status == .partiallyFilled)
-                #expect(buy.fills.count == 2)
-                let views = try await Self.views(exchange, users: users)
-                #expect(store.refused.load(ordering: .relaxed) >= 3)
-                // The "crash": the store stops with the settlements never written.
-                await sqlite.shutdown()
-                return views
+                    user: seller, currency: "BTC", amount: ExchangeFlowTests.amount("1"), idempotencyKey: nil)
             }
-        }()
+            _ = try await exchange.deposit(
+                user: buyer, currency: "USD", amount: ExchangeFlowTests.amount("100000"), idempotencyKey: nil)
+            for (step, seller) in sellers.enumerated() {
+                _ = try await exchange.placeOrder(
+                    user: seller,
+                    request: OrderRequest(
+                        symbol: "BTC-USD", side: .sell, type: .limit, quantity: ExchangeFlowTests.quantity("0.1"),
+                        price: ExchangeFlowTests.price(String(50_000 + step))))
+            }
+            // The makers' settlements ("accepted") are journaled in the background: wait for them, then
+            // lose every settlement from here on.
+            let deadline = ContinuousClock.now + .seconds(10)
+            while store.settled.load(ordering: .relaxed) < sellers.count, ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(5))
+            }
+            store.losing.store(true, ordering: .relaxed)
+            let (buy, _) = try await exchange.placeOrder(
+                user: buyer,
+                request: OrderRequest(
+                    symbol: "BTC-USD", side: .buy, type: .limit, quantity: ExchangeFlowTests.quantity("0.25"),
+                    price: ExchangeFlowTests.price("50001")))
+            // Answered from the settlement in memory: filled across two makers.
+            #expect(buy.status == .partiallyFilled)
+            #expect(buy.fills.count == 2)
+            let views = try await Self.views(exchange, users: users)
+            #expect(store.refused.load(ordering: .relaxed) >= 3)
+            // The "crash": the store stops (no graceful stop) with the settlements never written.
+            return views
+        }
         let after: Views = try await ExchangeFlowTests.withExchange(directory: directory, snapshotEvery: snapshotEvery)
         {
             try await Self.views($0, users: users)

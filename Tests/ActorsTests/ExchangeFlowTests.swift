@@ -16,20 +16,7 @@ struct ExchangeFlowTests {
     static func withExchange<T>(
         directory: String? = nil, snapshotEvery: Int64 = 1_000, _ body: (Exchange) async throws -> T
     ) async throws -> T {
-        let dir = directory ?? FileManager.default.temporaryDirectory.appendingPathComponent("bourse-\(UUID())").path
-        let store = try await SQLiteStore(directory: dir)
-        return try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await store.run() }
-            defer { group.cancelAll() }
-            try await store.migrate()
-            let exchange = Exchange(
-                configuration: .init(markets: [btc], accountShards: 8, snapshotEvery: snapshotEvery), store: store,
-                logger: Logger(label: "test"))
-            try await exchange.start()
-            let result = try await body(exchange)
-            await store.shutdown()
-            return result
-        }
+        try await TestExchange.run(directory: directory, snapshotEvery: snapshotEvery, body)
     }
 
     static func price(_ text: String) -> Price { try! btc.price(parsing: text) }

@@ -33,22 +33,11 @@ struct PerformanceTests {
         directory: String? = nil, snapshotEvery: Int64 = 1_000, clock: ManualClock,
         _ body: (Exchange) async throws -> T
     ) async throws -> T {
-        let dir = directory ?? FileManager.default.temporaryDirectory.appendingPathComponent("bourse-\(UUID())").path
         var logger = Logger(label: "test")
         logger.logLevel = .critical
-        let store = try await SQLiteStore(directory: dir, logger: logger)
-        return try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await store.run() }
-            defer { group.cancelAll() }
-            try await store.migrate()
-            let exchange = Exchange(
-                configuration: .init(markets: [market], accountShards: 4, snapshotEvery: snapshotEvery), store: store,
-                logger: logger, clock: { clock.nowMillis })
-            try await exchange.start()
-            let result = try await body(exchange)
-            await store.shutdown()
-            return result
-        }
+        return try await TestExchange.run(
+            directory: directory, markets: [market], accountShards: 4, snapshotEvery: snapshotEvery, logger: logger,
+            clock: { clock.nowMillis }, body)
     }
 
     /// `seller` rests a limit order; `buyer` takes it at the same price.

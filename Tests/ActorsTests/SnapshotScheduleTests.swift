@@ -30,16 +30,7 @@ struct SnapshotScheduleTests {
 
     @Test("a graceful stop snapshots every changed shard at its last record, so a restart replays nothing")
     func stopCheckpointsEveryShard() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("bourse-\(UUID())").path
-        let store = try await SQLiteStore(directory: directory)
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await store.run() }
-            defer { group.cancelAll() }
-            try await store.migrate()
-            let exchange = Exchange(
-                configuration: .init(markets: [ExchangeFlowTests.btc], accountShards: 8), store: store,
-                logger: Logger(label: "test"))
-            try await exchange.start()
+        try await TestExchange.run(wrap: { $0 }) { exchange, store in
             _ = try await exchange.deposit(
                 user: 1, currency: "BTC", amount: ExchangeFlowTests.amount("1"), idempotencyKey: nil)
             _ = try await exchange.deposit(
@@ -65,7 +56,6 @@ struct SnapshotScheduleTests {
             }
             // The symbol and the two users' account shards (or one, if they share it).
             #expect(checked >= 2)
-            await store.shutdown()
         }
     }
 }
