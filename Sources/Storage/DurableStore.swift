@@ -1,15 +1,15 @@
 import ServiceLifecycle
 import Trading
 
-/// A database-backed `JournalStore`, `UserStore` and `ReadModelStore` with background work: the group-commit
-/// loop (and, on PostgreSQL, the connection pool).
+/// A database-backed `JournalStore`, `UserStore`, `ReadModelStore` and `MembershipStore` with background
+/// work: the group-commit loop (and, on PostgreSQL, the connection pool).
 ///
 /// A store is a swift-service-lifecycle `Service`: the node runs `run()` in a long-lived task (or a
 /// `ServiceGroup`), then calls `migrate()`. Appends complete only while `run()` is running. `shutdown()`, or
 /// a graceful shutdown of the service, commits what is queued and makes `run()` return; cancelling the task
 /// that runs `run()` stops at once and fails what is queued. In a `ServiceGroup`, list the store before the
 /// services that append, so that it is shut down after them (groups shut down in reverse order).
-public protocol DurableStore: JournalStore, UserStore, ReadModelStore, Service {
+public protocol DurableStore: JournalStore, UserStore, ReadModelStore, MembershipStore, Service {
     /// Runs the background work until `shutdown()`, graceful shutdown or cancellation. Only the first call
     /// does anything.
     func run() async

@@ -160,5 +160,41 @@ enum PostgresMigrations {
                 )
                 """,
             ]),
+        Migration(
+            version: 4,
+            statements: [
+                """
+                CREATE TABLE membership_version (
+                    id smallint PRIMARY KEY CHECK (id = 1),
+                    version bigint NOT NULL
+                )
+                """,
+                "INSERT INTO membership_version (id, version) VALUES (1, 0)",
+                """
+                CREATE TABLE members (
+                    node_id text PRIMARY KEY,
+                    peer_address text NOT NULL,
+                    api_address text NOT NULL,
+                    status text NOT NULL CHECK (status IN ('joining', 'active', 'leaving', 'dead')),
+                    incarnation bigint NOT NULL,
+                    heartbeat_ms bigint NOT NULL
+                )
+                """,
+                """
+                CREATE TABLE member_suspicions (
+                    node_id text NOT NULL REFERENCES members (node_id) ON DELETE CASCADE,
+                    incarnation bigint NOT NULL,
+                    voter text NOT NULL,
+                    voted_at_ms bigint NOT NULL,
+                    PRIMARY KEY (node_id, incarnation, voter)
+                )
+                """,
+                """
+                CREATE TABLE membership_assignments (
+                    version bigint PRIMARY KEY,
+                    assignment bytea NOT NULL
+                )
+                """,
+            ]),
     ]
 }

@@ -153,5 +153,41 @@ enum SQLiteMigrations {
                 ) WITHOUT ROWID
                 """,
             ]),
+        .init(
+            version: 4,
+            statements: [
+                """
+                CREATE TABLE membership_version (
+                    id INTEGER PRIMARY KEY CHECK (id = 1),
+                    version INTEGER NOT NULL
+                )
+                """,
+                "INSERT INTO membership_version (id, version) VALUES (1, 0)",
+                """
+                CREATE TABLE members (
+                    node_id TEXT PRIMARY KEY,
+                    peer_address TEXT NOT NULL,
+                    api_address TEXT NOT NULL,
+                    status TEXT NOT NULL CHECK (status IN ('joining', 'active', 'leaving', 'dead')),
+                    incarnation INTEGER NOT NULL,
+                    heartbeat_ms INTEGER NOT NULL
+                ) WITHOUT ROWID
+                """,
+                """
+                CREATE TABLE member_suspicions (
+                    node_id TEXT NOT NULL REFERENCES members (node_id) ON DELETE CASCADE,
+                    incarnation INTEGER NOT NULL,
+                    voter TEXT NOT NULL,
+                    voted_at_ms INTEGER NOT NULL,
+                    PRIMARY KEY (node_id, incarnation, voter)
+                ) WITHOUT ROWID
+                """,
+                """
+                CREATE TABLE membership_assignments (
+                    version INTEGER PRIMARY KEY,
+                    assignment BLOB NOT NULL
+                )
+                """,
+            ]),
     ]
 }
