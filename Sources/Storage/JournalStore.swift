@@ -90,6 +90,12 @@ public protocol JournalStore: Sendable {
     /// Extends `owner`'s lease at `epoch`. Throws `StorageError.staleEpoch` if it is no longer theirs.
     func renewLease(shard: String, owner: String, epoch: Int64, ttlMillis: Int64, nowMillis: Int64) async throws
 
+    /// Extends many of `owner`'s leases in one round trip (a node renews every shard it owns every couple of
+    /// seconds). Returns the shards renewed; a shard missing from the result is no longer `owner`'s at
+    /// that epoch.
+    func renewLeases(owner: String, _ leases: [(shard: String, epoch: Int64)], ttlMillis: Int64, nowMillis: Int64)
+        async throws -> Set<String>
+
     /// Gives the lease up (handoff); a no-op when it is not held at `epoch`.
     func releaseLease(shard: String, owner: String, epoch: Int64) async throws
 
@@ -129,5 +135,25 @@ public struct StorageError: Error, Hashable, Sendable, CustomStringConvertible {
 
     public static func staleEpoch(_ shard: String) -> StorageError {
         StorageError(.staleEpoch, "write to \(shard) with a stale epoch refused")
+    }
+}
+
+extension JournalStore {
+    /// One `renewLease` per lease, for stores without a batched form (the test doubles); both database
+    /// stores renew in one round trip.
+    public func renewLeases(
+        owner: String, _ leases: [(shard: String, epoch: Int64)], ttlMillis: Int64, nowMillis: Int64
+    ) async throws -> Set<String> {
+        var renewed = Set<String>()
+        for lease in leases {
+            do {
+                try await renewLease(
+                    shard: lease.shard, owner: owner, epoch: lease.epoch, ttlMillis: ttlMillis, nowMillis: nowMillis)
+                renewed.insert(lease.shard)
+            } catch let error as StorageError where error.code == .staleEpoch {
+                continue
+            }
+        }
+        return renewed
     }
 }

@@ -47,6 +47,28 @@ extension PostgresStore {
         guard renewed == 1 else { throw StorageError.staleEpoch(shard) }
     }
 
+    /// One UPDATE over the pairs as arrays.
+    public func renewLeases(
+        owner: String, _ leases: [(shard: String, epoch: Int64)], ttlMillis: Int64, nowMillis: Int64
+    ) async throws -> Set<String> {
+        guard !leases.isEmpty else { return [] }
+        let expires = leaseExpiry(nowMillis: nowMillis, ttlMillis: ttlMillis)
+        let shards = leases.map(\.shard)
+        let epochs = leases.map(\.epoch)
+        return try await attempt("lease renew") {
+            let rows = try await client.query(
+                """
+                UPDATE shard_leases AS l SET expires_at_ms = \(expires)
+                FROM unnest(\(shards)::text[], \(epochs)::bigint[]) AS r(shard, epoch)
+                WHERE l.shard = r.shard AND l.epoch = r.epoch AND l.owner = \(owner)
+                RETURNING l.shard
+                """, logger: Self.quiet)
+            var renewed = Set<String>()
+            for try await shard in rows.decode(String.self) { renewed.insert(shard) }
+            return renewed
+        }
+    }
+
     /// Marks the lease lapsed (the row and its epoch stay, so the next owner's epoch is higher).
     public func releaseLease(shard: String, owner: String, epoch: Int64) async throws {
         try await attempt("lease release") {

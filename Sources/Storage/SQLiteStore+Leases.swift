@@ -45,6 +45,24 @@ extension SQLiteStore {
         guard renewed else { throw StorageError.staleEpoch(shard) }
     }
 
+    /// All in one write transaction.
+    public func renewLeases(
+        owner: String, _ leases: [(shard: String, epoch: Int64)], ttlMillis: Int64, nowMillis: Int64
+    ) async throws -> Set<String> {
+        guard !leases.isEmpty else { return [] }
+        let expires = leaseExpiry(nowMillis: nowMillis, ttlMillis: ttlMillis)
+        return try await write("lease renew") { db -> Set<String> in
+            var renewed = Set<String>()
+            for lease in leases {
+                let rows = try await db.query(
+                    "UPDATE shard_leases SET expires_at_ms = ? WHERE shard = ? AND owner = ? AND epoch = ? RETURNING shard",
+                    [.int64(expires), .text(lease.shard), .text(owner), .int64(lease.epoch)])
+                if !rows.isEmpty { renewed.insert(lease.shard) }
+            }
+            return renewed
+        }
+    }
+
     /// Marks the lease lapsed (the row and its epoch stay, so the next owner's epoch is higher).
     public func releaseLease(shard: String, owner: String, epoch: Int64) async throws {
         try await write("lease release") { db in

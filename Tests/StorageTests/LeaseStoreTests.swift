@@ -50,6 +50,33 @@ import Testing
         }
     }
 
+    /// A node renews every lease it holds in one round trip; leases it lost are left out and untouched.
+    @Test(arguments: StoreKind.allCases)
+    func renewingManyLeasesRenewsOnlyThoseStillHeld(_ kind: StoreKind) async throws {
+        try await withStore(kind) { store in
+            for shard in ["accounts/0001", "accounts/0002", "accounts/0003"] {
+                _ = try await store.acquireLease(shard: shard, owner: "node-a", ttlMillis: 1_000, nowMillis: 0)
+            }
+            // accounts/0002 lapses and node-b takes it at epoch 2.
+            _ = try await store.renewLeases(
+                owner: "node-a", [("accounts/0001", 1), ("accounts/0003", 1)], ttlMillis: 1_000, nowMillis: 900)
+            let taken = try await store.acquireLease(
+                shard: "accounts/0002", owner: "node-b", ttlMillis: 1_000, nowMillis: 1_200)
+            #expect(taken.epoch == 2)
+
+            let renewed = try await store.renewLeases(
+                owner: "node-a", [("accounts/0001", 1), ("accounts/0002", 1), ("accounts/0003", 1), ("symbol/X", 1)],
+                ttlMillis: 1_000, nowMillis: 1_500)
+            #expect(renewed == ["accounts/0001", "accounts/0003"])
+            let leases = Dictionary(uniqueKeysWithValues: try await store.leases().map { ($0.shard, $0) })
+            #expect(leases["accounts/0001"]?.expiresAtMillis == 2_500)
+            #expect(leases["accounts/0003"]?.expiresAtMillis == 2_500)
+            #expect(leases["accounts/0002"] == taken)
+            #expect(leases["symbol/X"] == nil)
+            #expect(try await store.renewLeases(owner: "node-a", [], ttlMillis: 1_000, nowMillis: 1_600).isEmpty)
+        }
+    }
+
     /// The old owner keeps appending while the new owner takes over: once the takeover has returned, no
     /// write of the old epoch may commit, so the new owner's view of the tail is final.
     @Test(arguments: StoreKind.allCases)
