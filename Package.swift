@@ -57,8 +57,22 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        // Membership, ring, leases, transport (filled by the cluster issue).
+        // Membership, ring, leases, routing (filled by the cluster issue).
         .target(name: "Cluster", dependencies: ["Trading"], swiftSettings: strict),
+        // The inter-node transport: HTTP/2 streams between peers carrying batched binary frames,
+        // authenticated with the cluster secret.
+        .target(
+            name: "Transport",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP2", package: "swift-nio-http2"),
+                .product(name: "NIOHPACK", package: "swift-nio-http2"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
         // Client and admin HTTP API (filled by the single-node issue).
         .target(
             name: "API",
@@ -84,8 +98,11 @@ let package = Package(
         .executableTarget(
             name: "Node",
             dependencies: [
-                "Trading", "Actors", "Storage", "Cluster", "API",
+                "Trading", "Actors", "Storage", "Cluster", "API", "Transport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -94,8 +111,15 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        // Benchmarks of the pure core: depends on Trading and Cluster only so a release build stays quick.
-        .executableTarget(name: "BourseBench", dependencies: ["Trading", "Cluster"], swiftSettings: strict),
+        // Benchmarks of the pure core and the inter-node transport: Trading, Cluster and Transport (NIOCore and
+        // Logging come with Transport anyway), so a release build stays quick.
+        .executableTarget(
+            name: "BourseBench",
+            dependencies: [
+                "Trading", "Cluster", "Transport", .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
         // Shared test helpers: seeded random numbers, the reference order book.
         .target(
             name: "TestSupport",
@@ -113,7 +137,18 @@ let package = Package(
         .testTarget(name: "TradingTests", dependencies: ["Trading", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "ClusterTests", dependencies: ["Cluster"], swiftSettings: strict),
         .testTarget(
-            name: "NodeTests", dependencies: ["Node", "Trading"], swiftSettings: strict),
+            name: "TransportTests",
+            dependencies: [
+                "Transport", .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOHTTP2", package: "swift-nio-http2"),
+                .product(name: "NIOHPACK", package: "swift-nio-http2"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
+        .testTarget(
+            name: "NodeTests", dependencies: ["Node", "Trading", "Storage", "Cluster"], swiftSettings: strict),
         .testTarget(
             name: "ActorsTests", dependencies: ["Actors", "Storage", "Trading", "TestSupport"], swiftSettings: strict),
         .testTarget(

@@ -3,6 +3,7 @@
 //   swift run -c release bourse-bench engine [--orders N] [--seed S]
 //   swift run -c release bourse-bench ledger
 //   swift run -c release bourse-bench ring [--shards S] [--trials T]
+//   swift run -c release bourse-bench transport [--sequential N] [--concurrent N] [--callers C]
 //
 // Every mode prints a human summary and, as its last line, one JSON object with its figures.
 
@@ -17,6 +18,8 @@ case "ledger":
     LedgerBench.run(arguments: rest)
 case "ring":
     RingBench.run(arguments: rest)
+case "transport":
+    await TransportBench.run(arguments: rest)
 default:
     print(
         """
@@ -24,5 +27,6 @@ default:
           engine   matching engine: exchange-core-like mix and a liquibook-style add-only workload
           ledger   account ledger: reserve, settle and release cycles
           ring     shard assignment: balance, shards moved on join and leave, time to compute
+          transport  inter-node transport on 127.0.0.1: round-trip latency, throughput with concurrent callers
         """)
 }

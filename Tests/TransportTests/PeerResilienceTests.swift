@@ -1,0 +1,107 @@
+import NIOCore
+import Testing
+
+@testable import Transport
+
+@Suite("Reconnection, deduplication and shutdown", .timeLimit(.minutes(3)))
+struct PeerResilienceTests {
+    /// A request is handled, then the server dies before its reply leaves. Either the retry arrives after the
+    /// handling finished (answered from memory) or while it still runs (waits for it): handled once either way.
+    @Test(
+        "after a server restart the client reconnects, resends with the same id, and it is not handled twice",
+        arguments: [false, true])
+    func restartDeduplicates(restartBeforeHandlingEnds: Bool) async throws {
+        let handler = RecordingHandler()
+        let receiver = PeerReceiver(handler: handler)
+        let first = PeerServer(
+            configuration: Fixtures.serverConfiguration(), receiver: receiver, logger: Fixtures.logger)
+        let firstRun = Task { try await first.run() }
+        let port = try await first.listeningAddress.port!
+        let client = try PeerClient(configuration: Fixtures.clientConfiguration(port: port), logger: Fixtures.logger)
+        let clientRun = Task { try await client.run() }
+
+        let call = Task {
+            try await client.send(
+                PeerHarness.message("once", kind: RecordingHandler.gatedKind), deadline: .now + .seconds(30))
+        }
+        #expect(await Fixtures.eventually { handler.batchCount == 1 })
+        // Kill the first server: connections close at once, the reply cannot be delivered.
+        firstRun.cancel()
+
+        let second = PeerServer(
+            configuration: Fixtures.serverConfiguration(port: port), receiver: receiver, logger: Fixtures.logger)
+        var secondRun: Task<Void, any Error>?
+        if restartBeforeHandlingEnds {
+            try await waitUntilClosed(port: port)
+            secondRun = Task { try await second.run() }
+            _ = try await second.listeningAddress
+            #expect(await Fixtures.eventually { receiver.statistics.duplicates == 1 }, "the retry waits for the first")
+            handler.gate.open()
+        } else {
+            handler.gate.open()
+            try await firstRun.value
+            secondRun = Task { try await second.run() }
+        }
+
+        let reply = try await call.value
+        #expect(Fixtures.text(reply.payload) == "99:once@bourse-0")
+        #expect(handler.timesHandled("once") == 1)
+        #expect(receiver.statistics.duplicates == 1)
+        #expect(client.statistics.connections == 2)
+        #expect(second.statistics.requestsReceived == 1, "the resend reached the new server")
+
+        let fresh = try await client.send(PeerHarness.message("fresh"), deadline: .now + .seconds(10))
+        #expect(Fixtures.text(fresh.payload) == "1:fresh@bourse-0")
+
+        clientRun.cancel()
+        secondRun?.cancel()
+        firstRun.cancel()
+        try await clientRun.value
+        try await secondRun?.value
+        try await firstRun.value
+    }
+
+    @Test("graceful shutdown stops accepting, answers what is in flight, then returns")
+    func gracefulShutdown() async throws {
+        let handler = RecordingHandler()
+        var configuration = Fixtures.serverConfiguration()
+        // Longer than the test's time limit: the shutdown must complete by draining, not by the grace timeout.
+        configuration.gracefulShutdownTimeout = .seconds(120)
+        let server = PeerServer(configuration: configuration, handler: handler, logger: Fixtures.logger)
+        let serverRun = Task { try await server.run() }
+        let port = try await server.listeningAddress.port!
+        let client = try PeerClient(configuration: Fixtures.clientConfiguration(port: port), logger: Fixtures.logger)
+        let clientRun = Task { try await client.run() }
+
+        let inFlight = Task {
+            try await client.send(
+                PeerHarness.message("in flight", kind: RecordingHandler.gatedKind), deadline: .now + .seconds(30))
+        }
+        #expect(await Fixtures.eventually { handler.batchCount == 1 })
+        server.triggerGracefulShutdown()
+        try await waitUntilClosed(port: port)
+
+        handler.gate.open()
+        let reply = try await inFlight.value
+        #expect(Fixtures.text(reply.payload) == "99:in flight@bourse-0")
+        try await serverRun.value
+        #expect(server.statistics.repliesSent == 1)
+
+        let error = await #expect(throws: PeerTransportError.self) {
+            try await client.send(PeerHarness.message("too late"), deadline: .now + .milliseconds(300))
+        }
+        #expect(error?.code == .timeout)
+        #expect(handler.requestCount == 1)
+        clientRun.cancel()
+        try await clientRun.value
+    }
+
+    /// Waits until nothing accepts connections on `port`.
+    private func waitUntilClosed(port: Int) async throws {
+        for _ in 0..<500 {
+            guard await RawPeerStream.canConnect(port: port) else { return }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        Issue.record("port \(port) still accepts connections")
+    }
+}
