@@ -1,0 +1,210 @@
+import Cluster
+import Logging
+import ServiceLifecycle
+import Storage
+import Synchronization
+
+/// Asks a peer whether it is alive (over the transport); true when it answered in time.
+protocol PeerProber: Sendable {
+    func probe(_ member: ClusterMember) async -> Bool
+}
+
+/// Runs this node's membership: reads the table, ticks `MembershipStateMachine`, performs its actions
+/// (table changes, heartbeats, votes, probes), and publishes the view for routing and the admin API.
+///
+/// On graceful shutdown the node leaves: it takes itself out of the assignment, then marks itself gone,
+/// bounded by `leaveTimeout`. A node the table says is dead or superseded stops: `run()` throws, which
+/// stops the node's service group, since a zombie must not serve.
+final class MembershipRunner: Service {
+    struct Stopped: Error, CustomStringConvertible {
+        var reason: MembershipStopReason
+        var description: String { "this node is no longer a cluster member (\(reason.rawValue))" }
+    }
+
+    let store: any MembershipStore
+    let prober: any PeerProber
+    let clock: @Sendable () -> Int64
+    let tickInterval: Duration
+    let leaveTimeout: Duration
+    let logger: Logger
+    private let machine: Mutex<MembershipStateMachine>
+    private let latest = Mutex(MembershipView.empty)
+    private let probeResults = Mutex([String: ProbeResult]())
+    /// 0: serving; 1: leave requested; 2: shards handed off, leave finished.
+    private let leaving = Mutex(0)
+    /// Called with every new version of the view (in order), from the runner's task.
+    private let onChange: @Sendable (MembershipView) async -> Void
+
+    init(
+        machine: MembershipStateMachine, store: any MembershipStore, prober: any PeerProber,
+        clock: @escaping @Sendable () -> Int64, tickInterval: Duration = .milliseconds(250),
+        leaveTimeout: Duration = .seconds(5), logger: Logger,
+        onChange: @escaping @Sendable (MembershipView) async -> Void = { _ in }
+    ) {
+        self.machine = Mutex(machine)
+        self.store = store
+        self.prober = prober
+        self.clock = clock
+        self.tickInterval = tickInterval
+        self.leaveTimeout = leaveTimeout
+        self.logger = logger
+        self.onChange = onChange
+    }
+
+    /// The membership as last read.
+    var view: MembershipView { latest.withLock { $0 } }
+
+    var nodeID: String { machine.withLock { $0.nodeID } }
+
+    func run() async throws {
+        while !Task.isCancelled, !Task.isShuttingDownGracefully {
+            if let reason = await step() { throw Stopped(reason: reason) }
+            try? await Task.sleep(for: tickInterval)
+        }
+        guard !Task.isCancelled else { return }
+        await leave()
+    }
+
+    /// Leaves the cluster: out of the assignment, then marked gone; gives up after `leaveTimeout`.
+    func leave() async {
+        let deadline = ContinuousClock.now + leaveTimeout
+        while ContinuousClock.now < deadline, !Task.isCancelled {
+            if let reason = await leaveStep() {
+                logger.info("left the cluster", metadata: ["reason": "\(reason.rawValue)"])
+                return
+            }
+            try? await Task.sleep(for: tickInterval)
+        }
+        logger.warning("leaving the cluster timed out; peers will declare this node dead")
+    }
+
+    /// One round of leaving: asks to leave, steps, and once this node is `leaving` and owns no shard,
+    /// finishes. Returns the stop reason once the node is out.
+    func leaveStep() async -> MembershipStopReason? {
+        let first = leaving.withLock { leaving in
+            defer { leaving = max(leaving, 1) }
+            return leaving == 0
+        }
+        if first { machine.withLock { $0.requestLeave() } }
+        if let reason = await step() { return reason }
+        let view = self.view
+        if let me = view.member(nodeID), me.status == .leaving,
+            view.assignment.map({ $0.shards(ownedBy: nodeID).isEmpty }) ?? true,
+            leaving.withLock({ leaving in
+                defer { leaving = 2 }
+                return leaving == 1
+            })
+        {
+            machine.withLock { $0.finishLeave() }
+        }
+        return nil
+    }
+
+    /// One round: read, tick, act. Returns a reason when the node must stop.
+    func step() async -> MembershipStopReason? {
+        let view: MembershipView
+        do {
+            view = try Self.view(of: try await store.membership())
+        } catch {
+            logger.warning("membership read failed", metadata: ["error": "\(error)"])
+            return nil
+        }
+        let previous = latest.withLock { latest in
+            defer { latest = view }
+            return latest.version
+        }
+        if view.version != previous { await onChange(view) }
+        let probes = probeResults.withLock { results in
+            defer { results = [:] }
+            return results
+        }
+        let now = clock()
+        let actions = machine.withLock { $0.tick(view: view, nowMillis: now, probes: probes) }
+        for action in actions {
+            if let reason = await perform(action, view: view, now: now) { return reason }
+        }
+        return nil
+    }
+
+    private func perform(_ action: MembershipAction, view: MembershipView, now: Int64) async -> MembershipStopReason? {
+        do {
+            switch action {
+            case .register(let change), .declareDead(_, let change), .admit(_, let change), .remove(_, let change):
+                let applied = try await store.changeMembership(
+                    expectedVersion: change.expectedVersion, members: change.members.map(MemberRow.init),
+                    assignment: change.assignment.encoded())
+                if applied {
+                    logger.info(
+                        "membership changed",
+                        metadata: [
+                            "version": "\(change.expectedVersion + 1)", "change": "\(Self.describe(action))",
+                        ])
+                }
+            case .heartbeat:
+                let incarnation = machine.withLock { $0.incarnation }
+                switch try await store.heartbeat(nodeID: nodeID, incarnation: incarnation, nowMillis: now) {
+                case .recorded, .notRegistered: break
+                case .superseded: return .superseded
+                case .declaredDead: return .declaredDead
+                }
+            case .suspect(let peer, let incarnation):
+                _ = try await store.suspect(nodeID: peer, incarnation: incarnation, by: nodeID, nowMillis: now)
+            case .probe(let peers):
+                let members = peers.compactMap { view.member($0) }
+                let prober = self.prober
+                let results = await withTaskGroup(of: (String, ProbeResult).self) { group in
+                    for member in members {
+                        group.addTask { (member.nodeID, await prober.probe(member) ? .answered : .failed) }
+                    }
+                    var results: [String: ProbeResult] = [:]
+                    for await (peer, result) in group { results[peer] = result }
+                    return results
+                }
+                probeResults.withLock { $0.merge(results) { _, new in new } }
+            case .stop(let reason):
+                return reason
+            }
+        } catch {
+            logger.warning(
+                "membership action failed", metadata: ["action": "\(Self.describe(action))", "error": "\(error)"])
+        }
+        return nil
+    }
+
+    static func view(of snapshot: MembershipSnapshot) throws -> MembershipView {
+        MembershipView(
+            version: snapshot.version, members: snapshot.members.map(ClusterMember.init),
+            assignment: try snapshot.assignment.map { try ShardAssignment(decoding: $0) })
+    }
+
+    private static func describe(_ action: MembershipAction) -> String {
+        switch action {
+        case .register: "register"
+        case .heartbeat: "heartbeat"
+        case .probe: "probe"
+        case .suspect(let node, _): "suspect \(node)"
+        case .declareDead(let nodes, _): "declare dead \(nodes.joined(separator: ","))"
+        case .admit(let node, _): "admit \(node)"
+        case .remove(let node, _): "remove \(node)"
+        case .stop(let reason): "stop (\(reason.rawValue))"
+        }
+    }
+}
+
+extension ClusterMember {
+    init(_ row: MemberRow) {
+        self.init(
+            nodeID: row.nodeID, peerAddress: row.peerAddress, apiAddress: row.apiAddress,
+            status: Status(rawValue: row.status.rawValue) ?? .dead, incarnation: row.incarnation,
+            heartbeatMillis: row.heartbeatMillis, suspicions: row.suspicions)
+    }
+}
+
+extension MemberRow {
+    init(_ member: ClusterMember) {
+        self.init(
+            nodeID: member.nodeID, peerAddress: member.peerAddress, apiAddress: member.apiAddress,
+            status: MemberStatus(rawValue: member.status.rawValue) ?? .dead, incarnation: member.incarnation,
+            heartbeatMillis: member.heartbeatMillis, suspicions: member.suspicions)
+    }
+}
