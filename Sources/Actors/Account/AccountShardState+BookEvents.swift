@@ -81,6 +81,11 @@ extension AccountShardState {
                     record.view.status = done ? .filled : .partiallyFilled
                     record.view.updatedAtMillis = now
                     account.orders[orderID] = record
+                    // Filled, and gone from the book: an amend still in flight had widened the reservation
+                    // for a larger quantity (its answer will find no open order); release what is left.
+                    if done, !settlement.orderClosed {
+                        _ = try? account.ledger.release(symbol: symbol, orderID: orderID)
+                    }
                 }
                 account.record(
                     UserTrade(
