@@ -28,14 +28,16 @@ public struct APIServer: Sendable {
     /// - Parameters:
     ///   - configuration: listen address, TLS, limits, token lifetimes.
     ///   - exchange: what the routes call.
+    ///   - admin: what the admin routes call; by default the exchange, when it implements them.
     ///   - users: users and refresh tokens.
     ///   - keys: where the JWT signing key is shared (`putIfAbsent`).
     ///   - metrics: the Prometheus text for `GET /metrics`.
     ///   - clock: wall-clock time for tokens and rate limits (tests inject one).
     ///   - logger: the API's logger; it never receives passwords or tokens.
     public init(
-        configuration: APIConfiguration, exchange: any ExchangeService, users: any UserStore, keys: any JournalStore,
-        metrics: @escaping @Sendable () -> String, clock: APIClock = .system, logger: Logger
+        configuration: APIConfiguration, exchange: any ExchangeService, admin: (any ExchangeAdministration)? = nil,
+        users: any UserStore, keys: any JournalStore, metrics: @escaping @Sendable () -> String,
+        clock: APIClock = .system, logger: Logger
     ) {
         self.configuration = configuration
         self.keys = keys
@@ -52,7 +54,8 @@ public struct APIServer: Sendable {
             ratePerSecond: limits.requestsPerSecond, burst: max(1, limits.burst), maxKeys: limits.maxTrackedClients,
             clock: clock)
         self.services = APIServices(
-            configuration: configuration, exchange: exchange, auth: auth, tokens: tokens, clock: clock,
+            configuration: configuration, exchange: exchange, admin: admin ?? (exchange as? any ExchangeAdministration),
+            auth: auth, tokens: tokens, clock: clock,
             metrics: metrics, loginLimiter: loginLimiter, logger: logger)
     }
 
@@ -114,6 +117,7 @@ public struct APIServer: Sendable {
         PortfolioRoutes(services: services).register(on: table)
         StreamRoutes(services: services).register(on: table)
         OperationsRoutes(services: services).register(on: table)
+        AdminRoutes(services: services).register(on: table)
         return table
     }
 

@@ -6,6 +6,6 @@ struct Bourse: AsyncParsableCommand {
         commandName: "bourse",
         abstract: "A trading cluster: paper trading and algorithmic trading on identical nodes.",
         version: "0.1.0",
-        subcommands: [Start.self]
+        subcommands: [Start.self, Admin.self]
     )
 }

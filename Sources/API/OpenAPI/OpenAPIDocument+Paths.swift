@@ -2,6 +2,7 @@ extension OpenAPIDocument {
     /// Every operation: path, method (lower case) and description, in api.md's order.
     static func operations() -> [(String, String, JSONValue)] {
         authOperations() + marketOperations() + accountOperations() + orderOperations() + otherOperations()
+            + adminOperations()
     }
 
     static func authOperations() -> [(String, String, JSONValue)] {

@@ -7,6 +7,7 @@ extension OpenAPIDocument {
         schemas.members += accountSchemas().members
         schemas.members += orderSchemas().members
         schemas.members += portfolioSchemas().members
+        schemas.members += adminSchemas().members
         return schemas
     }
 

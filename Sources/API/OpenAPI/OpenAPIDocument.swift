@@ -22,7 +22,7 @@ enum OpenAPIDocument {
                 """,
             ],
             "tags": .array(
-                ["Auth", "Markets", "Account", "Orders", "Portfolio", "Streams", "Operations"].map {
+                ["Auth", "Markets", "Account", "Orders", "Portfolio", "Streams", "Operations", "Admin"].map {
                     ["name": .string($0)]
                 }),
             "paths": .object(paths),

@@ -6,6 +6,8 @@ import Trading
 struct APIServices: Sendable {
     let configuration: APIConfiguration
     let exchange: any ExchangeService
+    /// The admin operations (`nil`: the admin routes answer 503).
+    let admin: (any ExchangeAdministration)?
     let auth: AuthService
     let tokens: TokenAuthority
     let clock: APIClock

@@ -147,8 +147,25 @@ public actor AccountShardActor: SnapshottingActor {
 
     func setSnapshotEvery(_ records: Int64) { snapshots.setEvery(records) }
 
+    /// A market added at run time: its orders can be reserved and settled from now on. A spec already
+    /// known is kept as it is.
+    func addMarket(_ spec: MarketSpec) {
+        if state.markets[spec.symbol] == nil { state.markets[spec.symbol] = spec }
+    }
+
+    /// Test hook (not API): changes the state in place without journaling, to corrupt it on purpose.
+    func _mutateStateForTesting(_ body: (inout AccountShardState) -> Void) { body(&state) }
+
     // MARK: Queries
     func account(_ user: UserID) -> UserAccount? { state.users[user] }
     func order(_ id: OrderID) -> OrderRecord? { state.orderOwners[id].flatMap { state.users[$0]?.orders[id] } }
     var anomalies: Int { state.anomalies }
+    /// Where the shard stands, for the admin API: journal and last snapshot.
+    var progress: ShardProgress {
+        ShardProgress(
+            shard: journal.shard, epoch: journal.epoch, journalSequence: journal.lastSequence,
+            durableSequence: journal.durableSequence, lastSnapshotSequence: snapshots.last)
+    }
+    /// What `verify` checks of this shard, with the balances of up to `sampleUsers` users.
+    func audit(sampleUsers: Int) -> AccountShardAudit { state.audit(progress: progress, sampleUsers: sampleUsers) }
 }

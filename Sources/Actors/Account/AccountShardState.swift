@@ -33,7 +33,8 @@ public struct AccountShardState: Sendable {
     }
 
     public let index: Int
-    public let markets: [String: MarketSpec]
+    /// The markets whose orders this shard reserves and settles (markets added at run time join it).
+    public internal(set) var markets: [String: MarketSpec]
     public internal(set) var users: [UserID: UserAccount] = [:]
     public internal(set) var orderOwners: [OrderID: UserID] = [:]
     public internal(set) var orderCounter: UInt64 = 0

@@ -4,8 +4,8 @@ import Trading
 extension Exchange {
     public func markets() async -> [MarketInfo] {
         var result: [MarketInfo] = []
-        for spec in configuration.markets {
-            guard let actor = symbols[spec.symbol] else { continue }
+        for spec in symbolDirectory.specs {
+            guard let actor = symbolDirectory.actor(spec.symbol) else { continue }
             result.append(MarketInfo(spec: spec, halted: await actor.isHalted))
         }
         return result

@@ -21,6 +21,8 @@ public final class Exchange: ExchangeService {
         public var protectionBps: Int64
         /// Records per shard between two snapshots.
         public var snapshotEvery: Int64
+        /// This node's client API address (`host:port`), as the admin API shows it.
+        public var apiAddress = ""
         public init(
             markets: [MarketSpec], accountShards: Int = ShardKey.defaultAccountShards, nodeID: String = "local",
             protectionBps: Int64 = 500, snapshotEvery: Int64 = 1_000
@@ -39,8 +41,13 @@ public final class Exchange: ExchangeService {
     let clock: @Sendable () -> Int64
     let feed = MarketFeed()
     let accounts: AccountDirectory
-    let symbols: [String: SymbolActor]
+    let symbolDirectory: SymbolDirectory
+    /// Where the account shards' read-model rows go (`nil`: no read models).
+    let projections: ProjectionWriter?
     private let ready = ReadyFlag()
+
+    /// Every market's actor by symbol (configured markets and those added since).
+    var symbols: [String: SymbolActor] { symbolDirectory.actors }
 
     /// Builds the actors; call `start()` to take the shards' leases and recover them.
     ///
@@ -54,6 +61,7 @@ public final class Exchange: ExchangeService {
         self.store = store
         self.logger = logger
         self.clock = clock
+        self.projections = projections
         let specs = Dictionary(configuration.markets.map { ($0.symbol, $0) }, uniquingKeysWith: { first, _ in first })
         let feed = self.feed
         let shards = (0..<configuration.accountShards).map {
@@ -62,18 +70,31 @@ public final class Exchange: ExchangeService {
         }
         let accounts = AccountDirectory(shards: shards)
         self.accounts = accounts
-        symbols = specs.mapValues {
-            SymbolActor(
-                spec: $0, store: store, epoch: 0, accounts: accounts, feed: feed, logger: logger,
-                protectionBps: configuration.protectionBps)
+        // Duplicates are dropped by the directory (the first spec of a symbol wins, as in `specs`).
+        let configured = configuration.markets.map { spec in
+            (
+                spec: spec,
+                actor: SymbolActor(
+                    spec: spec, store: store, epoch: 0, accounts: accounts, feed: feed, logger: logger,
+                    protectionBps: configuration.protectionBps)
+            )
         }
+        symbolDirectory = SymbolDirectory(configured)
+    }
+
+    /// A symbol actor for a market of this node (not yet registered or recovered).
+    func makeSymbolActor(_ spec: MarketSpec) -> SymbolActor {
+        SymbolActor(
+            spec: spec, store: store, epoch: 0, accounts: accounts, feed: feed, logger: logger,
+            protectionBps: configuration.protectionBps)
     }
 
     /// Takes every shard's lease, replays accounts then symbols (whose events are redelivered), and
     /// rejects orders that were reserved but never reached their book. Then the node is ready.
     public func start() async throws {
+        try await loadAddedMarkets()
         let now = clock()
-        let ttl: Int64 = 10 * 365 * 86_400_000  // single node: the lease is ours until released
+        let ttl = Exchange.leaseTTLMillis
         for shard in accounts.all {
             let lease = try await store.acquireLease(
                 shard: ShardKey.account(index: shard.index), owner: configuration.nodeID, ttlMillis: ttl,
@@ -114,9 +135,14 @@ public final class Exchange: ExchangeService {
     }
 
     func symbolActor(_ symbol: String) throws(BourseError) -> SymbolActor {
-        guard let actor = symbols[symbol] else { throw BourseError(.notFound, "unknown symbol \(symbol)") }
+        guard let actor = symbolDirectory.actor(symbol) else {
+            throw BourseError(.notFound, "unknown symbol \(symbol)")
+        }
         return actor
     }
+
+    /// Single node: a lease is ours until released.
+    static let leaseTTLMillis: Int64 = 10 * 365 * 86_400_000
 
     /// Milliseconds since 1970 from the system clock.
     public static let wallClockMillis: @Sendable () -> Int64 = {

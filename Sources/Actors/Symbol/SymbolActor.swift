@@ -152,6 +152,9 @@ public actor SymbolActor: SnapshottingActor {
 
     func setSnapshotEvery(_ records: Int64) { snapshots.setEvery(records) }
 
+    /// Test hook (not API): changes the state in place without journaling, to corrupt it on purpose.
+    func _mutateStateForTesting(_ body: (inout SymbolState) -> Void) { body(&state) }
+
     // MARK: Queries
 
     public var isHalted: Bool { state.halted }
@@ -163,6 +166,14 @@ public actor SymbolActor: SnapshottingActor {
         state.marketData.candles(interval, limit: limit)
     }
     public func stateHash() -> UInt64 { state.book.stateHash }
+    /// Where the shard stands, for the admin API: journal and last snapshot.
+    var progress: ShardProgress {
+        ShardProgress(
+            shard: journal.shard, epoch: journal.epoch, journalSequence: journal.lastSequence,
+            durableSequence: journal.durableSequence, lastSnapshotSequence: snapshots.last)
+    }
+    /// What `verify` checks of this book; `undelivered` counts events not yet delivered to the accounts.
+    func audit() -> SymbolAudit { SymbolAudit(state, progress: progress, undelivered: outbox.count) }
 
     private func publish(_ events: [BookEvent], nowMillis: Int64) {
         guard feed.hasSubscribers, !events.isEmpty else { return }

@@ -28,11 +28,11 @@ struct NodeRunner {
         }
         // Writes the read models from the account shards' durable batches, off the command path.
         let projections = ProjectionWriter(store: store, logger: logger)
+        var exchangeConfiguration = Exchange.Configuration(
+            markets: configuration.markets, accountShards: configuration.accountShards, nodeID: configuration.nodeID)
+        exchangeConfiguration.apiAddress = configuration.listen.description
         let exchange = Exchange(
-            configuration: .init(
-                markets: configuration.markets, accountShards: configuration.accountShards,
-                nodeID: configuration.nodeID),
-            store: store, projections: projections, logger: logger)
+            configuration: exchangeConfiguration, store: store, projections: projections, logger: logger)
         var apiConfiguration = APIConfiguration(
             host: configuration.listen.host, port: configuration.listen.port,
             limits: .init(

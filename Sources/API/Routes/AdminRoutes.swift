@@ -1,0 +1,130 @@
+import Actors
+import Hummingbird
+import NIOCore
+import Trading
+
+/// api.md "Operations", the admin routes under `/admin/v1/`: every one needs a token with role `admin`
+/// (401 without a valid token, 403 FORBIDDEN for another role), checked before anything else.
+struct AdminRoutes {
+    let services: APIServices
+
+    func register(on table: APIRouteTable) {
+        let services = self.services
+        table.get("/admin/v1/cluster") { _, context in
+            let admin = try Self.admin(services, context)
+            return .json(Render.cluster(try await admin.clusterStatus(), localAddress: Self.localAddress(context)))
+        }
+        table.get("/admin/v1/shards") { _, context in
+            let admin = try Self.admin(services, context)
+            return .json(.array(try await admin.shards().map(Render.shard)))
+        }
+        table.post("/admin/v1/nodes/{node_id}/drain") { _, context in
+            let admin = try Self.admin(services, context)
+            let node = try Self.decodedParameter(context, "node_id", what: "node")
+            try await admin.drain(node: node)
+            return .json(["node": .string(node), "status": "draining"], status: .accepted)
+        }
+        table.post("/admin/v1/shards/{shard}/move") { request, context in
+            let admin = try Self.admin(services, context)
+            let fields = try await Self.body(request, services)
+            let target = try fields.string("to")
+            guard !target.isEmpty else { throw BourseError.validation("to must name a node") }
+            let shard = try Self.decodedParameter(context, "shard", what: "shard")
+            try await admin.moveShard(shard, to: target)
+            return .json(["shard": .string(shard), "to": .string(target), "status": "moving"], status: .accepted)
+        }
+        table.post("/admin/v1/markets") { request, context in
+            let admin = try Self.admin(services, context)
+            let spec = try Self.marketSpec(try await Self.body(request, services))
+            return .json(Render.market(try await admin.addMarket(spec)), status: .created)
+        }
+        for (action, halted) in [("halt", true), ("resume", false)] {
+            table.post("/admin/v1/markets/{symbol}/\(action)") { _, context in
+                let admin = try Self.admin(services, context)
+                let symbol = try context.symbolParameter()
+                try await admin.setHalted(symbol: symbol, halted: halted)
+                return .json(Render.market(try await services.exchange.market(symbol)))
+            }
+        }
+        table.get("/admin/v1/verify") { _, context in
+            let admin = try Self.admin(services, context)
+            return .json(Render.report(await admin.verify()))
+        }
+    }
+
+    /// The admin operations, for a caller with role `admin`.
+    static func admin(_ services: APIServices, _ context: APIRequestContext) throws(BourseError)
+        -> any ExchangeAdministration
+    {
+        _ = try context.requireAdmin()
+        guard let admin = services.admin else {
+            throw BourseError(.unavailable, "admin operations are not available on this node")
+        }
+        return admin
+    }
+
+    static func body(_ request: Request, _ services: APIServices) async throws -> RequestFields {
+        var request = request
+        return try RequestFields(try await request.jsonBody(limit: services.bodyLimit, maxDepth: services.maxJSONDepth))
+    }
+
+    /// A market as cluster.yaml describes one: decimals as strings (or exact numbers), fees as integers.
+    static func marketSpec(_ fields: RequestFields) throws(BourseError) -> MarketSpec {
+        try MarketSpec(
+            symbol: try fields.string("symbol"), base: try fields.string("base"), quote: try fields.string("quote"),
+            tickSize: try fields.decimalText("tick_size"), lotSize: try fields.decimalText("lot_size"),
+            minQuantity: try fields.decimalText("min_quantity"), makerFeeBps: try basisPoints(fields, "maker_fee_bps"),
+            takerFeeBps: try basisPoints(fields, "taker_fee_bps"))
+    }
+
+    private static func basisPoints(_ fields: RequestFields, _ key: String) throws(BourseError) -> Int64 {
+        guard case .number(let text) = try fields.required(key), let value = Int64(text) else {
+            throw .validation("\(key) must be an integer")
+        }
+        return value
+    }
+
+    /// A path parameter with its percent-encoding removed (`accounts%2F0417` is `accounts/0417`); anything
+    /// that does not decode names nothing (404).
+    static func decodedParameter(_ context: APIRequestContext, _ name: String, what: String) throws(BourseError)
+        -> String
+    {
+        guard let raw = context.parameters.get(name), let decoded = percentDecoded(raw), !decoded.isEmpty else {
+            throw .notFound("unknown \(what)")
+        }
+        return decoded
+    }
+
+    static func percentDecoded(_ text: String) -> String? {
+        var bytes: [UInt8] = []
+        var iterator = text.utf8.makeIterator()
+        while let byte = iterator.next() {
+            guard byte == UInt8(ascii: "%") else {
+                bytes.append(byte)
+                continue
+            }
+            guard let high = iterator.next().flatMap(hexValue), let low = iterator.next().flatMap(hexValue) else {
+                return nil
+            }
+            bytes.append(high << 4 | low)
+        }
+        return String(validating: bytes, as: UTF8.self)
+    }
+
+    private static func hexValue(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
+        default: nil
+        }
+    }
+
+    /// `host:port` of the listening socket the request came in on.
+    static func localAddress(_ context: APIRequestContext) -> String? {
+        guard let address = context.channel.localAddress ?? context.channel.parent?.localAddress,
+            let host = address.ipAddress, let port = address.port
+        else { return nil }
+        return host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
+    }
+}
