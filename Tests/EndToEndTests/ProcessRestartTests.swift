@@ -1,5 +1,6 @@
 import API
 import Foundation
+import Synchronization
 import TestSupport
 import Testing
 
@@ -131,14 +132,21 @@ struct ProcessRestartTests {
             }
             // An open event stream must not hold the shutdown up.
             let client = try await H2Client.connect(host: "127.0.0.1", port: first.port)
+            let streaming = Mutex(false)
             let stream = Task {
                 try await client.streamingRequest(method: .get, path: "/v1/stream?channels=ticker:BTC-USD") {
                     head, body in
+                    streaming.withLock { $0 = true }
                     for try await _ in body {}
                     return head.status.code
                 }
             }
-            try await Task.sleep(for: .milliseconds(200))
+            // SIGTERM only once the stream is open (a stream opened after it is refused, rightly).
+            let deadline = ContinuousClock.now + .seconds(30)
+            while !streaming.withLock({ $0 }), ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            #expect(streaming.withLock { $0 }, "the event stream opened")
             let started = ContinuousClock.now
             #expect(await first.terminate(within: .seconds(10)) == 0, "exit status after SIGTERM")
             #expect(ContinuousClock.now - started < .seconds(10))
