@@ -1,4 +1,5 @@
 import NIOCore
+import TestSupport
 import Testing
 
 @testable import Transport
@@ -134,7 +135,7 @@ struct WireFormatTests {
 
     @Test("random garbage never crashes the decoder")
     func garbage() {
-        var random = SplitMix(seed: 42)
+        var random = SeededRandom(seed: 42)
         var accepted = 0
         for round in 0..<5_000 {
             var buffer = ByteBuffer()
@@ -162,18 +163,5 @@ struct WireFormatTests {
         }
         #expect(error?.code == .messageTooLarge)
         #expect(buffer.readableBytes == 0)
-    }
-}
-
-/// SplitMix64, for reproducible garbage.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -52,7 +52,7 @@ extension Exchange {
         var costs: Int64 = 0
         var pnl: Int64 = 0
         for (symbol, position) in (account?.ledger.positions ?? [:]).sorted(by: { $0.key < $1.key }) {
-            guard let actor = symbols[symbol] else { continue }
+            guard let actor = symbolDirectory.actor(symbol) else { continue }
             let last = await actor.ticker(nowMillis: clock()).lastPrice
             let spec = actor.spec
             let marketPrice = last.flatMap { try? spec.amount(of: $0) }
@@ -116,7 +116,7 @@ extension Exchange {
         let held = Set(series.days.suffix(span).flatMap { $0.holdings.filter { $0.value.quantity.units != 0 }.keys })
         var closes: [String: [DailyClose]] = [:]
         for symbol in held.sorted() {
-            guard let actor = symbols[symbol] else { continue }
+            guard let actor = symbolDirectory.actor(symbol) else { continue }
             let spec = actor.spec
             closes[symbol] = await actor.candles(.d1, limit: span).compactMap { candle in
                 (try? spec.amount(of: candle.close)).map {
