@@ -148,7 +148,12 @@ let package = Package(
             ],
             swiftSettings: strict),
         .testTarget(
-            name: "NodeTests", dependencies: ["Node", "Trading", "Storage", "Cluster"], swiftSettings: strict),
+            name: "NodeTests",
+            dependencies: [
+                "Node", "Trading", "Storage", "Cluster", "Transport",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
         .testTarget(
             name: "ActorsTests", dependencies: ["Actors", "Storage", "Trading", "TestSupport"], swiftSettings: strict),
         .testTarget(
