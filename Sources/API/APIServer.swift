@@ -109,6 +109,7 @@ public struct APIServer: Sendable {
         router.add(middleware: ErrorMiddleware<APIRequestContext>())
         router.add(middleware: AuthenticationMiddleware(tokens: services.tokens, clock: services.clock))
         router.add(middleware: RateLimitMiddleware(limiter: requestLimiter))
+        router.add(middleware: ReadinessMiddleware(exchange: services.exchange))
         let table = APIRouteTable(router: router)
         AuthRoutes(services: services).register(on: table)
         MarketRoutes(services: services).register(on: table)

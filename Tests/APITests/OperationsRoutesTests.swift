@@ -22,6 +22,24 @@ struct OperationsRoutesTests {
         }
     }
 
+    /// Before recovery finishes, nothing reaches the exchange: a command applied to a shard still replaying
+    /// its journal would be applied twice.
+    @Test func exchangeRoutesWaitForReadiness() async throws {
+        try await TestServer.run { server in
+            await server.exchange.setReady(false)
+            for path in ["/v1/markets", "/v1/markets/BTC-USD/ticker", "/v1/orders", "/admin/v1/cluster"] {
+                let response = try await server.call(.get, path)
+                #expect(response.status == 503, "\(path)")
+                #expect(response.errorCode == "UNAVAILABLE", "\(path)")
+                #expect(response.headers[.retryAfter] == "1", "\(path)")
+            }
+            #expect(try await server.call(.get, "/healthz").status == 200)
+            #expect(try await server.call(.get, "/openapi.json").status == 200)
+            await server.exchange.setReady(true)
+            #expect(try await server.call(.get, "/v1/markets").status == 200)
+        }
+    }
+
     @Test func openAPIDescribesEveryRouteAndNothingElse() async throws {
         try await TestServer.run { server in
             let response = try await server.call(.get, "/openapi.json")
