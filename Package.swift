@@ -134,7 +134,9 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        .testTarget(name: "TradingTests", dependencies: ["Trading", "TestSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "TradingTests", dependencies: ["Trading", "TestSupport"], resources: [.copy("Fixtures")],
+            swiftSettings: strict),
         .testTarget(name: "ClusterTests", dependencies: ["Cluster"], swiftSettings: strict),
         .testTarget(
             name: "TransportTests",

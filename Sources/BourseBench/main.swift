@@ -4,6 +4,7 @@
 //   swift run -c release bourse-bench ledger
 //   swift run -c release bourse-bench ring [--shards S] [--trials T]
 //   swift run -c release bourse-bench transport [--sequential N] [--concurrent N] [--callers C]
+//   swift run -c release bourse-bench indicators [--data CSV] [--passes N] [--runs R]
 //
 // Every mode prints a human summary and, as its last line, one JSON object with its figures.
 
@@ -20,6 +21,8 @@ case "ring":
     RingBench.run(arguments: rest)
 case "transport":
     await TransportBench.run(arguments: rest)
+case "indicators":
+    IndicatorBench.run(arguments: rest)
 default:
     print(
         """
@@ -28,5 +31,6 @@ default:
           ledger   account ledger: reserve, settle and release cycles
           ring     shard assignment: balance, shards moved on join and leave, time to compute
           transport  inter-node transport on 127.0.0.1: round-trip latency, throughput with concurrent callers
+          indicators  incremental indicators over candle closes: updates per second, each and all together
         """)
 }
