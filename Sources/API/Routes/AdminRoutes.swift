@@ -1,4 +1,5 @@
 import Actors
+import Foundation
 import Hummingbird
 import NIOCore
 import Trading
@@ -89,35 +90,10 @@ struct AdminRoutes {
     static func decodedParameter(_ context: APIRequestContext, _ name: String, what: String) throws(BourseError)
         -> String
     {
-        guard let raw = context.parameters.get(name), let decoded = percentDecoded(raw), !decoded.isEmpty else {
+        guard let raw = context.parameters.get(name), let decoded = raw.removingPercentEncoding, !decoded.isEmpty else {
             throw .notFound("unknown \(what)")
         }
         return decoded
-    }
-
-    static func percentDecoded(_ text: String) -> String? {
-        var bytes: [UInt8] = []
-        var iterator = text.utf8.makeIterator()
-        while let byte = iterator.next() {
-            guard byte == UInt8(ascii: "%") else {
-                bytes.append(byte)
-                continue
-            }
-            guard let high = iterator.next().flatMap(hexValue), let low = iterator.next().flatMap(hexValue) else {
-                return nil
-            }
-            bytes.append(high << 4 | low)
-        }
-        return String(validating: bytes, as: UTF8.self)
-    }
-
-    private static func hexValue(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
-        default: nil
-        }
     }
 
     /// `host:port` of the listening socket the request came in on.
