@@ -45,7 +45,9 @@ struct PeerAuthenticationTests {
             let accepted = Task {
                 try await RawPeerStream.open(port: port, headers: valid, frames: RawPeerStream.requestFrame())
             }
-            #expect(await Fixtures.eventually { handler.requestCount == 1 })
+            // Only once the first opening has been accepted is the second one a replay (on a loaded machine the
+            // first can take a while; opened first, the replay would be accepted and the test would hang).
+            try #require(await Fixtures.eventually(within: .seconds(100)) { handler.requestCount == 1 })
             let replayed = try await RawPeerStream.open(
                 port: port, headers: valid, frames: RawPeerStream.requestFrame())
             #expect(replayed.status == 401)
