@@ -2,7 +2,7 @@ extension OpenAPIDocument {
     /// Every operation: path, method (lower case) and description, in api.md's order.
     static func operations() -> [(String, String, JSONValue)] {
         authOperations() + marketOperations() + accountOperations() + orderOperations() + otherOperations()
-            + adminOperations()
+            + adminOperations() + strategyOperations()
     }
 
     static func authOperations() -> [(String, String, JSONValue)] {
@@ -239,6 +239,38 @@ extension OpenAPIDocument {
                 "/openapi.json", "get",
                 operation(
                     "openapi", "This document", tag: "Operations", success: [(200, "OpenAPI 3.1", ["type": "object"])])
+            ),
+        ]
+    }
+}
+
+extension OpenAPIDocument {
+    static func strategyOperations() -> [(String, String, JSONValue)] {
+        [
+            (
+                "/v1/strategies/validate", "post",
+                operation(
+                    "validateStrategy",
+                    "Check a strategy without creating it. Every problem is listed in error.details as {path, "
+                        + "message}, the path naming the member, e.g. rules[0].when.all[1].left.period. A request "
+                        + "not shaped like a strategy (missing or mistyped member, unknown side, quantity off the "
+                        + "lot grid) is a 400 VALIDATION_ERROR; impossible or meaningless rules (RSI compared "
+                        + "outside 0-100, period outside 1-1000, fast >= slow, empty all/any, a value compared "
+                        + "with a value, nesting over 16 levels, unknown indicator, operator, field or interval, "
+                        + "a rule count outside 1-20) are a 422 INVALID_STRATEGY; an unknown symbol is a 404.",
+                    tag: "Strategies", secured: true, body: ref("StrategyRequest"),
+                    success: [(200, "Valid", ref("StrategyValid"))], errors: [404, 422])
+            ),
+            (
+                "/v1/indicators", "post",
+                operation(
+                    "computeIndicator",
+                    "An indicator over a series of closes, null until it is defined (the same code as rules "
+                        + "use). params: sma, ema, rsi {period}; macd {fast, slow, signal, field?} (field "
+                        + "macd, signal or histogram; default macd); bollinger {period, stddev?, field?} (stddev "
+                        + "default 2; field upper, middle or lower, default middle). At most 10000 closes.",
+                    tag: "Strategies", secured: true, body: ref("IndicatorRequest"),
+                    success: [(200, "One value per close", ref("IndicatorValues"))])
             ),
         ]
     }

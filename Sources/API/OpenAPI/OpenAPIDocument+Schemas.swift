@@ -8,6 +8,7 @@ extension OpenAPIDocument {
         schemas.members += orderSchemas().members
         schemas.members += portfolioSchemas().members
         schemas.members += adminSchemas().members
+        schemas.members += strategySchemas().members
         return schemas
     }
 
@@ -225,6 +226,72 @@ extension OpenAPIDocument {
                 "max_drawdown_pct": ratio, "sharpe": ratio, "sortino": ratio, "win_rate": ratio,
                 "trade_count": ["type": "integer"],
             ]),
+        ]
+    }
+}
+
+extension OpenAPIDocument {
+    static func strategySchemas() -> JSONObject {
+        let period: JSONValue = ["type": "integer", "minimum": 1, "maximum": 1000]
+        let rules = array(ref("Rule"))
+        return [
+            "StrategyRequest": object(
+                [
+                    "name": ["type": "string", "minLength": 1, "maxLength": 100],
+                    "symbol": ["type": "string", "pattern": "^[A-Z0-9-]{1,20}$"],
+                    "rules": ["type": "array", "items": ref("StrategyRule"), "minItems": 1, "maxItems": 20],
+                    "cooldown_seconds": ["type": "integer", "minimum": 0, "maximum": 2_592_000, "default": 0],
+                ], required: ["name", "symbol", "rules"]),
+            "StrategyRule": object([
+                "when": ref("Rule"),
+                "action": object(["side": ref("Side"), "quantity": ref("DecimalInput")]),
+            ]),
+            "Rule": [
+                "description": "A rule tree, at most 16 levels deep",
+                "oneOf": [
+                    object(["all": rules]), object(["any": rules]), object(["not": ref("Rule")]),
+                    object([
+                        "left": ref("Operand"),
+                        "op": ["type": "string", "enum": ["<", "<=", ">", ">=", "crosses_above", "crosses_below"]],
+                        "right": ref("Operand"),
+                    ]),
+                ],
+            ],
+            "Operand": [
+                "oneOf": [
+                    object(["value": ["type": "number"]]),
+                    object(
+                        [
+                            "indicator": [
+                                "type": "string",
+                                "enum": ["price", "volume", "sma", "ema", "rsi", "macd", "bollinger"],
+                            ],
+                            "period": period, "fast": period, "slow": period, "signal": period,
+                            "stddev": ["type": "number", "exclusiveMinimum": 0],
+                            "field": [
+                                "type": "string", "enum": ["macd", "signal", "histogram", "upper", "middle", "lower"],
+                                "description": "Required for macd and bollinger, absent otherwise",
+                            ],
+                            "interval": [
+                                "type": "string", "enum": ["1m", "5m", "15m", "1h", "4h", "1d"], "default": "1m",
+                            ],
+                        ], required: ["indicator"]),
+                ]
+            ],
+            "StrategyValid": object(["valid": ["type": "boolean", "const": true]]),
+            "IndicatorRequest": object([
+                "name": ["type": "string", "enum": ["sma", "ema", "rsi", "macd", "bollinger"]],
+                "params": object(
+                    [
+                        "period": period, "fast": period, "slow": period, "signal": period,
+                        "stddev": ["type": "number", "exclusiveMinimum": 0, "default": 2],
+                        "field": [
+                            "type": "string", "enum": ["macd", "signal", "histogram", "upper", "middle", "lower"],
+                        ],
+                    ], required: []),
+                "closes": ["type": "array", "items": ["type": ["number", "string"]], "maxItems": 10_000],
+            ]),
+            "IndicatorValues": object(["values": array(["type": ["number", "null"]])]),
         ]
     }
 }

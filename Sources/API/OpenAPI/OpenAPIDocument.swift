@@ -22,9 +22,8 @@ enum OpenAPIDocument {
                 """,
             ],
             "tags": .array(
-                ["Auth", "Markets", "Account", "Orders", "Portfolio", "Streams", "Operations", "Admin"].map {
-                    ["name": .string($0)]
-                }),
+                ["Auth", "Markets", "Account", "Orders", "Portfolio", "Strategies", "Streams", "Operations", "Admin"]
+                    .map { ["name": .string($0)] }),
             "paths": .object(paths),
             "components": [
                 "securitySchemes": ["bearerAuth": ["type": "http", "scheme": "bearer", "bearerFormat": "JWT"]],
@@ -62,7 +61,7 @@ enum OpenAPIDocument {
         404: ("NotFound", "NOT_FOUND: unknown route, symbol or order (or another user's order)"),
         409: ("Conflict", "CONFLICT: username taken, order no longer cancellable, client_order_id reused"),
         413: ("PayloadTooLarge", "PAYLOAD_TOO_LARGE: body over the limit (default 64 KiB)"),
-        422: ("Unprocessable", "INSUFFICIENT_FUNDS or ORDER_REJECTED"),
+        422: ("Unprocessable", "INSUFFICIENT_FUNDS, ORDER_REJECTED or INVALID_STRATEGY (with details)"),
         429: ("RateLimited", "RATE_LIMITED: over the per-user or per-IP limit; see Retry-After"),
         500: ("Internal", "INTERNAL: unexpected server error (no details)"),
         503: ("Unavailable", "UNAVAILABLE: shard moving, node draining or not ready; see Retry-After"),
