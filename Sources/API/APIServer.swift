@@ -32,12 +32,14 @@ public struct APIServer: Sendable {
     ///   - users: users and refresh tokens.
     ///   - keys: where the JWT signing key is shared (`putIfAbsent`).
     ///   - metrics: the Prometheus text for `GET /metrics`.
+    ///   - forwarder: on a node that may stand by, what sends client requests to the node serving the exchange
+    ///     (see `ForwardingMiddleware`); `nil`: this node always serves.
     ///   - clock: wall-clock time for tokens and rate limits (tests inject one).
     ///   - logger: the API's logger; it never receives passwords or tokens.
     public init(
         configuration: APIConfiguration, exchange: any ExchangeService, admin: (any ExchangeAdministration)? = nil,
         users: any UserStore, keys: any JournalStore, metrics: @escaping @Sendable () -> String,
-        clock: APIClock = .system, logger: Logger
+        forwarder: (any RequestForwarder)? = nil, clock: APIClock = .system, logger: Logger
     ) {
         self.configuration = configuration
         self.keys = keys
@@ -56,7 +58,7 @@ public struct APIServer: Sendable {
         self.services = APIServices(
             configuration: configuration, exchange: exchange, admin: admin ?? (exchange as? any ExchangeAdministration),
             auth: auth, tokens: tokens, clock: clock,
-            metrics: metrics, loginLimiter: loginLimiter, logger: logger)
+            metrics: metrics, loginLimiter: loginLimiter, forwarder: forwarder, logger: logger)
     }
 
     /// Loads (or creates and stores) the JWT signing key. `makeApplication()` does it before the server
@@ -102,11 +104,17 @@ public struct APIServer: Sendable {
     /// Every route the API serves.
     public var routes: [APIRoute] { makeRouteTable().routes }
 
-    func makeRouteTable() -> APIRouteTable {
+    /// The routes and middleware.
+    /// - Parameter forwarding: whether requests go to the node serving the exchange when this one does not
+    ///   (with a forwarder); false for requests that another node forwarded here.
+    func makeRouteTable(forwarding: Bool = true) -> APIRouteTable {
         let router = Router(context: APIRequestContext.self)
         // Outermost, so it sees the final status of every request (errors included), by route pattern.
         router.add(middleware: MetricsMiddleware<APIRequestContext>())
         router.add(middleware: ErrorMiddleware<APIRequestContext>())
+        if forwarding, let forwarder = services.forwarder {
+            router.add(middleware: ForwardingMiddleware(forwarder: forwarder, bodyLimit: services.bodyLimit))
+        }
         router.add(middleware: AuthenticationMiddleware(tokens: services.tokens, clock: services.clock))
         router.add(middleware: RateLimitMiddleware(limiter: requestLimiter))
         router.add(middleware: ReadinessMiddleware(exchange: services.exchange))

@@ -13,6 +13,8 @@ struct APIServices: Sendable {
     let clock: APIClock
     let metrics: @Sendable () -> String
     let loginLimiter: TokenBucketLimiter
+    /// Sends requests to the node that serves the exchange (`nil`: this node always serves).
+    let forwarder: (any RequestForwarder)?
     let logger: Logger
 
     var bodyLimit: Int { configuration.limits.bodyBytes }

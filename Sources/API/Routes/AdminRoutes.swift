@@ -96,9 +96,10 @@ struct AdminRoutes {
         return decoded
     }
 
-    /// `host:port` of the listening socket the request came in on.
+    /// `host:port` of the listening socket the request came in on; nil for a request forwarded by another node
+    /// (this node's member is then shown with the address the cluster view has, which may be empty).
     static func localAddress(_ context: APIRequestContext) -> String? {
-        guard let address = context.channel.localAddress ?? context.channel.parent?.localAddress,
+        guard let channel = context.channel, let address = channel.localAddress ?? channel.parent?.localAddress,
             let host = address.ipAddress, let port = address.port
         else { return nil }
         return host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"

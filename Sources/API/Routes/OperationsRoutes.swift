@@ -9,7 +9,9 @@ struct OperationsRoutes {
     func register(on table: APIRouteTable) {
         let services = self.services
         table.get("/healthz") { _, _ in .json(["status": "ok"]) }
+        // Ready when this node serves, or when it forwards to the node that does.
         table.get("/readyz") { _, _ in
+            if services.forwarder?.mode == .forward { return .json(["status": "ready"]) }
             guard await services.exchange.isReady() else {
                 throw BourseError(.unavailable, "not ready: shards are recovering")
             }

@@ -14,6 +14,10 @@ struct StreamRoutes {
     func register(on table: APIRouteTable) {
         let services = self.services
         table.get("/v1/stream") { request, context in
+            // A stream needs the client's connection: streams are never forwarded (see `ForwardingMiddleware`).
+            guard let channel = context.channel else {
+                throw BourseError(.internal, "an event stream needs a client connection")
+            }
             let channels = try Self.channels(request)
             let user: AuthenticatedUser?
             if channels.contains(.orders) {
@@ -31,7 +35,6 @@ struct StreamRoutes {
             let events = try await services.exchange.subscribe(channels: channels, user: user?.id)
             let specs = await services.marketSpecs()
             let heartbeat = services.configuration.heartbeatInterval
-            let channel = context.channel
             let headers: HTTPFields = [
                 .contentType: "text/event-stream", .cacheControl: "no-cache",
                 HTTPField.Name("X-Accel-Buffering")!: "no",

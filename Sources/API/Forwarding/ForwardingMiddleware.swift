@@ -1,0 +1,96 @@
+import Hummingbird
+import NIOCore
+import Trading
+
+/// Sends a standby node's client requests, whole, to the node that serves the exchange (active/standby).
+///
+/// The flow: a client's request reaches any node. Here (after metrics and error rendering, before
+/// authentication, rate limiting and readiness) the node asks its ``RequestForwarder`` how it serves now:
+/// - `.local`: this node serves; the request goes on through the router as usual.
+/// - `.forward`: the body is read (at most `limits.bodyBytes`, else 413 PAYLOAD_TOO_LARGE as for any route),
+///   the request becomes a ``ForwardedRequest`` carrying the client's address, and the forwarder sends it to
+///   the active node, whose `ForwardedRequestResponder` runs it through the same routes (authentication, rate
+///   limit and readiness included) and returns the ``ForwardedResponse`` that is relayed unchanged. When the
+///   forwarder fails, the client gets 503 UNAVAILABLE with `Retry-After: 1`.
+/// - `.unavailable(reason)`: no node serves right now (a failover): 503 UNAVAILABLE with `Retry-After: 1`.
+///
+/// Some paths are always served locally (``servedLocally(_:)``): probes, metrics and the OpenAPI document
+/// describe this node; sign-up, login, tokens and the JWKS use the shared user and key stores, which every
+/// node reaches. `GET /v1/stream` stays local too: a server-sent event stream never ends, so it cannot cross
+/// a request/reply transport; on a standby, whose exchange is not ready, `ReadinessMiddleware` answers it 503
+/// for now.
+struct ForwardingMiddleware: RouterMiddleware {
+    typealias Context = APIRequestContext
+
+    let forwarder: any RequestForwarder
+    /// Largest request body forwarded (`limits.bodyBytes`).
+    let bodyLimit: Int
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response)
+        async throws -> Response
+    {
+        guard !Self.servedLocally(request.uri.path) else { return try await next(request, context) }
+        switch forwarder.mode {
+        case .local:
+            return try await next(request, context)
+        case .unavailable(let reason):
+            throw BourseError(.unavailable, "no node serves the exchange right now: \(reason)")
+        case .forward:
+            var request = request
+            let forwarded = ForwardedRequest(
+                method: request.method.rawValue, target: request.head.path ?? "/",
+                headers: ForwardedHeaderPolicy.headers(
+                    of: request.headers, keeping: ForwardedHeaderPolicy.isForwardedRequestField),
+                body: try await Self.body(of: &request, limit: bodyLimit), clientAddress: context.clientAddress)
+            let response: ForwardedResponse
+            do {
+                response = try await forwarder.forward(forwarded)
+            } catch {
+                context.logger.warning("forwarding failed", metadata: ["error": "\(error)"])
+                throw BourseError(.unavailable, "the node serving the exchange cannot be reached")
+            }
+            guard ForwardedResponse.statusCodes.contains(response.status) else {
+                throw BourseError(.internal, "forwarded response with status \(response.status)")
+            }
+            return Response(
+                status: HTTPResponse.Status(code: response.status),
+                headers: ForwardedHeaderPolicy.fields(
+                    of: response.headers, keeping: ForwardedHeaderPolicy.isRelayedResponseField),
+                body: ResponseBody(byteBuffer: response.body))
+        }
+    }
+
+    /// The whole body, as the routes read it: 413 PAYLOAD_TOO_LARGE over `limit` bytes.
+    static func body(of request: inout Request, limit: Int) async throws -> ByteBuffer {
+        if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > limit {
+            throw BourseError(.payloadTooLarge, "request body is larger than \(limit) bytes")
+        }
+        do {
+            return try await request.collectBody(upTo: limit)
+        } catch is NIOTooManyBytesError {
+            throw BourseError(.payloadTooLarge, "request body is larger than \(limit) bytes")
+        }
+    }
+
+    /// Whether `path` is served by this node whatever its mode: `/healthz`, `/readyz`, `/metrics`,
+    /// `/openapi.json`, `/.well-known/jwks.json`, `/v1/stream` and everything under `/v1/auth/`.
+    ///
+    /// Path components are compared as the router matches them (empty components skipped), so `//healthz`
+    /// or `/v1/stream/` are local too.
+    static func servedLocally(_ path: String) -> Bool {
+        let components = path.utf8.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: true)
+        guard let first = components.first.map({ Substring($0) }) else { return false }
+        switch components.count {
+        case 1:
+            return localRoots.contains(first)
+        case 2:
+            let second = Substring(components[1])
+            if first == ".well-known" { return second == "jwks.json" }
+            return first == "v1" && (second == "stream" || second == "auth")
+        default:
+            return first == "v1" && Substring(components[1]) == "auth"
+        }
+    }
+
+    private static let localRoots: Set<Substring> = ["healthz", "readyz", "metrics", "openapi.json"]
+}
