@@ -87,6 +87,11 @@ public protocol JournalStore: Sendable {
     /// - Throws: `StorageError.leaseHeld` when another owner holds an unexpired lease.
     func acquireLease(shard: String, owner: String, ttlMillis: Int64, nowMillis: Int64) async throws -> ShardLease
 
+    /// Takes many leases for `owner` in one round trip, each as `acquireLease` would. Returns the leases taken;
+    /// a shard missing from the result is held by another owner whose lease has not lapsed.
+    func acquireLeases(shards: [String], owner: String, ttlMillis: Int64, nowMillis: Int64) async throws
+        -> [ShardLease]
+
     /// Extends `owner`'s lease at `epoch`. Throws `StorageError.staleEpoch` if it is no longer theirs.
     func renewLease(shard: String, owner: String, epoch: Int64, ttlMillis: Int64, nowMillis: Int64) async throws
 
@@ -101,6 +106,12 @@ public protocol JournalStore: Sendable {
 
     /// All leases.
     func leases() async throws -> [ShardLease]
+
+    /// The lease of one shard, if it was ever taken.
+    func lease(shard: String) async throws -> ShardLease?
+
+    /// Gives many of `owner`'s leases up in one round trip (a node handing every shard off).
+    func releaseLeases(owner: String, _ leases: [(shard: String, epoch: Int64)]) async throws
 
     /// Stores `value` under `key` unless a value is there; returns the value that is stored now.
     /// Used for node-wide secrets created at first start (the JWT signing key).
@@ -139,6 +150,31 @@ public struct StorageError: Error, Hashable, Sendable, CustomStringConvertible {
 }
 
 extension JournalStore {
+    /// One `acquireLease` per shard, for stores without a batched form; PostgreSQL takes them in one statement.
+    public func acquireLeases(shards: [String], owner: String, ttlMillis: Int64, nowMillis: Int64) async throws
+        -> [ShardLease]
+    {
+        var taken: [ShardLease] = []
+        for shard in shards {
+            do {
+                taken.append(try await acquireLease(shard: shard, owner: owner, ttlMillis: ttlMillis, nowMillis: nowMillis))
+            } catch let error as StorageError where error.code == .leaseHeld {
+                continue
+            }
+        }
+        return taken
+    }
+
+    /// Reads every lease; PostgreSQL reads the one row.
+    public func lease(shard: String) async throws -> ShardLease? {
+        try await leases().first { $0.shard == shard }
+    }
+
+    /// One `releaseLease` per lease, for stores without a batched form; PostgreSQL releases in one statement.
+    public func releaseLeases(owner: String, _ leases: [(shard: String, epoch: Int64)]) async throws {
+        for lease in leases { try await releaseLease(shard: lease.shard, owner: owner, epoch: lease.epoch) }
+    }
+
     /// One `renewLease` per lease, for stores without a batched form (the test doubles); both database
     /// stores renew in one round trip.
     public func renewLeases(

@@ -74,12 +74,14 @@ enum PostgresProjection {
                 """)
         }
         // The lease rows of the batch's shards, locked FOR SHARE until commit: every insert is conditioned on
-        // each (shard, epoch) of the batch still being its shard's lease, checked in this same statement.
+        // each (shard, epoch) of the batch still being its shard's lease, checked in this same statement. Locked
+        // in shard order, as every statement that locks lease rows does (else they deadlock with lease renewals).
         let fence = """
             fence AS (
                 SELECT l.shard FROM shard_leases l
                 JOIN unnest($\(parameter)::text[], $\(parameter + 1)::bigint[]) AS f(shard, epoch)
                     ON l.shard = f.shard AND l.epoch = f.epoch
+                ORDER BY l.shard
                 FOR SHARE OF l
             ),
             fenced AS (

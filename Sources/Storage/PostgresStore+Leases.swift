@@ -31,6 +31,35 @@ extension PostgresStore {
         throw StorageError(.leaseHeld, "\(shard) is held by \(holder?.owner ?? "another node")")
     }
 
+    /// The upsert of `acquireLease` over the shards as an array, in shard order (so that two nodes taking
+    /// overlapping sets lock the rows in the same order and cannot deadlock).
+    public func acquireLeases(shards: [String], owner: String, ttlMillis: Int64, nowMillis: Int64) async throws
+        -> [ShardLease]
+    {
+        guard !shards.isEmpty else { return [] }
+        let expires = leaseExpiry(nowMillis: nowMillis, ttlMillis: ttlMillis)
+        let sorted = Array(Set(shards)).sorted()
+        return try await attempt("lease acquire") {
+            let rows = try await client.query(
+                """
+                INSERT INTO shard_leases AS l (shard, owner, epoch, expires_at_ms)
+                SELECT s.shard, \(owner), 1, \(expires) FROM unnest(\(sorted)::text[]) AS s(shard) ORDER BY s.shard
+                ON CONFLICT (shard) DO UPDATE SET
+                    owner = EXCLUDED.owner,
+                    epoch = CASE WHEN l.owner = EXCLUDED.owner AND l.expires_at_ms > \(nowMillis)
+                        THEN l.epoch ELSE l.epoch + 1 END,
+                    expires_at_ms = EXCLUDED.expires_at_ms
+                WHERE l.owner = EXCLUDED.owner OR l.expires_at_ms <= \(nowMillis)
+                RETURNING l.shard, l.epoch, l.expires_at_ms
+                """, logger: Self.quiet)
+            var taken: [ShardLease] = []
+            for try await (shard, epoch, expiresAt) in rows.decode((String, Int64, Int64).self) {
+                taken.append(ShardLease(shard: shard, owner: owner, epoch: epoch, expiresAtMillis: expiresAt))
+            }
+            return taken
+        }
+    }
+
     public func renewLease(shard: String, owner: String, epoch: Int64, ttlMillis: Int64, nowMillis: Int64)
         async throws
     {
@@ -47,7 +76,8 @@ extension PostgresStore {
         guard renewed == 1 else { throw StorageError.staleEpoch(shard) }
     }
 
-    /// One UPDATE over the pairs as arrays.
+    /// One statement over the pairs as arrays. The rows are locked in shard order first, the order in which
+    /// journal appends lock them `FOR SHARE`: locking them in any other order deadlocks with the appends.
     public func renewLeases(
         owner: String, _ leases: [(shard: String, epoch: Int64)], ttlMillis: Int64, nowMillis: Int64
     ) async throws -> Set<String> {
@@ -58,9 +88,16 @@ extension PostgresStore {
         return try await attempt("lease renew") {
             let rows = try await client.query(
                 """
+                WITH locked AS (
+                    SELECT l.shard FROM shard_leases l
+                    JOIN unnest(\(shards)::text[], \(epochs)::bigint[]) AS r(shard, epoch)
+                        ON l.shard = r.shard AND l.epoch = r.epoch
+                    WHERE l.owner = \(owner)
+                    ORDER BY l.shard
+                    FOR UPDATE OF l
+                )
                 UPDATE shard_leases AS l SET expires_at_ms = \(expires)
-                FROM unnest(\(shards)::text[], \(epochs)::bigint[]) AS r(shard, epoch)
-                WHERE l.shard = r.shard AND l.epoch = r.epoch AND l.owner = \(owner)
+                FROM locked WHERE l.shard = locked.shard
                 RETURNING l.shard
                 """, logger: Self.quiet)
             var renewed = Set<String>()
@@ -81,8 +118,36 @@ extension PostgresStore {
         }
     }
 
+    /// One statement over the pairs as arrays, locking in shard order like `renewLeases`; a lease no longer
+    /// `owner`'s at that epoch is left alone.
+    public func releaseLeases(owner: String, _ leases: [(shard: String, epoch: Int64)]) async throws {
+        guard !leases.isEmpty else { return }
+        let shards = leases.map(\.shard)
+        let epochs = leases.map(\.epoch)
+        try await attempt("lease release") {
+            try await client.query(
+                """
+                WITH locked AS (
+                    SELECT l.shard FROM shard_leases l
+                    JOIN unnest(\(shards)::text[], \(epochs)::bigint[]) AS r(shard, epoch)
+                        ON l.shard = r.shard AND l.epoch = r.epoch
+                    WHERE l.owner = \(owner)
+                    ORDER BY l.shard
+                    FOR UPDATE OF l
+                )
+                UPDATE shard_leases AS l SET expires_at_ms = 0
+                FROM locked WHERE l.shard = locked.shard
+                """, logger: Self.quiet
+            ).drain()
+        }
+    }
+
     public func leases() async throws -> [ShardLease] {
         try await leases(matching: nil)
+    }
+
+    public func lease(shard: String) async throws -> ShardLease? {
+        try await leases(matching: shard).first
     }
 
     private func leases(matching shard: String?) async throws -> [ShardLease] {

@@ -77,6 +77,46 @@ import Testing
         }
     }
 
+    /// A node taking over takes every shard in one round trip: free and lapsed leases (at a higher epoch), its own
+    /// (same epoch), never one another node holds.
+    @Test(arguments: StoreKind.allCases)
+    func acquiringManyLeasesTakesOnlyFreeOrLapsedOnes(_ kind: StoreKind) async throws {
+        try await withStore(kind) { store in
+            _ = try await store.acquireLease(shard: "accounts/0001", owner: "node-a", ttlMillis: 1_000, nowMillis: 0)
+            _ = try await store.acquireLease(shard: "accounts/0002", owner: "node-a", ttlMillis: 5_000, nowMillis: 0)
+            _ = try await store.acquireLease(shard: "accounts/0003", owner: "node-b", ttlMillis: 5_000, nowMillis: 0)
+            let taken = try await store.acquireLeases(
+                shards: ["accounts/0001", "accounts/0002", "accounts/0003", "symbol/X"], owner: "node-b",
+                ttlMillis: 1_000, nowMillis: 2_000)
+            let epochs = Dictionary(uniqueKeysWithValues: taken.map { ($0.shard, $0.epoch) })
+            #expect(epochs == ["accounts/0001": 2, "accounts/0003": 1, "symbol/X": 1])
+            #expect(taken.allSatisfy { $0.owner == "node-b" && $0.expiresAtMillis == 3_000 })
+            #expect(try await store.lease(shard: "accounts/0002")?.owner == "node-a")
+            #expect(try await store.acquireLeases(shards: [], owner: "node-b", ttlMillis: 1, nowMillis: 1).isEmpty)
+        }
+    }
+
+    /// A node handing off releases every lease in one round trip: the ones still its own lapse at once (the
+    /// next owner takes them at a higher epoch without waiting), a lease another node took is left alone.
+    @Test(arguments: StoreKind.allCases)
+    func releasingManyLeasesFreesOnlyThoseStillHeld(_ kind: StoreKind) async throws {
+        try await withStore(kind) { store in
+            for shard in ["accounts/0001", "accounts/0002"] {
+                _ = try await store.acquireLease(shard: shard, owner: "node-a", ttlMillis: 1_000, nowMillis: 0)
+            }
+            let taken = try await store.acquireLease(
+                shard: "accounts/0002", owner: "node-b", ttlMillis: 1_000, nowMillis: 1_200)
+            try await store.releaseLeases(owner: "node-a", [("accounts/0001", 1), ("accounts/0002", 1)])
+            #expect(try await store.lease(shard: "accounts/0002") == taken)
+            #expect(try await store.lease(shard: "accounts/0001")?.expiresAtMillis == 0)
+            #expect(try await store.lease(shard: "symbol/X") == nil)
+            let next = try await store.acquireLease(
+                shard: "accounts/0001", owner: "node-b", ttlMillis: 1_000, nowMillis: 1_300)
+            #expect(next.epoch == 2)
+            #expect(next.owner == "node-b")
+        }
+    }
+
     /// The old owner keeps appending while the new owner takes over: once the takeover has returned, no
     /// write of the old epoch may commit, so the new owner's view of the tail is final.
     @Test(arguments: StoreKind.allCases)
