@@ -157,7 +157,8 @@ extension JournalStore {
         var taken: [ShardLease] = []
         for shard in shards {
             do {
-                taken.append(try await acquireLease(shard: shard, owner: owner, ttlMillis: ttlMillis, nowMillis: nowMillis))
+                taken.append(
+                    try await acquireLease(shard: shard, owner: owner, ttlMillis: ttlMillis, nowMillis: nowMillis))
             } catch let error as StorageError where error.code == .leaseHeld {
                 continue
             }

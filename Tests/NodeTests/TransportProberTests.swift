@@ -22,8 +22,9 @@ struct TransportProberTests {
 
     static func prober(secret: String) -> TransportProber {
         TransportProber(
-            identity: PeerIdentity(nodeID: "n1", incarnation: 7), secret: PeerSecret(secret), timeout: .seconds(5),
-            logger: logger)
+            clients: PeerClients(
+                identity: PeerIdentity(nodeID: "n1", incarnation: 7), secret: PeerSecret(secret), logger: logger),
+            timeout: .seconds(5))
     }
 
     @Test func aLivePeerAnswersAndAStoppedOneOrAStrangerDoesNot() async throws {
@@ -37,13 +38,13 @@ struct TransportProberTests {
         let port = try #require(try await server.listeningAddress.port)
 
         let prober = Self.prober(secret: secret)
-        defer { prober.shutdown() }
+        defer { prober.clients.shutdown() }
         #expect(await prober.probe(Self.member(port: port)))
         #expect(await prober.probe(Self.member(port: port)), "a second probe over the same client")
 
         // A node with another cluster's secret is refused: its probe fails, the peer counts no request.
         let stranger = Self.prober(secret: "another-cluster")
-        defer { stranger.shutdown() }
+        defer { stranger.clients.shutdown() }
         #expect(await !stranger.probe(Self.member(port: port)))
         #expect(server.statistics.streamsRefused >= 1)
         #expect(server.statistics.requestsReceived == 2)

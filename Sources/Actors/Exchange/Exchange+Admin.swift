@@ -89,17 +89,15 @@ extension Exchange: ExchangeAdministration {
     private func openMarket(_ spec: MarketSpec) async throws -> SymbolActor {
         for shard in accounts.all { await shard.addMarket(spec) }
         let actor = makeSymbolActor(spec)
-        let lease = try await store.acquireLease(
-            shard: ShardKey.symbol(spec.symbol), owner: configuration.nodeID, ttlMillis: Exchange.leaseTTLMillis,
-            nowMillis: clock())
-        await actor.setEpoch(lease.epoch)
+        let shard = ShardKey.symbol(spec.symbol)
+        await actor.setEpoch(try await takeLeases([shard], waitingUntil: .now)[shard] ?? 0)
         await actor.setSnapshotEvery(configuration.snapshotEvery)
         try await actor.recover()
         return actor
     }
 
     /// `symbol/<known market>` or `accounts/NNNN` of this node's account shards.
-    func isKnownShard(_ shard: String) -> Bool {
+    public func isKnownShard(_ shard: String) -> Bool {
         if shard.hasPrefix("symbol/") { return symbolDirectory.actor(String(shard.dropFirst(7))) != nil }
         guard shard.hasPrefix("accounts/"), let index = Int(shard.dropFirst(9)), index >= 0,
             index < accounts.shardCount

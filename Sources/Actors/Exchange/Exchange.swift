@@ -23,6 +23,15 @@ public final class Exchange: ExchangeService {
         public var snapshotEvery: Int64
         /// This node's client API address (`host:port`), as the admin API shows it.
         public var apiAddress = ""
+        /// How long a shard lease lasts unless renewed. A node alone holds its leases for good; in a cluster
+        /// they are short and someone (the node's active role) calls `renewLeases` well within this.
+        public var leaseTTLMillis: Int64 = Exchange.singleNodeLeaseTTLMillis
+        /// How long `start()` waits for a lease another node still holds (a cluster's previous owner whose
+        /// lease has not lapsed yet); zero fails at once, as a node alone should.
+        public var leaseWait: Duration = .zero
+        /// Who the leases are taken by (default: the node id). A cluster node adds its incarnation, so that a
+        /// restarted node takes its shards at a new epoch, fencing its previous life.
+        public var leaseOwner: String?
         public init(
             markets: [MarketSpec], accountShards: Int = ShardKey.defaultAccountShards, nodeID: String = "local",
             protectionBps: Int64 = 500, snapshotEvery: Int64 = 1_000
@@ -45,6 +54,8 @@ public final class Exchange: ExchangeService {
     /// Where the account shards' read-model rows go (`nil`: no read models).
     let projections: ProjectionWriter?
     private let ready = ReadyFlag()
+    /// The leases this node holds: epoch by shard.
+    private let held = Mutex<[String: Int64]>([:])
 
     /// Every market's actor by symbol (configured markets and those added since).
     var symbols: [String: SymbolActor] { symbolDirectory.actors }
@@ -93,19 +104,15 @@ public final class Exchange: ExchangeService {
     /// rejects orders that were reserved but never reached their book. Then the node is ready.
     public func start() async throws {
         try await loadAddedMarkets()
-        let now = clock()
-        let ttl = Exchange.leaseTTLMillis
+        let epochs = try await takeLeases(
+            accounts.all.map { ShardKey.account(index: $0.index) } + symbols.keys.map { ShardKey.symbol($0) },
+            waitingUntil: ContinuousClock.now + configuration.leaseWait)
         for shard in accounts.all {
-            let lease = try await store.acquireLease(
-                shard: ShardKey.account(index: shard.index), owner: configuration.nodeID, ttlMillis: ttl,
-                nowMillis: now)
-            await shard.setEpoch(lease.epoch)
+            await shard.setEpoch(epochs[ShardKey.account(index: shard.index)] ?? 0)
             await shard.setSnapshotEvery(configuration.snapshotEvery)
         }
         for symbol in symbols.values {
-            let lease = try await store.acquireLease(
-                shard: ShardKey.symbol(symbol.symbol), owner: configuration.nodeID, ttlMillis: ttl, nowMillis: now)
-            await symbol.setEpoch(lease.epoch)
+            await symbol.setEpoch(epochs[ShardKey.symbol(symbol.symbol)] ?? 0)
             await symbol.setSnapshotEvery(configuration.snapshotEvery)
         }
         for shard in accounts.all { try await shard.recover() }
@@ -125,13 +132,56 @@ public final class Exchange: ExchangeService {
     /// A graceful stop, after the API has stopped taking requests: every shard's journal is made durable
     /// (settlements still journaling in the background included) and every shard that changed since its
     /// last snapshot writes one, so that the next start replays nothing.
-    public func stop() async {
-        guard ready.isSet else { return }
+    ///
+    /// - Parameter releasingLeases: then gives every lease up, so that the next owner takes the shards at
+    ///   once instead of waiting for them to lapse (a cluster node handing off). Requests still arriving
+    ///   answer 503 from here on; one that was already inside is durable before its shard's snapshot, or
+    ///   refused by the store once the next owner holds the shard.
+    public func stop(releasingLeases: Bool = false) async {
+        guard ready.clear() else { return }
         await withTaskGroup(of: Void.self) { group in
             for symbol in symbols.values { group.addTask { await symbol.checkpoint() } }
             for shard in accounts.all { group.addTask { await shard.checkpoint() } }
         }
         logger.info("exchange stopped: journals durable, shards snapshotted")
+        guard releasingLeases else { return }
+        let leases = heldLeases
+        do {
+            try await store.releaseLeases(owner: leaseOwner, leases)
+            held.withLock { $0.removeAll() }
+            logger.info("leases released", metadata: ["shards": "\(leases.count)"])
+        } catch {
+            logger.warning("releasing the leases failed; they lapse by themselves", metadata: ["error": "\(error)"])
+        }
+    }
+
+    var leaseOwner: String { configuration.leaseOwner ?? configuration.nodeID }
+
+    /// Every lease this node holds, with its epoch.
+    public var heldLeases: [(shard: String, epoch: Int64)] {
+        held.withLock { held in held.map { (shard: $0.key, epoch: $0.value) } }
+    }
+
+    /// Takes the shards' leases for this node, many per round trip (waiting, until `deadline`, for another
+    /// node's leases to lapse), and remembers them for `heldLeases`. Returns the epoch of each.
+    /// - Throws: `StorageError.leaseHeld` when some lease is still another node's at `deadline`.
+    func takeLeases(_ shards: [String], waitingUntil deadline: ContinuousClock.Instant) async throws
+        -> [String: Int64]
+    {
+        var epochs: [String: Int64] = [:]
+        var missing = shards
+        while true {
+            let taken = try await store.acquireLeases(
+                shards: missing, owner: leaseOwner, ttlMillis: configuration.leaseTTLMillis, nowMillis: clock())
+            held.withLock { held in for lease in taken { held[lease.shard] = lease.epoch } }
+            for lease in taken { epochs[lease.shard] = lease.epoch }
+            missing.removeAll { epochs[$0] != nil }
+            guard let first = missing.first else { return epochs }
+            guard ContinuousClock.now < deadline else {
+                throw StorageError(.leaseHeld, "\(first) and \(missing.count - 1) more are held by another node")
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
     }
 
     func symbolActor(_ symbol: String) throws(BourseError) -> SymbolActor {
@@ -142,7 +192,7 @@ public final class Exchange: ExchangeService {
     }
 
     /// Single node: a lease is ours until released.
-    static let leaseTTLMillis: Int64 = 10 * 365 * 86_400_000
+    public static let singleNodeLeaseTTLMillis: Int64 = 10 * 365 * 86_400_000
 
     /// Milliseconds since 1970 from the system clock.
     public static let wallClockMillis: @Sendable () -> Int64 = {
@@ -152,9 +202,11 @@ public final class Exchange: ExchangeService {
     }
 }
 
-/// A one-way flag readable from any thread.
+/// A flag readable from any thread: set once recovered, cleared (once) when the exchange stops serving.
 final class ReadyFlag: Sendable {
     private let value = Synchronization.Atomic<Bool>(false)
     func set() { value.store(true, ordering: .releasing) }
+    /// Clears the flag; true if it was set (the caller stops the exchange).
+    func clear() -> Bool { value.exchange(false, ordering: .acquiringAndReleasing) }
     var isSet: Bool { value.load(ordering: .acquiring) }
 }

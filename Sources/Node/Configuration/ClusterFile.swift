@@ -11,6 +11,8 @@ struct ClusterFile: Decodable, Sendable {
         var id: String?
         var listen: String?
         var peer_listen: String?
+        /// The host other nodes reach this one at, when `listen`/`peer_listen` bind every interface.
+        var advertise_host: String?
     }
 
     struct Storage: Decodable, Sendable {

@@ -11,6 +11,9 @@ struct NodeConfiguration: Sendable {
     var nodeID = NodeConfiguration.defaultNodeID()
     var listen = HostPort(host: "127.0.0.1", port: 8080)
     var peerListen = HostPort(host: "127.0.0.1", port: 9090)
+    /// The host peers and the admin API show for this node when it binds every interface (default: the host
+    /// name, which is the pod's DNS name under a headless Service).
+    var advertiseHost: String?
     var databaseURL: String?
     var dataDir = "./bourse-data"
     var markets: [MarketSpec] = NodeConfiguration.demoMarkets
@@ -59,6 +62,7 @@ struct NodeConfiguration: Sendable {
         if let id = file.node?.id { nodeID = id }
         if let listen = file.node?.listen { self.listen = try HostPort(parsing: listen, field: "node.listen") }
         if let peer = file.node?.peer_listen { peerListen = try HostPort(parsing: peer, field: "node.peer_listen") }
+        if let host = file.node?.advertise_host { advertiseHost = host }
         if let url = file.storage?.database_url { databaseURL = url }
         if let dir = file.storage?.data_dir { dataDir = dir }
         if let markets = file.markets {
@@ -104,11 +108,23 @@ struct NodeConfiguration: Sendable {
             peerListen = try HostPort(parsing: peer, field: "BOURSE_PEER_LISTEN")
         }
         if let url = environment["BOURSE_DATABASE_URL"], !url.isEmpty { databaseURL = url }
+        if let host = environment["BOURSE_ADVERTISE_HOST"], !host.isEmpty { advertiseHost = host }
         if let seeds = environment["BOURSE_SEEDS"], !seeds.isEmpty {
             self.seeds = seeds.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
         }
         if let secret = environment["BOURSE_CLUSTER_SECRET"], !secret.isEmpty { clusterSecret = secret }
         if let password = environment["BOURSE_ADMIN_PASSWORD"], !password.isEmpty { adminPassword = password }
+    }
+
+    /// Whether the node runs as a cluster member: a shared PostgreSQL database and a cluster secret.
+    var isClustered: Bool { databaseURL != nil && clusterSecret != nil }
+
+    /// `address` as other nodes reach it: a wildcard host (`0.0.0.0`, `::`) becomes `advertiseHost` or the
+    /// host name.
+    func advertised(_ address: HostPort) -> String {
+        guard ["0.0.0.0", "::", "*", ""].contains(address.host) else { return address.description }
+        let host = advertiseHost ?? ProcessInfo.processInfo.hostName
+        return HostPort(host: host, port: address.port).description
     }
 
     /// The host name (the pod name on Kubernetes).

@@ -1,10 +1,12 @@
 import API
 import Actors
+import Cluster
 import Foundation
 import Logging
 import ServiceLifecycle
 import Storage
 import Trading
+import Transport
 
 /// Wires a node: the store, the read-model writer, the exchange (recovery, then serving) and the client API,
 /// the last three as services of one `ServiceGroup` that shuts them down in reverse order on SIGTERM or
@@ -30,9 +32,23 @@ struct NodeRunner {
         let projections = ProjectionWriter(store: store, logger: logger)
         var exchangeConfiguration = Exchange.Configuration(
             markets: configuration.markets, accountShards: configuration.accountShards, nodeID: configuration.nodeID)
-        exchangeConfiguration.apiAddress = configuration.listen.description
+        exchangeConfiguration.apiAddress = configuration.advertised(configuration.listen)
+        // A cluster node takes short leases, renewed by its active role, and waits for a previous owner's to lapse.
+        let incarnation = Exchange.wallClockMillis()
+        if configuration.isClustered {
+            exchangeConfiguration.leaseOwner = ActiveRole.leaseOwner(
+                nodeID: configuration.nodeID, incarnation: incarnation)
+            exchangeConfiguration.leaseTTLMillis = NodeRunner.leaseTTLMillis
+            exchangeConfiguration.leaseWait = .milliseconds(NodeRunner.leaseTTLMillis + 2_000)
+        }
         let exchange = Exchange(
             configuration: exchangeConfiguration, store: store, projections: projections, logger: logger)
+        let cluster = try configuration.clusterSecret.flatMap { secret in
+            configuration.isClustered
+                ? try ClusterParts(
+                    configuration: configuration, secret: secret, incarnation: incarnation, exchange: exchange,
+                    store: store, logger: logger) : nil
+        }
         var apiConfiguration = APIConfiguration(
             host: configuration.listen.host, port: configuration.listen.port,
             limits: .init(
@@ -44,9 +60,15 @@ struct NodeRunner {
         }
         let metrics = NodeMetrics(registry: NodeRunner.registry, store: store)
         let api = APIServer(
-            configuration: apiConfiguration, exchange: exchange, users: store, keys: store,
-            metrics: { metrics.prometheusText() }, logger: logger)
-        let startup = ExchangeStartup(exchange: exchange)
+            configuration: apiConfiguration, exchange: exchange, admin: cluster?.administration, users: store,
+            keys: store, metrics: { metrics.prometheusText() }, forwarder: cluster?.role, logger: logger)
+        // A node alone recovers its shards at once; a cluster node serves the exchange only while it is active.
+        let exchangeServices: [ServiceGroupConfiguration.ServiceConfiguration] =
+            if let cluster {
+                cluster.services(responder: api.makeForwardedRequestResponder())
+            } else {
+                [.init(service: ExchangeStartup(exchange: exchange))]
+            }
         // The store runs beside the service group and closes last, after the API and the exchange
         // have shut down: every acknowledged command is committed by then. The projection writer starts
         // before the exchange and stops after it, writing what is still queued.
@@ -58,22 +80,95 @@ struct NodeRunner {
             }
             let group = ServiceGroup(
                 configuration: .init(
-                    services: [
-                        .init(service: projections), .init(service: startup),
-                        .init(service: try api.makeApplication()),
+                    services: [.init(service: projections)] + exchangeServices + [
+                        .init(service: try api.makeApplication())
                     ],
                     gracefulShutdownSignals: [.sigterm, .sigint],
                     logger: logger))
             do {
                 try await group.run()
             } catch {
+                cluster?.peers.shutdown()
                 await store.shutdown()
                 throw error
             }
+            cluster?.peers.shutdown()
             await store.shutdown()
             try await tasks.waitForAll()
         }
         logger.info("node stopped")
+    }
+}
+
+extension NodeRunner {
+    /// How long a cluster node's leases last unless renewed (renewed every second).
+    static let leaseTTLMillis: Int64 = 4_000
+}
+
+/// What a cluster node runs besides the API (active/standby, see `ActiveRole`): the peer server, membership
+/// and the active role, and the admin operations that span nodes.
+struct ClusterParts {
+    let peers: PeerClients
+    let membership: MembershipRunner
+    let role: ActiveRole
+    let administration: NodeAdministration
+    let identity: PeerIdentity
+    let secret: PeerSecret
+    let peerListen: HostPort
+    let logger: Logger
+
+    init(
+        configuration: NodeConfiguration, secret: String, incarnation: Int64, exchange: Exchange,
+        store: any DurableStore, logger: Logger
+    ) throws {
+        guard PeerIdentity.isValidNodeID(configuration.nodeID) else {
+            throw ConfigurationError("node id \(configuration.nodeID) cannot be used on the peer transport")
+        }
+        identity = PeerIdentity(nodeID: configuration.nodeID, incarnation: UInt64(incarnation))
+        self.secret = PeerSecret(secret)
+        peerListen = configuration.peerListen
+        self.logger = logger
+        let peers = PeerClients(identity: identity, secret: self.secret, logger: logger)
+        self.peers = peers
+        let shards =
+            configuration.markets.map { ShardKey.symbol($0.symbol) }
+            + (0..<configuration.accountShards).map { ShardKey.account(index: $0) }
+        let membership = MembershipRunner(
+            machine: MembershipStateMachine(
+                nodeID: configuration.nodeID, peerAddress: configuration.advertised(configuration.peerListen),
+                apiAddress: configuration.advertised(configuration.listen), incarnation: incarnation, shards: shards),
+            store: store, prober: TransportProber(clients: peers), clock: Exchange.wallClockMillis, logger: logger)
+        self.membership = membership
+        role = ActiveRole(
+            exchange: exchange, store: store, nodeID: configuration.nodeID, incarnation: incarnation,
+            peerAddress: { membership.view.member($0)?.peerAddress }, peers: peers,
+            ttlMillis: NodeRunner.leaseTTLMillis,
+            logger: logger)
+        administration = NodeAdministration(exchange: exchange, role: role, membership: membership, peers: peers)
+    }
+
+    /// In start order (they stop in reverse): the peer server, membership, then the active role.
+    func services(responder: ForwardedRequestResponder) -> [ServiceGroupConfiguration.ServiceConfiguration] {
+        let role = self.role
+        let server = PeerServer(
+            configuration: .init(
+                host: peerListen.host, port: peerListen.port, identity: identity, secret: secret,
+                maximumFrameBytes: PeerClients.maximumFrameBytes),
+            handler: NodePeerHandler(responder: responder, drain: { try await role.drain() }), logger: logger)
+        return [.init(service: PeerServerService(server: server)), .init(service: membership), .init(service: role)]
+    }
+}
+
+/// The peer server as a service: a graceful shutdown lets batches in flight finish.
+struct PeerServerService: Service {
+    let server: PeerServer
+
+    func run() async throws {
+        try await withGracefulShutdownHandler {
+            try await server.run()
+        } onGracefulShutdown: {
+            server.triggerGracefulShutdown()
+        }
     }
 }
 

@@ -69,6 +69,15 @@ struct NodeClient: Sendable {
         return Session(userID: userID, username: username, token: token)
     }
 
+    /// Logs an existing user in (the admin, say).
+    func login(_ username: String, password: String) async throws -> Session {
+        let credentials: JSONValue = ["username": .string(username), "password": .string(password)]
+        let login = try await json(.post, "/v1/auth/login", json: credentials)
+        let token = try #require(login["access_token"]?.stringValue)
+        let me = try await json(.get, "/v1/me", token: token)
+        return Session(userID: me["user_id"]?.stringValue ?? "", username: username, token: token)
+    }
+
     /// Deposits and returns the JSON answer.
     @discardableResult
     func deposit(_ session: Session, _ currency: String, _ amount: String, key: String? = nil) async throws

@@ -34,7 +34,7 @@ enum NodeLoad {
         case 0, 1: return order(side, quantity, at: price, extra: ["time_in_force": "ioc"])
         case 2, 3: return order(side, quantity, type: "market")
         case 4: return order(side, quantity, at: price, extra: ["post_only": true])
-        default: return order(side, quantity, at: price, extra: ["client_order_id": .string("o-\(index)")])
+        default: return order(side, quantity, at: price, extra: ["client_order_id": .string("o-\(seed)-\(index)")])
         }
     }
 
@@ -49,7 +49,7 @@ enum NodeLoad {
     }
 
     /// `orders(…)` collecting into `acknowledged` as answers arrive. With `untilFailure`, a request that
-    /// fails (the node was killed) ends the load instead of throwing.
+    /// fails (the node was killed) or answers 503 (its active node was) ends the load instead of throwing.
     static func orders(
         _ api: NodeClient, _ users: [Session], count: Int, seed: UInt64, parallel: Int = 16,
         into acknowledged: Acknowledged, untilFailure: Bool = false
@@ -58,6 +58,11 @@ enum NodeLoad {
             var failed = false
             func collect(_ result: (Int, APIResponse?)) {
                 guard let response = result.1 else {
+                    failed = true
+                    return
+                }
+                if untilFailure, response.status == 503 {
+                    // A standby whose active node died answers 503 until another takes over.
                     failed = true
                     return
                 }

@@ -109,17 +109,24 @@ final class NodeProcess: @unchecked Sendable {  // `Process` is thread-safe for 
     }
 
     /// Starts the node on `storage` and waits until `GET /readyz` answers 200.
-    static func start(_ storage: NodeStorage, name: String, readyWithin timeout: Duration = .seconds(60))
-        async throws -> NodeProcess
-    {
+    /// - Parameters:
+    ///   - nodeID: `--node-id`.
+    ///   - arguments: more arguments for `bourse start` (e.g. `--peer-listen`).
+    ///   - environment: `BOURSE_*` variables for the node (the test's own are never passed on).
+    static func start(
+        _ storage: NodeStorage, name: String, nodeID: String = "e2e", arguments: [String] = [],
+        environment: [String: String] = [:], readyWithin timeout: Duration = .seconds(60)
+    ) async throws -> NodeProcess {
         let port = try freePort()
         let log = "\(storage.directory)/\(name).log"
         _ = FileManager.default.createFile(atPath: log, contents: nil)
         let output = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
         let process = Process()
         process.executableURL = URL(fileURLWithPath: try binary())
-        process.arguments = ["start", "--listen", "127.0.0.1:\(port)", "--node-id", "e2e"] + storage.arguments
+        process.arguments =
+            ["start", "--listen", "127.0.0.1:\(port)", "--node-id", nodeID] + storage.arguments + arguments
         process.environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("BOURSE_") }
+            .merging(environment) { _, given in given }
         process.standardOutput = output
         process.standardError = output
         try process.run()
@@ -151,6 +158,23 @@ final class NodeProcess: @unchecked Sendable {  // `Process` is thread-safe for 
             try await Task.sleep(for: .milliseconds(100))
         }
         throw HarnessError("bourse was not ready within \(timeout):\n\(tail())")
+    }
+
+    /// SIGSTOP: the process freezes (a paused VM, a long GC pause), sockets and leases and all.
+    func pause() { signal(SIGSTOP) }
+
+    /// SIGCONT after `pause()`.
+    func resume() { signal(SIGCONT) }
+
+    /// Waits up to `timeout` for the process to exit by itself; its exit status, or nil if it still runs.
+    func waitForExit(within timeout: Duration) async -> Int32? {
+        let deadline = ContinuousClock.now + timeout
+        while process.isRunning, ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        guard !process.isRunning else { return nil }
+        process.waitUntilExit()
+        return process.terminationStatus
     }
 
     /// SIGKILL, and reap it. Harmless when it has already exited.

@@ -1,0 +1,253 @@
+import API
+import Actors
+import Logging
+import NIOCore
+import ServiceLifecycle
+import Storage
+import Synchronization
+import Transport
+
+/// Active/standby, the cluster's first step: the node holding the `cluster/active` lease takes every shard's
+/// lease and serves the exchange; every other node (a standby) forwards exchange requests to it over the
+/// transport, and takes over when its lease lapses.
+///
+/// - **Fencing.** The active renews `cluster/active` and every shard lease together, in one statement, every
+///   `renewInterval`. Leases are taken by `<node id>#<incarnation>`, so a restarted node gets a new epoch too.
+///   A standby takes `cluster/active` only once it has lapsed, then every shard at epoch + 1: from then on the
+///   store refuses the old active's journal writes, however late they come. The new active replays the
+///   journals after taking the leases, so whatever the old one committed before is recovered.
+/// - **Fail-stop.** An active that finds a lease taken, or cannot renew for `ttl − safetyMargin`, throws: the
+///   node's service group stops and the process exits (Kubernetes restarts it as a standby).
+/// - **Handoff.** On SIGTERM or a drain the active stops the exchange (journals durable, shards snapshotted),
+///   releases every lease at once, and a standby takes over within a poll interval. A drained node stays a
+///   standby that never takes over again, until it is restarted.
+final class ActiveRole: Service, RequestForwarder {
+    enum Role: Sendable, Equatable {
+        /// Forwarding to `active` (nil: nobody holds the lease right now).
+        case standby(active: String?)
+        case active
+        /// Handed off (or told to drain): forwards, never takes over.
+        case drained(active: String?)
+
+        var activeNode: String? {
+            switch self {
+            case .standby(let active), .drained(let active): active
+            case .active: nil
+            }
+        }
+    }
+
+    struct LeaseLost: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    struct ForwardingFailed: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    /// The lease whose holder is the active node.
+    static let activeLease = "cluster/active"
+
+    let exchange: Exchange
+    let store: any JournalStore
+    let nodeID: String
+    /// The owner written on leases: `<node id>#<incarnation>`.
+    let leaseOwner: String
+    /// A node's peer address (`host:port`) as the membership table says.
+    let peerAddress: @Sendable (String) -> String?
+    let peers: PeerClients
+    let ttlMillis: Int64
+    let renewInterval: Duration
+    let pollInterval: Duration
+    let safetyMargin: Duration
+    let forwardTimeout: Duration
+    let clock: @Sendable () -> Int64
+    let logger: Logger
+    private let state = Mutex(Role.standby(active: nil))
+    private let drainRequested = Atomic<Bool>(false)
+    private let handingOff = Atomic<Bool>(false)
+
+    init(
+        exchange: Exchange, store: any JournalStore, nodeID: String, incarnation: Int64,
+        peerAddress: @escaping @Sendable (String) -> String?, peers: PeerClients, ttlMillis: Int64 = 4_000,
+        renewInterval: Duration = .seconds(1), pollInterval: Duration = .milliseconds(250),
+        safetyMargin: Duration = .seconds(1), forwardTimeout: Duration = .seconds(15),
+        clock: @escaping @Sendable () -> Int64 = Exchange.wallClockMillis, logger: Logger
+    ) {
+        self.exchange = exchange
+        self.store = store
+        self.nodeID = nodeID
+        self.leaseOwner = Self.leaseOwner(nodeID: nodeID, incarnation: incarnation)
+        self.peerAddress = peerAddress
+        self.peers = peers
+        self.ttlMillis = ttlMillis
+        self.renewInterval = renewInterval
+        self.pollInterval = pollInterval
+        self.safetyMargin = safetyMargin
+        self.forwardTimeout = forwardTimeout
+        self.clock = clock
+        self.logger = logger
+    }
+
+    static func leaseOwner(nodeID: String, incarnation: Int64) -> String { "\(nodeID)#\(incarnation)" }
+
+    /// The node id of a lease owner written by `leaseOwner(nodeID:incarnation:)`.
+    static func nodeID(ofOwner owner: String) -> String {
+        owner.lastIndex(of: "#").map { String(owner[..<$0]) } ?? owner
+    }
+
+    var role: Role { state.withLock { $0 } }
+
+    // MARK: RequestForwarder
+
+    var mode: ForwardingMode {
+        let role = self.role
+        if role == .active { return .local }
+        guard let active = role.activeNode else {
+            return .unavailable("no node serves the exchange right now (a failover is under way)")
+        }
+        guard peerAddress(active) != nil else { return .unavailable("the active node \(active) is not reachable yet") }
+        return .forward
+    }
+
+    func forward(_ request: ForwardedRequest) async throws -> ForwardedResponse {
+        guard let active = role.activeNode, let address = peerAddress(active), let client = peers.client(for: address)
+        else { throw ForwardingFailed(description: "no active node to forward to") }
+        let reply = try await client.send(
+            PeerMessage(kind: PeerKind.forward, payload: request.encoded()), deadline: .now + forwardTimeout)
+        guard !reply.isError, reply.kind == PeerKind.forwarded else {
+            throw ForwardingFailed(description: "the active node \(active) did not take the request")
+        }
+        return try ForwardedResponse(decoding: reply.payload)
+    }
+
+    // MARK: Running
+
+    func run() async throws {
+        while let lease = await follow() {
+            try await lead(lease)
+            guard !Task.isShuttingDownGracefully else { return }
+        }
+    }
+
+    /// Drains this node: an active hands every shard off (returns once it has); a standby will never take
+    /// over.
+    func drain(timeout: Duration = .seconds(60)) async throws {
+        drainRequested.store(true, ordering: .sequentiallyConsistent)
+        let deadline = ContinuousClock.now + timeout
+        while true {
+            let role = self.role
+            switch role {
+            case .drained: return
+            case .standby(let active):
+                let changed = state.withLock { state in
+                    guard state == role else { return false }
+                    state = .drained(active: active)
+                    return true
+                }
+                if changed {
+                    logger.info("drained: this standby will not take over")
+                    return
+                }
+            case .active:
+                guard ContinuousClock.now < deadline else {
+                    throw LeaseLost(description: "the handoff did not finish in time")
+                }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+        }
+    }
+
+    /// As a standby: follows who holds `cluster/active` (for forwarding) and takes it once it has lapsed.
+    /// Returns the lease taken, or nil when the node shuts down.
+    private func follow() async -> ShardLease? {
+        while !Task.isShuttingDownGracefully, !Task.isCancelled {
+            do {
+                let current = try await store.lease(shard: Self.activeLease)
+                if let current, current.owner != leaseOwner, current.expiresAtMillis > clock() {
+                    setFollowing(Self.nodeID(ofOwner: current.owner))
+                } else if drainRequested.load(ordering: .sequentiallyConsistent) {
+                    setFollowing(nil)
+                } else {
+                    return try await store.acquireLease(
+                        shard: Self.activeLease, owner: leaseOwner, ttlMillis: ttlMillis, nowMillis: clock())
+                }
+            } catch let error as StorageError where error.code == .leaseHeld {
+                // Another standby won the race; the next read names it.
+            } catch {
+                logger.warning("reading the active lease failed", metadata: ["error": "\(error)"])
+            }
+            try? await Task.sleep(for: pollInterval)
+        }
+        return nil
+    }
+
+    private func setFollowing(_ active: String?) {
+        state.withLock { state in
+            switch state {
+            case .standby(let previous) where previous != active: state = .standby(active: active)
+            case .drained(let previous) where previous != active: state = .drained(active: active)
+            default: break
+            }
+        }
+    }
+
+    /// As the active: takes every shard, serves until SIGTERM or a drain, then hands off. Throws when a lease
+    /// is lost (the node must stop).
+    private func lead(_ lease: ShardLease) async throws {
+        state.withLock { $0 = .active }
+        handingOff.store(false, ordering: .sequentiallyConsistent)
+        logger.info("this node is the active node: taking every shard", metadata: ["epoch": "\(lease.epoch)"])
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await self.keepLeases(active: lease) }
+            group.addTask {
+                try await self.exchange.start()
+                while !Task.isShuttingDownGracefully, !self.drainRequested.load(ordering: .sequentiallyConsistent) {
+                    try await Task.sleep(for: .milliseconds(100))
+                }
+                self.handingOff.store(true, ordering: .sequentiallyConsistent)
+                self.logger.info("handing every shard off")
+                await self.exchange.stop(releasingLeases: true)
+                try? await self.store.releaseLease(shard: Self.activeLease, owner: self.leaseOwner, epoch: lease.epoch)
+            }
+            // The first to finish: the handoff (then stop renewing), or a lost lease (thrown: the node stops).
+            try await group.next()
+            group.cancelAll()
+        }
+        state.withLock { $0 = .drained(active: nil) }
+        logger.info("handed off: this node owns no shard")
+    }
+
+    /// Renews `cluster/active` and every shard lease together until the handoff; throws when one was taken or
+    /// renewals have failed for too long.
+    private func keepLeases(active lease: ShardLease) async throws {
+        var renewedAt = ContinuousClock.now
+        let lapse = Duration.milliseconds(ttlMillis) - safetyMargin
+        while true {
+            try await Task.sleep(for: renewInterval)
+            if handingOff.load(ordering: .sequentiallyConsistent) { return }
+            let started = ContinuousClock.now
+            let leases = [(shard: lease.shard, epoch: lease.epoch)] + exchange.heldLeases
+            do {
+                let renewed = try await store.renewLeases(
+                    owner: leaseOwner, leases, ttlMillis: ttlMillis, nowMillis: clock())
+                if handingOff.load(ordering: .sequentiallyConsistent) { return }
+                let lost = leases.map(\.shard).filter { !renewed.contains($0) }
+                guard lost.isEmpty else {
+                    logger.critical(
+                        "a lease was taken by another node: stopping", metadata: ["shards": "\(lost.prefix(5))"])
+                    throw LeaseLost(description: "leases taken by another node: \(lost.prefix(5))")
+                }
+                renewedAt = started
+            } catch let error as LeaseLost {
+                throw error
+            } catch {
+                guard ContinuousClock.now - renewedAt < lapse else {
+                    logger.critical("lease renewals failed for too long: stopping", metadata: ["error": "\(error)"])
+                    throw LeaseLost(description: "lease renewals failed for \(ContinuousClock.now - renewedAt)")
+                }
+                logger.warning("lease renewal failed", metadata: ["error": "\(error)"])
+            }
+        }
+    }
+}
