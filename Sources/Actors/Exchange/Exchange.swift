@@ -115,8 +115,10 @@ public final class Exchange: ExchangeService {
             await symbol.setEpoch(epochs[ShardKey.symbol(symbol.symbol)] ?? 0)
             await symbol.setSnapshotEvery(configuration.snapshotEvery)
         }
-        for shard in accounts.all { try await shard.recover() }
-        for symbol in symbols.values { try await symbol.recover() }
+        // Shards recover side by side (each is its own actor; the store's pool runs the reads in parallel):
+        // a node taking over a cluster's shards is unavailable until the last one has.
+        try await Self.concurrently(accounts.all, width: Self.recoveryWidth) { try await $0.recover() }
+        try await Self.concurrently(Array(symbols.values), width: Self.recoveryWidth) { try await $0.recover() }
         for shard in accounts.all { await shard.abandonUnacknowledged(nowMillis: clock()) }
         ready.set()
         logger.info(
@@ -189,6 +191,25 @@ public final class Exchange: ExchangeService {
             throw BourseError(.notFound, "unknown symbol \(symbol)")
         }
         return actor
+    }
+
+    /// Shards recovering at the same time.
+    static let recoveryWidth = 16
+
+    /// Runs `body` on every item, at most `width` at a time; the first error cancels the rest and is thrown.
+    static func concurrently<Item: Sendable>(
+        _ items: [Item], width: Int, _ body: @escaping @Sendable (Item) async throws -> Void
+    ) async throws {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            var pending = items.makeIterator()
+            for _ in 0..<max(1, width) {
+                guard let item = pending.next() else { break }
+                group.addTask { try await body(item) }
+            }
+            while try await group.next() != nil {
+                if let item = pending.next() { group.addTask { try await body(item) } }
+            }
+        }
     }
 
     /// Single node: a lease is ours until released.

@@ -12,8 +12,8 @@ import Transport
 /// transport, and takes over when its lease lapses.
 ///
 /// - **Fencing.** The active renews `cluster/active` and every shard lease together, in one statement, every
-///   `renewInterval`. Leases are taken by `<node id>#<incarnation>`, so a restarted node gets a new epoch too.
-///   A standby takes `cluster/active` only once it has lapsed, then every shard at epoch + 1: from then on the
+///   `renewInterval` (500 ms; leases last 3 s). Leases are taken by `<node id>#<incarnation>`, so a restarted
+///   node gets a new epoch too. A standby takes `cluster/active` only once it has lapsed, then every shard at epoch + 1: from then on the
 ///   store refuses the old active's journal writes, however late they come. The new active replays the
 ///   journals after taking the leases, so whatever the old one committed before is recovered.
 /// - **Fail-stop.** An active that finds a lease taken, or cannot renew for `ttl − safetyMargin`, throws: the
@@ -69,9 +69,9 @@ final class ActiveRole: Service, RequestForwarder {
 
     init(
         exchange: Exchange, store: any JournalStore, nodeID: String, incarnation: Int64,
-        peerAddress: @escaping @Sendable (String) -> String?, peers: PeerClients, ttlMillis: Int64 = 4_000,
-        renewInterval: Duration = .seconds(1), pollInterval: Duration = .milliseconds(250),
-        safetyMargin: Duration = .seconds(1), forwardTimeout: Duration = .seconds(15),
+        peerAddress: @escaping @Sendable (String) -> String?, peers: PeerClients, ttlMillis: Int64 = 3_000,
+        renewInterval: Duration = .milliseconds(500), pollInterval: Duration = .milliseconds(100),
+        safetyMargin: Duration = .milliseconds(500), forwardTimeout: Duration = .seconds(15),
         clock: @escaping @Sendable () -> Int64 = Exchange.wallClockMillis, logger: Logger
     ) {
         self.exchange = exchange

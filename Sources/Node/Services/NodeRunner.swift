@@ -101,8 +101,8 @@ struct NodeRunner {
 }
 
 extension NodeRunner {
-    /// How long a cluster node's leases last unless renewed (renewed every second).
-    static let leaseTTLMillis: Int64 = 4_000
+    /// How long a cluster node's leases last unless renewed (the active renews them every 500 ms).
+    static let leaseTTLMillis: Int64 = 3_000
 }
 
 /// What a cluster node runs besides the API (active/standby, see `ActiveRole`): the peer server, membership

@@ -1,0 +1,211 @@
+#!/usr/bin/env python3
+"""Failover and handoff times of an active/standby Bourse cluster, measured on this machine.
+
+    scripts/with-postgres python3 scripts/bench-failover.py [--bourse PATH] [--rounds N]
+
+Starts three `bourse start` processes (node-a, node-b, node-c) on one fresh PostgreSQL database
+(POSTGRES_URL's server), all on 127.0.0.1, with a cluster secret. Loads some state (users, deposits,
+orders), then for each round:
+
+  * failover: `kill -9` the active node; a client polling a surviving node (GET /v1/orders?limit=1 with a
+    user's token, every 5 ms) measures its outage: the longest time without a 200 until a request succeeds
+    after the old active has exited. Then the killed node is restarted (as a standby);
+  * handoff: the same with SIGTERM (a graceful handoff).
+
+Then places orders one at a time through the active node and through a standby (forwarded), and reports
+the latency of each. Prints a table and, as its last line, one JSON object with every figure.
+Everything started here is stopped on exit; the database is dropped.
+"""
+
+import argparse
+import json
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+
+SECRET = "bench-failover-secret"
+ADMIN_PASSWORD = "bench-failover-admin"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def request(port, method, path, body=None, token=None, timeout=10):
+    data = None if body is None else json.dumps(body).encode()
+    req = urllib.request.Request(f"http://127.0.0.1:{port}{path}", data=data, method=method)
+    if data is not None:
+        req.add_header("Content-Type", "application/json")
+    if token:
+        req.add_header("Authorization", f"Bearer {token}")
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as response:
+            return response.status, json.loads(response.read() or b"null")
+    except urllib.error.HTTPError as error:
+        return error.code, None
+    except (urllib.error.URLError, ConnectionError, TimeoutError, socket.timeout):
+        return None, None
+
+
+class Node:
+    def __init__(self, binary, node_id, database_url, config, work):
+        self.binary, self.node_id, self.database_url, self.config, self.work = binary, node_id, database_url, config, work
+        self.process = None
+        self.port = None
+
+    def start(self):
+        self.port = free_port()
+        log = open(os.path.join(self.work, f"{self.node_id}.log"), "ab")
+        env = {k: v for k, v in os.environ.items() if not k.startswith("BOURSE_")}
+        env["BOURSE_CLUSTER_SECRET"] = SECRET
+        self.process = subprocess.Popen(
+            [self.binary, "start", "--config", self.config, "--node-id", self.node_id,
+             "--listen", f"127.0.0.1:{self.port}", "--peer-listen", f"127.0.0.1:{free_port()}",
+             "--database-url", self.database_url],
+            stdout=log, stderr=log, env=env)
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"{self.node_id} exited with {self.process.returncode}")
+            if request(self.port, "GET", "/readyz", timeout=2)[0] == 200:
+                return
+            time.sleep(0.1)
+        raise RuntimeError(f"{self.node_id} not ready")
+
+    def signal(self, number):
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(number)
+
+    def wait(self, timeout=60):
+        try:
+            return self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            return self.process.wait()
+
+
+def percentile(values, p):
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, int(round(p / 100 * len(ordered) + 0.5)) - 1))
+    return ordered[index]
+
+
+def summary(values):
+    return {"count": len(values), "p50": percentile(values, 50), "p99": percentile(values, 99),
+            "max": max(values), "min": min(values), "mean": statistics.fmean(values)}
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--bourse", default=os.path.join(os.path.dirname(__file__), "../.build/release/bourse"))
+    parser.add_argument("--rounds", type=int, default=10)
+    parser.add_argument("--orders", type=int, default=300)
+    args = parser.parse_args()
+    postgres = os.environ["POSTGRES_URL"]
+    parts = urllib.parse.urlsplit(postgres)
+    database = "bourse_bench_failover"
+    admin_url = urllib.parse.urlunsplit((parts.scheme, parts.netloc, "/postgres", parts.query, ""))
+    database_url = urllib.parse.urlunsplit((parts.scheme, parts.netloc, "/" + database, parts.query, ""))
+    subprocess.run(["psql", admin_url, "-qc", f"DROP DATABASE IF EXISTS {database}"], check=True)
+    subprocess.run(["psql", admin_url, "-qc", f"CREATE DATABASE {database}"], check=True)
+    work = tempfile.mkdtemp(prefix="bourse-bench-failover.")
+    config = os.path.join(work, "cluster.yaml")
+    with open(config, "w") as f:
+        f.write(f'auth:\n  admin_password: "{ADMIN_PASSWORD}"\n'
+                "limits:\n  requests_per_second: 1000000\n  burst: 1000000\n  login_per_minute: 100000\n")
+    binary = os.path.abspath(args.bourse)
+    nodes = {i: Node(binary, i, database_url, config, work) for i in ("node-a", "node-b", "node-c")}
+    try:
+        for node in nodes.values():
+            node.start()
+        entry = nodes["node-b"]
+        credentials = {"username": "bench", "password": "correct horse battery"}
+        request(entry.port, "POST", "/v1/auth/register", credentials)
+        token = request(entry.port, "POST", "/v1/auth/login", credentials)[1]["access_token"]
+        admin = request(entry.port, "POST", "/v1/auth/login",
+                        {"username": "admin", "password": ADMIN_PASSWORD})[1]["access_token"]
+        for currency, amount in (("USD", "10000000"), ("BTC", "100")):
+            status, _ = request(entry.port, "POST", "/v1/account/deposits", {"currency": currency, "amount": amount},
+                                token)
+            assert status == 201, status
+
+        def active():
+            for node in nodes.values():
+                if node.process.poll() is not None:
+                    continue
+                status, cluster = request(node.port, "GET", "/admin/v1/cluster", token=admin)
+                if status == 200:
+                    for member in cluster["members"]:
+                        if member["status"] == "serving":
+                            return nodes[member["id"]]
+            return None
+
+        def place(port, index):
+            side = "buy" if index % 2 == 0 else "sell"
+            price = "50010" if side == "buy" else "49990"
+            started = time.perf_counter()
+            status, _ = request(port, "POST", "/v1/orders", {"symbol": "BTC-USD", "side": side, "type": "limit",
+                                                            "quantity": "0.001", "price": price}, token)
+            assert status == 201, status
+            return (time.perf_counter() - started) * 1000
+
+        for index in range(200):
+            place(entry.port, index)
+
+        results = {}
+        for mode, number in (("failover", signal.SIGKILL), ("handoff", signal.SIGTERM)):
+            times = []
+            for _ in range(args.rounds):
+                current = active()
+                assert current, "no active node"
+                survivor = next(n for n in nodes.values() if n is not current and n.process.poll() is None)
+                current.signal(number)
+                # The outage a client sees: the longest time without a 200, from the signal until a request
+                # succeeds after the old active has exited (a stopping active still answers for a while).
+                last_ok = time.perf_counter()
+                longest = 0.0
+                deadline = last_ok + 120
+                while time.perf_counter() < deadline:
+                    status = request(survivor.port, "GET", "/v1/orders?limit=1", token=token, timeout=2)[0]
+                    now = time.perf_counter()
+                    if status == 200:
+                        longest = max(longest, now - last_ok)
+                        last_ok = now
+                        if current.process.poll() is not None:
+                            break
+                    time.sleep(0.005)
+                times.append(longest * 1000)
+                current.wait()
+                current.start()
+            results[mode] = summary(times)
+
+        current = active()
+        standby = next(n for n in nodes.values() if n is not current)
+        results["order_direct_ms"] = summary([place(current.port, i) for i in range(args.orders)])
+        results["order_forwarded_ms"] = summary([place(standby.port, i) for i in range(args.orders)])
+    finally:
+        for node in nodes.values():
+            node.signal(signal.SIGKILL)
+            if node.process:
+                node.process.wait()
+        subprocess.run(["psql", admin_url, "-qc", f"DROP DATABASE IF EXISTS {database}"])
+
+    print(f"{'phase':<22}{'count':>6}{'p50 ms':>10}{'p99 ms':>10}{'max ms':>10}")
+    for name in ("failover", "handoff", "order_direct_ms", "order_forwarded_ms"):
+        r = results[name]
+        print(f"{name:<22}{r['count']:>6}{r['p50']:>10.1f}{r['p99']:>10.1f}{r['max']:>10.1f}")
+    print(json.dumps(results))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
