@@ -152,7 +152,7 @@ let package = Package(
         .testTarget(
             name: "NodeTests",
             dependencies: [
-                "Node", "Trading", "Storage", "Cluster", "Transport",
+                "Node", "Trading", "Storage", "Cluster", "Transport", "Actors", "API", "TestSupport",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),

@@ -1,0 +1,113 @@
+import API
+import Actors
+import Logging
+import Storage
+import Synchronization
+import TestSupport
+import Testing
+import Trading
+import Transport
+
+@testable import Node
+
+/// Active roles of several nodes on one store (in memory): one leads, the others follow it and forward, a
+/// drain hands every shard off, and a leader whose lease was taken stops. Real time with short leases, so
+/// every wait is generous and polls rather than sleeps a fixed time.
+@Suite(.timeLimit(.minutes(2)))
+struct ActiveRoleTests {
+    static let logger: Logger = {
+        var logger = Logger(label: "bourse.active-role.tests")
+        logger.logLevel = .critical
+        return logger
+    }()
+
+    static let market = try! MarketSpec(
+        symbol: "BTC-USD", base: "BTC", quote: "USD", tickSize: "0.01", lotSize: "0.001", minQuantity: "0.001",
+        makerFeeBps: 10, takerFeeBps: 20)
+
+    /// A node's exchange and role on `store`; peers are "reachable" at a fake address.
+    static func node(_ id: String, store: InMemoryKeyStore, incarnation: Int64 = 1) -> ActiveRole {
+        var configuration = Exchange.Configuration(markets: [market], accountShards: 4, nodeID: id)
+        configuration.leaseOwner = ActiveRole.leaseOwner(nodeID: id, incarnation: incarnation)
+        configuration.leaseTTLMillis = 600
+        configuration.leaseWait = .seconds(5)
+        let exchange = Exchange(configuration: configuration, store: store, logger: logger)
+        return ActiveRole(
+            exchange: exchange, store: store, nodeID: id, incarnation: incarnation,
+            peerAddress: { "127.0.0.1:\($0.count)" },
+            peers: PeerClients(
+                identity: PeerIdentity(nodeID: id, incarnation: 1), secret: PeerSecret("s"), logger: logger),
+            ttlMillis: 600, renewInterval: .milliseconds(100), pollInterval: .milliseconds(20),
+            safetyMargin: .milliseconds(100), logger: logger)
+    }
+
+    /// Polls `condition` every 10 ms for up to 20 s.
+    static func eventually(_ what: String, _ condition: () async -> Bool) async {
+        let deadline = ContinuousClock.now + .seconds(20)
+        while ContinuousClock.now < deadline {
+            if await condition() { return }
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+        Issue.record("not within 20 s: \(what)")
+    }
+
+    @Test func oneLeadsTheOthersForwardAndADrainHandsOff() async throws {
+        let store = InMemoryKeyStore()
+        let a = Self.node("node-a", store: store)
+        let b = Self.node("node-b", store: store)
+        let runA = Task { try await a.run() }
+        await Self.eventually("a leads and serves") { await a.exchange.isReady() }
+        #expect(a.role == .active && a.mode == .local)
+        let runB = Task { try await b.run() }
+        await Self.eventually("b follows a") { b.role == .standby(active: "node-a") }
+        #expect(b.mode == .forward)
+        #expect(await !b.exchange.isReady())
+        let leases = try await store.leases()
+        #expect(leases.count == 1 + 1 + 4, "cluster/active, one symbol, four account shards")
+        #expect(leases.allSatisfy { $0.owner == "node-a#1" })
+
+        // A drain of the active hands everything off: b takes every shard at the next epoch.
+        try await a.drain()
+        #expect(await !a.exchange.isReady())
+        await Self.eventually("b takes over") { await b.exchange.isReady() }
+        #expect(b.role == .active)
+        await Self.eventually("a follows b") { a.role == .drained(active: "node-b") }
+        #expect(a.mode == .forward)
+        let after = try await store.leases()
+        #expect(after.allSatisfy { $0.owner == "node-b#1" })
+        #expect(after.first { $0.shard == "accounts/0000" }?.epoch == 2)
+
+        // A drained standby never takes over again, even when nobody else can.
+        try await b.drain()
+        try await Task.sleep(for: .seconds(1))
+        #expect(a.role == .drained(active: nil) && b.role == .drained(active: nil))
+        if case .unavailable = a.mode {} else { Issue.record("a drained cluster has nobody to forward to: \(a.mode)") }
+        runA.cancel()
+        runB.cancel()
+        _ = try? await runA.value
+        _ = try? await runB.value
+    }
+
+    @Test func aLeaderWhoseLeaseWasTakenStops() async throws {
+        let store = InMemoryKeyStore()
+        let a = Self.node("node-a", store: store)
+        let runA = Task { try await a.run() }
+        await Self.eventually("a leads") { await a.exchange.isReady() }
+        // Another node takes cluster/active as if a's lease had lapsed (its clock far ahead).
+        let later = Exchange.wallClockMillis() + 60_000
+        let taken = try await store.acquireLease(
+            shard: ActiveRole.activeLease, owner: "node-z#9", ttlMillis: 60_000, nowMillis: later)
+        #expect(taken.epoch == 2)
+        let outcome = await Task {
+            do {
+                try await runA.value
+                return "returned"
+            } catch let lost as ActiveRole.LeaseLost {
+                return "lost: \(lost)"
+            } catch {
+                return "other: \(error)"
+            }
+        }.value
+        #expect(outcome.hasPrefix("lost:"), "\(outcome)")
+    }
+}
