@@ -70,6 +70,28 @@ struct ClusterProcessTests {
             }
             #expect(try await Self.activeNode(via: c, admin: admin) == "node-a")
 
+            // A standby relays the active node's event streams: an order placed through b shows on c's stream.
+            try await ProcessRestartTests.with(c) { api in
+                let seen = try await api.h2.streamingRequest(
+                    method: .get, path: "/v1/stream?channels=orders",
+                    headers: [.authorization: "Bearer \(users[0].token)"]
+                ) { head, body in
+                    #expect(head.status == .ok)
+                    #expect(head.headerFields[.contentType] == "text/event-stream")
+                    let placed = try await ProcessRestartTests.with(b) { other in
+                        try await other.placed(users[0], order("buy", "0.001", at: "100"))
+                    }
+                    let id = try #require(placed["order_id"]?.stringValue)
+                    var text = ""
+                    for try await chunk in body {
+                        text += String(buffer: chunk)
+                        if text.contains(id) { return true }
+                    }
+                    return false
+                }
+                #expect(seen, "the order placed through b reached the stream relayed by c")
+            }
+
             // Kill -9 the active node while orders flow through a standby.
             let acknowledged = Acknowledged()
             try await ProcessRestartTests.with(b) { api in

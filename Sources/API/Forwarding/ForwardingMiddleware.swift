@@ -16,9 +16,9 @@ import Trading
 ///
 /// Some paths are always served locally (``servedLocally(_:)``): probes, metrics and the OpenAPI document
 /// describe this node; sign-up, login, tokens and the JWKS use the shared user and key stores, which every
-/// node reaches. `GET /v1/stream` stays local too: a server-sent event stream never ends, so it cannot cross
-/// a request/reply transport; on a standby, whose exchange is not ready, `ReadinessMiddleware` answers it 503
-/// for now.
+/// node reaches. `GET /v1/stream` never ends, so it cannot cross the request/reply transport: in `.forward`
+/// mode it is relayed through ``RequestForwarder/forwardStream(_:)`` instead (the node opens it on the active
+/// node's client API and copies the events as they come).
 struct ForwardingMiddleware: RouterMiddleware {
     typealias Context = APIRequestContext
 
@@ -29,7 +29,9 @@ struct ForwardingMiddleware: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response)
         async throws -> Response
     {
-        guard !Self.servedLocally(request.uri.path) else { return try await next(request, context) }
+        let path = request.uri.path
+        if Self.isStream(path), forwarder.mode == .forward { return try await relayStream(request, context: context) }
+        guard !Self.servedLocally(path) else { return try await next(request, context) }
         switch forwarder.mode {
         case .local:
             return try await next(request, context)
@@ -58,6 +60,40 @@ struct ForwardingMiddleware: RouterMiddleware {
                     of: response.headers, keeping: ForwardedHeaderPolicy.isRelayedResponseField),
                 body: ResponseBody(byteBuffer: response.body))
         }
+    }
+
+    /// Opens the stream on the serving node and copies its body to the client until either side ends it.
+    private func relayStream(_ request: Request, context: Context) async throws -> Response {
+        let forwarded = ForwardedRequest(
+            method: request.method.rawValue, target: request.head.path ?? "/",
+            headers: ForwardedHeaderPolicy.headers(
+                of: request.headers, keeping: ForwardedHeaderPolicy.isForwardedRequestField),
+            clientAddress: context.clientAddress)
+        let stream: ForwardedStream
+        do {
+            stream = try await forwarder.forwardStream(forwarded)
+        } catch {
+            context.logger.warning("relaying a stream failed", metadata: ["error": "\(error)"])
+            throw BourseError(.unavailable, "the node serving the exchange cannot be reached")
+        }
+        guard ForwardedResponse.statusCodes.contains(stream.status) else {
+            throw BourseError(.internal, "forwarded response with status \(stream.status)")
+        }
+        let body = stream.body
+        return Response(
+            status: HTTPResponse.Status(code: stream.status),
+            headers: ForwardedHeaderPolicy.fields(
+                of: stream.headers, keeping: ForwardedHeaderPolicy.isRelayedResponseField),
+            body: ResponseBody { writer in
+                for try await chunk in body { try await writer.write(chunk) }
+                try await writer.finish(nil)
+            })
+    }
+
+    /// `/v1/stream` (compared like ``servedLocally(_:)``).
+    static func isStream(_ path: String) -> Bool {
+        let components = path.utf8.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: true)
+        return components.count == 2 && Substring(components[0]) == "v1" && Substring(components[1]) == "stream"
     }
 
     /// The whole body, as the routes read it: 413 PAYLOAD_TOO_LARGE over `limit` bytes.

@@ -10,4 +10,8 @@ public protocol RequestForwarder: Sendable {
     /// Sends the request to the node that serves it and returns that node's answer.
     /// - Throws: when the request could not be delivered or answered (the client gets 503 UNAVAILABLE).
     func forward(_ request: ForwardedRequest) async throws -> ForwardedResponse
+
+    /// Opens the request (a `GET /v1/stream`) on the node that serves it and relays its answer as it comes.
+    /// - Throws: when the node cannot be reached (the client gets 503 UNAVAILABLE).
+    func forwardStream(_ request: ForwardedRequest) async throws -> ForwardedStream
 }

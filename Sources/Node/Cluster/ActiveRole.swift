@@ -55,6 +55,8 @@ final class ActiveRole: Service, RequestForwarder {
     let leaseOwner: String
     /// A node's peer address (`host:port`) as the membership table says.
     let peerAddress: @Sendable (String) -> String?
+    /// A node's client API address (`host:port`), where relayed event streams are opened.
+    let apiAddress: @Sendable (String) -> String?
     let peers: PeerClients
     let ttlMillis: Int64
     let renewInterval: Duration
@@ -69,7 +71,9 @@ final class ActiveRole: Service, RequestForwarder {
 
     init(
         exchange: Exchange, store: any JournalStore, nodeID: String, incarnation: Int64,
-        peerAddress: @escaping @Sendable (String) -> String?, peers: PeerClients, ttlMillis: Int64 = 3_000,
+        peerAddress: @escaping @Sendable (String) -> String?,
+        apiAddress: @escaping @Sendable (String) -> String? = { _ in nil }, peers: PeerClients,
+        ttlMillis: Int64 = 3_000,
         renewInterval: Duration = .milliseconds(500), pollInterval: Duration = .milliseconds(100),
         safetyMargin: Duration = .milliseconds(500), forwardTimeout: Duration = .seconds(15),
         clock: @escaping @Sendable () -> Int64 = Exchange.wallClockMillis, logger: Logger
@@ -79,6 +83,7 @@ final class ActiveRole: Service, RequestForwarder {
         self.nodeID = nodeID
         self.leaseOwner = Self.leaseOwner(nodeID: nodeID, incarnation: incarnation)
         self.peerAddress = peerAddress
+        self.apiAddress = apiAddress
         self.peers = peers
         self.ttlMillis = ttlMillis
         self.renewInterval = renewInterval
@@ -119,6 +124,13 @@ final class ActiveRole: Service, RequestForwarder {
             throw ForwardingFailed(description: "the active node \(active) did not take the request")
         }
         return try ForwardedResponse(decoding: reply.payload)
+    }
+
+    func forwardStream(_ request: ForwardedRequest) async throws -> ForwardedStream {
+        guard let active = role.activeNode, let address = apiAddress(active) else {
+            throw ForwardingFailed(description: "no active node to relay the stream from")
+        }
+        return try await StreamProxy.open(request, at: address)
     }
 
     // MARK: Running

@@ -141,7 +141,8 @@ struct ClusterParts {
         self.membership = membership
         role = ActiveRole(
             exchange: exchange, store: store, nodeID: configuration.nodeID, incarnation: incarnation,
-            peerAddress: { membership.view.member($0)?.peerAddress }, peers: peers,
+            peerAddress: { membership.view.member($0)?.peerAddress },
+            apiAddress: { membership.view.member($0)?.apiAddress }, peers: peers,
             ttlMillis: NodeRunner.leaseTTLMillis,
             logger: logger)
         administration = NodeAdministration(exchange: exchange, role: role, membership: membership, peers: peers)
