@@ -13,7 +13,8 @@ orders), then for each round:
   * handoff: the same with SIGTERM (a graceful handoff).
 
 Then places orders one at a time through the active node and through a standby (forwarded), and reports
-the latency of each. Prints a table and, as its last line, one JSON object with every figure.
+the latency of each; and with h2load measures saturated order throughput with every client on the active
+node against the same clients spread over the three nodes (two of three forwarded): the 3-vs-1 ratio. Prints a table and, as its last line, one JSON object with every figure.
 Everything started here is stopped on exit; the database is dropped.
 """
 
@@ -110,6 +111,7 @@ def main():
     parser.add_argument("--bourse", default=os.path.join(os.path.dirname(__file__), "../.build/release/bourse"))
     parser.add_argument("--rounds", type=int, default=10)
     parser.add_argument("--orders", type=int, default=300)
+    parser.add_argument("--throughput-seconds", type=int, default=10)
     args = parser.parse_args()
     postgres = os.environ["POSTGRES_URL"]
     parts = urllib.parse.urlsplit(postgres)
@@ -161,8 +163,43 @@ def main():
 
         for index in range(200):
             place(entry.port, index)
-
         results = {}
+
+        def h2load(port, body_file, seconds, clients, streams):
+            out = subprocess.run(
+                ["h2load", "-t", "1", "-c", str(clients), "-m", str(streams), "-D", str(seconds),
+                 "--warm-up-time=2", "-H", f"authorization: Bearer {token}", "-H", "content-type: application/json",
+                 "-d", body_file, f"http://127.0.0.1:{port}/v1/orders"],
+                capture_output=True, text=True, check=True).stdout
+            for line in out.splitlines():
+                if line.startswith("status codes:"):
+                    return int(line.split()[2])  # 2xx
+            raise RuntimeError(out)
+
+        if args.throughput_seconds > 0:
+            bodies = []
+            for side, price in (("buy", "50010"), ("sell", "49990")):
+                path = os.path.join(work, f"{side}.json")
+                with open(path, "w") as f:
+                    json.dump({"symbol": "BTC-USD", "side": side, "type": "limit", "quantity": "0.001",
+                               "price": price}, f)
+                bodies.append(path)
+            seconds = args.throughput_seconds
+            leader = active()
+
+            def run_parallel(targets):
+                import concurrent.futures
+                with concurrent.futures.ThreadPoolExecutor(len(targets)) as pool:
+                    futures = [pool.submit(h2load, port, body, seconds, clients, 16) for port, body, clients in targets]
+                    return sum(f.result() for f in futures) / seconds
+
+            one = run_parallel([(leader.port, bodies[0], 6), (leader.port, bodies[1], 6)])
+            ports = [n.port for n in nodes.values()]
+            three = run_parallel([(ports[i % 3], bodies[i % 2], 2) for i in range(6)])
+            results["orders_per_s_one_entry"] = one
+            results["orders_per_s_three_entries"] = three
+            results["three_vs_one"] = three / one
+
         for mode, number in (("failover", signal.SIGKILL), ("handoff", signal.SIGTERM)):
             times = []
             for _ in range(args.rounds):
@@ -204,6 +241,10 @@ def main():
     for name in ("failover", "handoff", "order_direct_ms", "order_forwarded_ms"):
         r = results[name]
         print(f"{name:<22}{r['count']:>6}{r['p50']:>10.1f}{r['p99']:>10.1f}{r['max']:>10.1f}")
+    if "three_vs_one" in results:
+        print(f"orders/s, all clients on the active node: {results['orders_per_s_one_entry']:.0f}; "
+              f"spread over 3 nodes: {results['orders_per_s_three_entries']:.0f} "
+              f"(ratio {results['three_vs_one']:.2f})")
     print(json.dumps(results))
 
 
