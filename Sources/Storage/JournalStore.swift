@@ -87,6 +87,10 @@ public protocol JournalStore: Sendable {
     /// - Throws: `StorageError.leaseHeld` when another owner holds an unexpired lease.
     func acquireLease(shard: String, owner: String, ttlMillis: Int64, nowMillis: Int64) async throws -> ShardLease
 
+    /// Where recovery starts for each of `shards`: its latest snapshot and the first (at most `limit`) journal
+    /// records after it, for many shards per round trip (a node taking over a cluster's ~1,000 shards).
+    func recoveryStarts(shards: [String], limit: Int) async throws -> [String: RecoveryStart]
+
     /// Takes many leases for `owner` in one round trip, each as `acquireLease` would. Returns the leases taken;
     /// a shard missing from the result is held by another owner whose lease has not lapsed.
     func acquireLeases(shards: [String], owner: String, ttlMillis: Int64, nowMillis: Int64) async throws
@@ -149,7 +153,30 @@ public struct StorageError: Error, Hashable, Sendable, CustomStringConvertible {
     }
 }
 
+/// A shard's latest snapshot and the journal records that follow it (the first of them, when `records.count`
+/// reached the limit asked for).
+public struct RecoveryStart: Sendable {
+    public var snapshot: ShardSnapshot?
+    public var records: [JournalRecord]
+
+    public init(snapshot: ShardSnapshot?, records: [JournalRecord]) {
+        self.snapshot = snapshot
+        self.records = records
+    }
+}
+
 extension JournalStore {
+    /// Two reads per shard, for stores without a batched form; PostgreSQL reads every shard in two statements.
+    public func recoveryStarts(shards: [String], limit: Int) async throws -> [String: RecoveryStart] {
+        var starts: [String: RecoveryStart] = [:]
+        for shard in shards {
+            let snapshot = try await latestSnapshot(shard: shard)
+            let records = try await records(shard: shard, after: snapshot?.sequence ?? 0, limit: limit)
+            starts[shard] = RecoveryStart(snapshot: snapshot, records: records)
+        }
+        return starts
+    }
+
     /// One `acquireLease` per shard, for stores without a batched form; PostgreSQL takes them in one statement.
     public func acquireLeases(shards: [String], owner: String, ttlMillis: Int64, nowMillis: Int64) async throws
         -> [ShardLease]

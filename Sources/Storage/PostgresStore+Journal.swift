@@ -119,6 +119,53 @@ extension PostgresStore {
         }
     }
 
+    /// Two statements whatever the number of shards: every latest snapshot, then every journal head after it
+    /// (a lateral join per shard over the `(shard, seq)` key).
+    public func recoveryStarts(shards: [String], limit: Int) async throws -> [String: RecoveryStart] {
+        guard !shards.isEmpty else { return [:] }
+        var snapshots: [String: ShardSnapshot] = [:]
+        try await attempt("snapshot read") {
+            let rows = try await client.query(
+                """
+                SELECT r.shard, s.seq, s.epoch, s.payload FROM unnest(\(shards)::text[]) AS r(shard)
+                CROSS JOIN LATERAL (
+                    SELECT seq, epoch, payload FROM snapshots WHERE shard = r.shard ORDER BY seq DESC LIMIT 1
+                ) s
+                """, logger: Self.quiet)
+            for try await (shard, sequence, epoch, payload) in rows.decode((String, Int64, Int64, ByteBuffer).self) {
+                snapshots[shard] = ShardSnapshot(
+                    shard: shard, epoch: epoch, sequence: sequence, payload: payload.byteArray)
+            }
+        }
+        let afters = shards.map { snapshots[$0]?.sequence ?? 0 }
+        var records: [String: [JournalRecord]] = [:]
+        if limit > 0 {
+            try await attempt("journal read") {
+                let rows = try await client.query(
+                    """
+                    SELECT r.shard, j.seq, j.epoch, j.payload
+                    FROM unnest(\(shards)::text[], \(afters)::bigint[]) AS r(shard, after)
+                    CROSS JOIN LATERAL (
+                        SELECT seq, epoch, payload FROM journal
+                        WHERE shard = r.shard AND seq > r.after ORDER BY seq LIMIT \(Int64(limit))
+                    ) j
+                    ORDER BY r.shard, j.seq
+                    """, logger: Self.quiet)
+                for try await (shard, sequence, epoch, payload) in rows.decode(
+                    (String, Int64, Int64, ByteBuffer).self)
+                {
+                    records[shard, default: []].append(
+                        JournalRecord(shard: shard, epoch: epoch, sequence: sequence, payload: payload.byteArray))
+                }
+            }
+        }
+        var starts: [String: RecoveryStart] = [:]
+        for shard in shards {
+            starts[shard] = RecoveryStart(snapshot: snapshots[shard], records: records[shard] ?? [])
+        }
+        return starts
+    }
+
     public func lastSequence(shard: String) async throws -> Int64 {
         try await attempt("journal read") {
             let rows = try await client.query(

@@ -39,6 +39,28 @@ import Testing
         }
     }
 
+    /// Recovery reads many shards at once: each one's latest snapshot and the first records after it.
+    @Test(arguments: StoreKind.allCases)
+    func recoveryStartsOfManyShards(_ kind: StoreKind) async throws {
+        try await withStore(kind) { store in
+            let (a, b, c) = ("accounts/0001", "accounts/0002", "accounts/0003")
+            let epochA = try await lease(store, a)
+            let epochB = try await lease(store, b)
+            try await store.append((Int64(1)...5).map { record(a, $0, epoch: epochA) })
+            try await store.append((Int64(1)...3).map { record(b, $0, epoch: epochB) })
+            try await store.saveSnapshot(ShardSnapshot(shard: a, epoch: epochA, sequence: 2, payload: [2]))
+            try await store.saveSnapshot(ShardSnapshot(shard: a, epoch: epochA, sequence: 4, payload: [4]))
+            let starts = try await store.recoveryStarts(shards: [a, b, c], limit: 2)
+            #expect(starts[a]?.snapshot?.sequence == 4 && starts[a]?.snapshot?.payload == [4])
+            #expect(starts[a]?.records.map(\.sequence) == [5])
+            #expect(starts[b]?.snapshot == nil)
+            #expect(starts[b]?.records.map(\.sequence) == [1, 2], "at most `limit` records")
+            #expect(starts[b]?.records.first?.payload == record(b, 1, epoch: epochB).payload)
+            #expect(starts[c] != nil && starts[c]?.snapshot == nil && starts[c]?.records.isEmpty == true)
+            #expect(try await store.recoveryStarts(shards: [], limit: 2).isEmpty)
+        }
+    }
+
     @Test(arguments: StoreKind.allCases)
     func tailAfterSequenceAndLastSequence(_ kind: StoreKind) async throws {
         try await withStore(kind) { store in

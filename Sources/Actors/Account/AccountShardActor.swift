@@ -31,15 +31,31 @@ public actor AccountShardActor: SnapshottingActor {
         journal = JournalPipeline(shard: ShardKey.account(index: index), epoch: epoch, lastSequence: 0)
     }
 
-    func recover() async throws {
+    /// Restores the latest snapshot and replays the journal after it.
+    /// - Parameter start: the snapshot and first records, when the caller read them for many shards at once
+    ///   (`recoveryStarts`); the rest of the journal is read from the store.
+    func recover(from start: RecoveryStart? = nil) async throws {
         var after: Int64 = 0
-        if let snapshot = try await store.latestSnapshot(shard: journal.shard) {
+        let snapshot: ShardSnapshot?
+        if let start {
+            snapshot = start.snapshot
+        } else {
+            snapshot = try await store.latestSnapshot(shard: journal.shard)
+        }
+        if let snapshot {
             state = try AccountShardState(index: index, markets: state.markets, snapshot: snapshot.payload)
             after = snapshot.sequence
             snapshots.restored(at: after)
         }
+        var prefetched = start?.records
         while true {
-            let records = try await store.records(shard: journal.shard, after: after, limit: 5_000)
+            let records: [JournalRecord]
+            if let head = prefetched {
+                records = head
+                prefetched = nil
+            } else {
+                records = try await store.records(shard: journal.shard, after: after, limit: 5_000)
+            }
             if records.isEmpty { break }
             for record in records {
                 let decoded = try AccountShardState.Record(decoding: record.payload)

@@ -117,7 +117,19 @@ public final class Exchange: ExchangeService {
         }
         // Shards recover side by side (each is its own actor; the store's pool runs the reads in parallel):
         // a node taking over a cluster's shards is unavailable until the last one has.
-        try await Self.concurrently(accounts.all, width: Self.recoveryWidth) { try await $0.recover() }
+        // Snapshots and journal heads are read for many shards per statement (most account shards of a
+        // cluster are small or empty); each shard reads the rest of a long journal itself.
+        let groups = stride(from: 0, to: accounts.all.count, by: Self.recoveryBatch).map {
+            Array(accounts.all[$0..<min($0 + Self.recoveryBatch, accounts.all.count)])
+        }
+        let store = self.store
+        try await Self.concurrently(groups, width: 2) { group in
+            let starts = try await store.recoveryStarts(
+                shards: group.map { ShardKey.account(index: $0.index) }, limit: Self.recoveryHead)
+            try await Self.concurrently(group, width: Self.recoveryWidth) { shard in
+                try await shard.recover(from: starts[ShardKey.account(index: shard.index)])
+            }
+        }
         try await Self.concurrently(Array(symbols.values), width: Self.recoveryWidth) { try await $0.recover() }
         for shard in accounts.all { await shard.abandonUnacknowledged(nowMillis: clock()) }
         ready.set()
@@ -195,6 +207,10 @@ public final class Exchange: ExchangeService {
 
     /// Shards recovering at the same time.
     static let recoveryWidth = 16
+    /// Account shards whose snapshots and journal heads are read in one statement.
+    static let recoveryBatch = 256
+    /// Journal records per shard read with its snapshot.
+    static let recoveryHead = 200
 
     /// Runs `body` on every item, at most `width` at a time; the first error cancels the rest and is thrown.
     static func concurrently<Item: Sendable>(
