@@ -125,6 +125,7 @@ public struct APIServer: Sendable {
         OrderRoutes(services: services).register(on: table)
         PortfolioRoutes(services: services).register(on: table)
         StrategyRoutes(services: services).register(on: table)
+        BacktestRoutes(services: services).register(on: table)
         StreamRoutes(services: services).register(on: table)
         OperationsRoutes(services: services).register(on: table)
         AdminRoutes(services: services).register(on: table)

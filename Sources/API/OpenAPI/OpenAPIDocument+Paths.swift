@@ -3,6 +3,7 @@ extension OpenAPIDocument {
     static func operations() -> [(String, String, JSONValue)] {
         authOperations() + marketOperations() + accountOperations() + orderOperations() + otherOperations()
             + adminOperations() + strategyOperations()
+            + backtestOperations()
     }
 
     static func authOperations() -> [(String, String, JSONValue)] {

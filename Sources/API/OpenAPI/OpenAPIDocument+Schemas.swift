@@ -9,6 +9,7 @@ extension OpenAPIDocument {
         schemas.members += portfolioSchemas().members
         schemas.members += adminSchemas().members
         schemas.members += strategySchemas().members
+        schemas.members += backtestSchemas().members
         return schemas
     }
 
