@@ -273,6 +273,73 @@ extension OpenAPIDocument {
                     tag: "Strategies", secured: true, body: ref("IndicatorRequest"),
                     success: [(200, "One value per close", ref("IndicatorValues"))])
             ),
+        ] + strategyCRUDOperations()
+    }
+
+    static let strategyIDParameter = pathParameter(
+        "strategy_id", "Strategy id, st_<symbol>_<n>", pattern: "^st_[A-Z0-9-]{1,20}_[1-9][0-9]{0,19}$")
+
+    /// The caller's strategies: each lives in its market and is evaluated at every candle close there.
+    static func strategyCRUDOperations() -> [(String, String, JSONValue)] {
+        let one: [(Int, String, JSONValue?)] = [(200, "The strategy", ref("Strategy"))]
+        return [
+            (
+                "/v1/strategies", "post",
+                operation(
+                    "createStrategy",
+                    "Create an active strategy. Validated as by POST /v1/strategies/validate (400 or 422 with "
+                        + "error.details; unknown symbol 404). At every candle close of its market (seen at the "
+                        + "first trade of the next candle) each active strategy out of cooldown fires its first "
+                        + "rule that holds: a market order for the owner, reservation first (a sell needs "
+                        + "holdings). A user holds at most 50 strategies (409 CONFLICT beyond).",
+                    tag: "Strategies", secured: true, body: ref("StrategyRequest"),
+                    success: [(201, "Created", ref("Strategy"))], errors: [404, 409, 422])
+            ),
+            (
+                "/v1/strategies", "get",
+                operation(
+                    "listStrategies", "The caller's strategies, newest first", tag: "Strategies", secured: true,
+                    success: [(200, "Strategies", array(ref("Strategy")))])
+            ),
+            (
+                "/v1/strategies/{strategy_id}", "get",
+                operation(
+                    "getStrategy", "A strategy (404 if it is not the caller's)", tag: "Strategies", secured: true,
+                    parameters: [strategyIDParameter], success: one, errors: [404])
+            ),
+            (
+                "/v1/strategies/{strategy_id}", "delete",
+                operation(
+                    "deleteStrategy", "Delete a strategy; answers its last state with status deleted",
+                    tag: "Strategies", secured: true, parameters: [strategyIDParameter], success: one, errors: [404])
+            ),
+            (
+                "/v1/strategies/{strategy_id}/pause", "post",
+                operation(
+                    "pauseStrategy", "Stop evaluating the strategy (again: no change)", tag: "Strategies",
+                    secured: true, parameters: [strategyIDParameter], success: one, errors: [404])
+            ),
+            (
+                "/v1/strategies/{strategy_id}/resume", "post",
+                operation(
+                    "resumeStrategy", "Evaluate the strategy again from the next close (again: no change)",
+                    tag: "Strategies", secured: true, parameters: [strategyIDParameter], success: one, errors: [404])
+            ),
+            (
+                "/v1/strategies/{strategy_id}/signals", "get",
+                operation(
+                    "getStrategySignals",
+                    "The strategy's signals, newest first (the latest 500 are kept), each with the order it "
+                        + "placed or why it could not",
+                    tag: "Strategies", secured: true,
+                    parameters: [
+                        strategyIDParameter,
+                        queryParameter(
+                            "limit", "Number of signals, 1-500",
+                            schema: ["type": "integer", "minimum": 1, "maximum": 500, "default": 100]),
+                    ],
+                    success: [(200, "Signals", array(ref("Signal")))], errors: [404])
+            ),
         ]
     }
 }

@@ -293,6 +293,26 @@ extension OpenAPIDocument {
                 "closes": ["type": "array", "items": ["type": ["number", "string"]], "maxItems": 10_000],
             ]),
             "IndicatorValues": object(["values": array(["type": ["number", "null"]])]),
+            "Strategy": object([
+                "strategy_id": ["type": "string"],
+                "status": ["type": "string", "enum": ["active", "paused", "deleted"]],
+                "name": ["type": "string"], "symbol": ["type": "string"],
+                "rules": array(
+                    object(["when": ref("Rule"), "action": object(["side": ref("Side"), "quantity": ref("Decimal")])])),
+                "cooldown_seconds": ["type": "integer"], "created_at": ref("Timestamp"),
+                "last_fired_at": nullable("string", ["format": "date-time"]), "signal_count": ["type": "integer"],
+            ]),
+            "Signal": object(
+                [
+                    "signal_id": ["type": "string"], "strategy_id": ["type": "string"],
+                    "rule_index": ["type": "integer"], "side": ref("Side"), "quantity": ref("Decimal"),
+                    "candle_close_time": ref("Timestamp"), "fired_at": ref("Timestamp"),
+                    "status": ["type": "string", "enum": ["pending", "placed", "refused"]],
+                    "order_id": nullable("string"), "client_order_id": ["type": "string"],
+                    "reason": nullable("string"), "reason_code": nullable("string"),
+                ],
+                description: "One firing of a rule at a candle close: pending until its order is placed, then "
+                    + "placed (order_id) or refused (reason and reason_code, e.g. INSUFFICIENT_FUNDS)"),
         ]
     }
 }

@@ -49,6 +49,8 @@ public final class Exchange: ExchangeService {
     let logger: Logger
     let clock: @Sendable () -> Int64
     let feed = MarketFeed()
+    /// Strategy signals on their way from the markets to the order flow (`Exchange+Strategies.swift`).
+    let strategyRuntime = StrategyRuntime()
     let accounts: AccountDirectory
     let symbolDirectory: SymbolDirectory
     /// Where the account shards' read-model rows go (`nil`: no read models).
@@ -75,6 +77,7 @@ public final class Exchange: ExchangeService {
         self.projections = projections
         let specs = Dictionary(configuration.markets.map { ($0.symbol, $0) }, uniquingKeysWith: { first, _ in first })
         let feed = self.feed
+        let signals = strategyRuntime
         let shards = (0..<configuration.accountShards).map {
             AccountShardActor(
                 index: $0, markets: specs, store: store, epoch: 0, feed: feed, projections: projections, logger: logger)
@@ -86,8 +89,8 @@ public final class Exchange: ExchangeService {
             (
                 spec: spec,
                 actor: SymbolActor(
-                    spec: spec, store: store, epoch: 0, accounts: accounts, feed: feed, logger: logger,
-                    protectionBps: configuration.protectionBps)
+                    spec: spec, store: store, epoch: 0, accounts: accounts, feed: feed, signals: signals,
+                    logger: logger, protectionBps: configuration.protectionBps)
             )
         }
         symbolDirectory = SymbolDirectory(configured)
@@ -96,13 +99,15 @@ public final class Exchange: ExchangeService {
     /// A symbol actor for a market of this node (not yet registered or recovered).
     func makeSymbolActor(_ spec: MarketSpec) -> SymbolActor {
         SymbolActor(
-            spec: spec, store: store, epoch: 0, accounts: accounts, feed: feed, logger: logger,
-            protectionBps: configuration.protectionBps)
+            spec: spec, store: store, epoch: 0, accounts: accounts, feed: feed, signals: strategyRuntime,
+            logger: logger, protectionBps: configuration.protectionBps)
     }
 
     /// Takes every shard's lease, replays accounts then symbols (whose events are redelivered), and
-    /// rejects orders that were reserved but never reached their book. Then the node is ready.
+    /// rejects orders that were reserved but never reached their book. Then the node is ready, and places
+    /// the orders of strategy signals (those still pending after the replay first).
     public func start() async throws {
+        let signals = strategyRuntime.open()
         try await loadAddedMarkets()
         let epochs = try await takeLeases(
             accounts.all.map { ShardKey.account(index: $0.index) } + symbols.keys.map { ShardKey.symbol($0) },
@@ -133,6 +138,7 @@ public final class Exchange: ExchangeService {
         try await Self.concurrently(Array(symbols.values), width: Self.recoveryWidth) { try await $0.recover() }
         for shard in accounts.all { await shard.abandonUnacknowledged(nowMillis: clock()) }
         ready.set()
+        startSignalConsumer(signals)
         logger.info(
             "exchange ready",
             metadata: [
@@ -153,6 +159,7 @@ public final class Exchange: ExchangeService {
     ///   refused by the store once the next owner holds the shard.
     public func stop(releasingLeases: Bool = false) async {
         guard ready.clear() else { return }
+        await stopSignalConsumer()
         await withTaskGroup(of: Void.self) { group in
             for symbol in symbols.values { group.addTask { await symbol.checkpoint() } }
             for shard in accounts.all { group.addTask { await shard.checkpoint() } }

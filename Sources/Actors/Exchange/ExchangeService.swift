@@ -48,6 +48,23 @@ public protocol ExchangeService: Sendable {
     func portfolio(user: UserID) async throws -> PortfolioView
     func performance(user: UserID) async throws -> PerformanceView
 
+    // MARK: Strategies
+    /// Creates an active strategy for `user` on `definition.symbol` (validated by the caller).
+    /// - Throws: `.notFound` (unknown symbol), `.invalidStrategy`, `.conflict` (the user holds the most
+    ///   strategies allowed).
+    func createStrategy(user: UserID, definition: StrategyDefinition) async throws -> StrategyView
+    /// The caller's strategies on every market, newest first.
+    func strategies(user: UserID) async throws -> [StrategyView]
+    /// - Throws: `.notFound` unless the strategy is the caller's (likewise below).
+    func strategy(user: UserID, strategyID: String) async throws -> StrategyView
+    /// Deletes the strategy; returns its last state with status `deleted`.
+    func deleteStrategy(user: UserID, strategyID: String) async throws -> StrategyView
+    /// Stops evaluating the strategy's rules (pausing a paused strategy changes nothing).
+    func pauseStrategy(user: UserID, strategyID: String) async throws -> StrategyView
+    func resumeStrategy(user: UserID, strategyID: String) async throws -> StrategyView
+    /// The strategy's signals, newest first, each with the order it placed or why it could not.
+    func strategySignals(user: UserID, strategyID: String, limit: Int) async throws -> [SignalView]
+
     // MARK: Streams
     /// Events of the given channels until the returned stream is dropped. `user` is needed for `orders`.
     func subscribe(channels: [StreamChannel], user: UserID?) async throws -> AsyncStream<StreamEvent>

@@ -105,6 +105,9 @@ extension SymbolState.Record {
             writer.write(bookCommand: command)
         case .halt: writer.write(UInt8(1))
         case .resume: writer.write(UInt8(2))
+        case .strategy(let command):
+            writer.write(UInt8(3))
+            writer.write(strategyCommand: command)
         }
         return writer.bytes
     }
@@ -117,6 +120,7 @@ extension SymbolState.Record {
         case 0: command = .book(try reader.readBookCommand())
         case 1: command = .halt
         case 2: command = .resume
+        case 3: command = .strategy(try reader.readStrategyCommand())
         default: throw BourseError(.internal, "corrupt journal: symbol record")
         }
         try reader.expectEnd()

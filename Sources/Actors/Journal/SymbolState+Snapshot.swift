@@ -1,8 +1,12 @@
 import Trading
 
-/// Snapshot of a symbol shard: the book's own snapshot plus the halt flag and market data.
+/// Snapshot of a symbol shard: the book's own snapshot plus the halt flag, market data and, from version 2,
+/// the strategies (definitions, statuses, signals). Indicators are not saved: a restored state rebuilds them
+/// from the candles it holds (`StrategyBook.rebuildIndicators`). Version 1 snapshots still load, with no
+/// strategies.
 extension SymbolState {
-    static let snapshotMagic: [UInt8] = Array("BSY1".utf8)
+    static let snapshotMagicV1: [UInt8] = Array("BSY1".utf8)
+    static let snapshotMagic: [UInt8] = Array("BSY2".utf8)
 
     public func snapshot() -> [UInt8] {
         var writer = BinaryWriter(reservingCapacity: 4_096)
@@ -30,12 +34,16 @@ extension SymbolState {
                 writer.write(candle.volume.lots)
             }
         }
+        writer.write(strategies: strategies)
         return writer.bytes
     }
 
     public init(spec: MarketSpec, snapshot bytes: [UInt8]) throws(BourseError) {
         var reader = BinaryReader(bytes)
-        guard try reader.readRaw(count: 4) == SymbolState.snapshotMagic, try reader.readString() == spec.symbol else {
+        let magic = try reader.readRaw(count: 4)
+        guard magic == SymbolState.snapshotMagic || magic == SymbolState.snapshotMagicV1,
+            try reader.readString() == spec.symbol
+        else {
             throw BourseError(.internal, "snapshot is not of symbol \(spec.symbol)")
         }
         let halted = try reader.readBool()
@@ -69,6 +77,66 @@ extension SymbolState {
             }
             marketData.candles[interval] = series
         }
+        if magic == SymbolState.snapshotMagic {
+            strategies = try reader.readStrategyBook()
+            strategies.rebuildIndicators(from: marketData, spec: spec)
+        }
         try reader.expectEnd()
+    }
+}
+
+extension BinaryWriter {
+    fileprivate mutating func write(strategies book: StrategyBook) {
+        write(book.nextSequence)
+        writeCount(book.strategies.count)
+        for strategy in book.strategies {
+            write(strategy.sequence)
+            write(strategy.owner)
+            write(definition: strategy.definition)
+            write(strategy.paused)
+            write(strategy.createdAtMillis)
+            write(strategy.lastFiredMillis != nil)
+            write(strategy.lastFiredMillis ?? 0)
+            writeCount(strategy.signals.count)
+            for signal in strategy.signals {
+                write(signal.candleCloseMillis)
+                write(signal.firedAtMillis)
+                write(UInt64(signal.ruleIndex))
+                write(outcome: signal.outcome)
+            }
+        }
+    }
+}
+
+extension BinaryReader {
+    fileprivate mutating func readStrategyBook() throws(BourseError) -> StrategyBook {
+        let nextSequence = try readUInt64()
+        let count = try readCount(minimumElementSize: 40)
+        var strategies: [SymbolStrategy] = []
+        for _ in 0..<count {
+            let sequence = try readUInt64()
+            let owner = try readUInt64()
+            let definition = try readDefinition()
+            let paused = try readBool()
+            let createdAt = try readInt64()
+            let hasFired = try readBool()
+            let lastFired = try readInt64()
+            var strategy = SymbolStrategy(
+                sequence: sequence, owner: owner, definition: definition, paused: paused, createdAtMillis: createdAt,
+                lastFiredMillis: hasFired ? lastFired : nil)
+            let signals = try readCount(minimumElementSize: 25)
+            for _ in 0..<signals {
+                let close = try readInt64()
+                let firedAt = try readInt64()
+                guard let rule = Int(exactly: try readUInt64()), definition.rules.indices.contains(rule) else {
+                    throw BourseError(.internal, "corrupt snapshot: signal rule")
+                }
+                strategy.signals.append(
+                    StrategySignal(
+                        candleCloseMillis: close, firedAtMillis: firedAt, ruleIndex: rule, outcome: try readOutcome()))
+            }
+            strategies.append(strategy)
+        }
+        return StrategyBook(strategies: strategies, nextSequence: nextSequence)
     }
 }

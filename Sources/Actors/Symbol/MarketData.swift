@@ -13,7 +13,14 @@ public struct MarketData: Sendable {
 
     public init() {}
 
-    public mutating func record(_ trade: PublicTrade) {
+    /// Adds `trade` to the recent trades and the candles; returns the candles it closed, by interval.
+    ///
+    /// A candle closes when the first trade of a later candle of its interval arrives (there are no clock
+    /// ticks): so every close is seen at a trade, and all the candles closing at that trade close together
+    /// (a 5m candle never closes without the 1m candle).
+    @discardableResult
+    public mutating func record(_ trade: PublicTrade) -> [(interval: CandleInterval, candle: CandleView)] {
+        var closed: [(interval: CandleInterval, candle: CandleView)] = []
         recentTrades.append(trade)
         if recentTrades.count > MarketData.recentTradeCapacity * 2 {
             recentTrades.removeFirst(recentTrades.count - MarketData.recentTradeCapacity)
@@ -28,6 +35,7 @@ public struct MarketData: Sendable {
                 last.volume = Quantity(lots: last.volume.lots &+ trade.quantity.lots)
                 series[series.count - 1] = last
             } else if series.last.map({ $0.openTimeMillis < open }) ?? true {
+                if let last = series.last { closed.append((interval, last)) }
                 series.append(
                     CandleView(
                         openTimeMillis: open, open: trade.price, high: trade.price, low: trade.price,
@@ -38,6 +46,7 @@ public struct MarketData: Sendable {
             }
             candles[interval] = series
         }
+        return closed
     }
 
     /// Newest first.

@@ -42,12 +42,15 @@ public actor SymbolActor: SnapshottingActor {
     private var outbox: [(sequence: Int64, batch: BookEventBatch)] = []
     /// Stream subscribers (shared by every actor of the node).
     let feed: MarketFeed
+    /// Where fired strategy signals go: the exchange places their orders (shared by every actor of the node).
+    let signals: StrategyRuntime
 
     init(
         spec: MarketSpec, store: any JournalStore, epoch: Int64, accounts: AccountDirectory, feed: MarketFeed,
-        logger: Logger, protectionBps: Int64 = 500
+        signals: StrategyRuntime, logger: Logger, protectionBps: Int64 = 500
     ) {
         self.feed = feed
+        self.signals = signals
         symbol = spec.symbol
         self.spec = spec
         self.store = store
@@ -58,7 +61,8 @@ public actor SymbolActor: SnapshottingActor {
     }
 
     /// Replays the journal; the events of the replay are queued for redelivery (accounts skip what they
-    /// have already applied).
+    /// have already applied), and the strategy signals still pending are handed to the exchange again (their
+    /// orders carry the signal's client order id, so one placed before is not placed twice).
     func recover() async throws {
         var after: Int64 = 0
         if let snapshot = try await store.latestSnapshot(shard: journal.shard) {
@@ -80,6 +84,8 @@ public actor SymbolActor: SnapshottingActor {
             }
         }
         journal = JournalPipeline(shard: journal.shard, epoch: journal.epoch, lastSequence: after)
+        _ = state.strategies.takeFired()
+        for signal in state.strategies.pending(symbol: symbol) { signals.send(signal) }
         await deliverOutbox(through: after)
         logger.info("symbol recovered", metadata: ["shard": "\(journal.shard)", "sequence": "\(after)"])
     }
@@ -91,10 +97,13 @@ public actor SymbolActor: SnapshottingActor {
         }
         let record = SymbolState.Record(timestampMillis: nowMillis, command: .book(command))
         let events = state.apply(record)
+        let fired = state.strategies.takeFired()
         // No suspension between here and the enqueue in `commit`: the next sequence is this record's.
         outbox.append((journal.lastSequence + 1, BookEventBatch(timestampMillis: nowMillis, events: events)))
         publish(events, nowMillis: nowMillis)
         try await commit(record.encoded())
+        // Once the close that fired them is durable.
+        for signal in fired { signals.send(signal) }
         return events
     }
 
@@ -154,6 +163,15 @@ public actor SymbolActor: SnapshottingActor {
 
     /// Test hook (not API): changes the state in place without journaling, to corrupt it on purpose.
     func _mutateStateForTesting(_ body: (inout SymbolState) -> Void) { body(&state) }
+
+    /// Applies a strategy command and journals it; returns once it is durable.
+    func apply(strategy command: StrategyCommand, nowMillis: Int64) async throws {
+        let record = SymbolState.Record(timestampMillis: nowMillis, command: .strategy(command))
+        _ = state.apply(record)
+        try await commit(record.encoded())
+    }
+
+    var strategyBook: StrategyBook { state.strategies }
 
     // MARK: Queries
 

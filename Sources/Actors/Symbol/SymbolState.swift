@@ -1,12 +1,14 @@
 import Trading
 
 /// Everything a symbol shard holds, as a pure state machine: the order book, whether the market is
-/// halted, and its market data. `apply(_:)` is deterministic, so the journal replays into the same state.
+/// halted, its market data, and the strategies that watch it. `apply(_:)` is deterministic, so the journal
+/// replays into the same state (strategies fire again at the same closes; see `StrategyBook`).
 public struct SymbolState: Sendable {
     public enum Command: Sendable, Hashable {
         case book(BookCommand)
         case halt
         case resume
+        case strategy(StrategyCommand)
     }
 
     /// One journaled command with the time it was accepted.
@@ -23,13 +25,17 @@ public struct SymbolState: Sendable {
     public internal(set) var halted = false
     public internal(set) var book: OrderBook
     public internal(set) var marketData = MarketData()
+    public internal(set) var strategies = StrategyBook()
 
     public init(spec: MarketSpec, protectionBps: Int64 = 500) {
         self.spec = spec
         book = OrderBook(protectionBps: protectionBps)
     }
 
-    /// Applies a record and returns the book events it caused (none for halt/resume).
+    /// Applies a record and returns the book events it caused (none for halt/resume and strategy commands).
+    ///
+    /// A trade that closes candles makes the strategies evaluate their rules (`StrategyBook.close`); the
+    /// signals they fire wait in `strategies` for the actor to take them.
     public mutating func apply(_ record: Record) -> [BookEvent] {
         switch record.command {
         case .halt:
@@ -38,14 +44,23 @@ public struct SymbolState: Sendable {
         case .resume:
             halted = false
             return []
+        case .strategy(let command):
+            strategies.apply(command, nowMillis: record.timestampMillis, marketData: marketData, spec: spec)
+            return []
         case .book(let command):
             let events = book.apply(command)
             for event in events {
                 if case .trade(let trade) = event.kind {
-                    marketData.record(
+                    let closed = marketData.record(
                         PublicTrade(
                             tradeID: trade.id, price: trade.price, quantity: trade.quantity,
                             takerSide: trade.takerSide, timestampMillis: record.timestampMillis))
+                    if let minute = closed.first(where: { $0.interval == .m1 }) {
+                        strategies.close(
+                            closed.map { ClosedCandle($0.candle, interval: $0.interval, spec: spec) },
+                            candleCloseMillis: minute.candle.openTimeMillis + CandleInterval.m1.millis,
+                            atMillis: record.timestampMillis, symbol: spec.symbol)
+                    }
                 }
             }
             return events

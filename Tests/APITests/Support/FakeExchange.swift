@@ -42,6 +42,10 @@ actor FakeExchange: ExchangeService {
         [(channels: [StreamChannel], user: UserID?, continuation: AsyncStream<StreamEvent>.Continuation)] =
             []
     var now: Int64 = 1_714_564_800_000  // 2024-05-01T12:00:00Z
+    var strategies: [String: StrategyView] = [:]
+    var nextStrategy: UInt64 = 0
+    /// Signals by strategy id, newest last.
+    var signals: [String: [SignalView]] = [:]
     /// Subscriptions whose stream has been dropped (the client left or the server ended the stream).
     nonisolated let endedSubscriptions = Counter()
 

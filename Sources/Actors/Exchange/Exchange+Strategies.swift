@@ -1,0 +1,120 @@
+import Logging
+import Trading
+
+/// Strategies (api.md "Strategies"): each lives in its market's `SymbolActor`, journaled there, and its id
+/// names the market (`StrategyID`). A signal fired at a candle close comes back here through the
+/// `StrategyRuntime` queue; one long-lived task places its order for the owner through `placeOrder` (the
+/// reservation first: a sell needs the asset, a buy the cash), as a market order whose client order id is
+/// the signal's, then records the outcome in the market.
+extension Exchange {
+    /// The most strategies one user may hold, over every market.
+    public static let strategiesPerUser = 50
+    /// The most signals one request returns (as many as a strategy keeps).
+    public static let signalLimit = StrategyBook.signalCapacity
+
+    public func createStrategy(user: UserID, definition: StrategyDefinition) async throws -> StrategyView {
+        let actor = try symbolActor(definition.symbol)
+        // Creations in flight count as held: two at once cannot both take the last slot.
+        let inFlight = strategyRuntime.beginCreate(user: user)
+        defer { strategyRuntime.endCreate(user: user) }
+        var held = 0
+        for actor in symbols.values { held += await actor.strategies(owner: user).count }
+        guard held + inFlight <= Self.strategiesPerUser else {
+            throw BourseError(
+                .conflict, "a user may hold at most \(Self.strategiesPerUser) strategies: delete one first")
+        }
+        return try await actor.addStrategy(owner: user, definition: definition, nowMillis: clock())
+    }
+
+    public func strategies(user: UserID) async throws -> [StrategyView] {
+        var result: [StrategyView] = []
+        for actor in symbols.values { result += await actor.strategies(owner: user) }
+        // Newest first; made at the same millisecond, the later of one market first.
+        return result.sorted { first, second in
+            guard first.createdAtMillis == second.createdAtMillis else {
+                return first.createdAtMillis > second.createdAtMillis
+            }
+            let (a, b) = (StrategyID.parse(first.strategyID), StrategyID.parse(second.strategyID))
+            return (a?.symbol ?? "", b?.sequence ?? 0) < (b?.symbol ?? "", a?.sequence ?? 0)
+        }
+    }
+
+    public func strategy(user: UserID, strategyID: String) async throws -> StrategyView {
+        let (actor, sequence) = try strategyActor(strategyID)
+        return try await actor.strategy(sequence, owner: user)
+    }
+
+    public func deleteStrategy(user: UserID, strategyID: String) async throws -> StrategyView {
+        let (actor, sequence) = try strategyActor(strategyID)
+        return try await actor.deleteStrategy(sequence, owner: user, nowMillis: clock())
+    }
+
+    public func pauseStrategy(user: UserID, strategyID: String) async throws -> StrategyView {
+        let (actor, sequence) = try strategyActor(strategyID)
+        return try await actor.setStrategyPaused(sequence, owner: user, paused: true, nowMillis: clock())
+    }
+
+    public func resumeStrategy(user: UserID, strategyID: String) async throws -> StrategyView {
+        let (actor, sequence) = try strategyActor(strategyID)
+        return try await actor.setStrategyPaused(sequence, owner: user, paused: false, nowMillis: clock())
+    }
+
+    public func strategySignals(user: UserID, strategyID: String, limit: Int) async throws -> [SignalView] {
+        let (actor, sequence) = try strategyActor(strategyID)
+        return try await actor.signals(sequence, owner: user, limit: limit)
+    }
+
+    /// The market actor of a strategy id; a malformed id or an unknown market is "not found".
+    private func strategyActor(_ strategyID: String) throws(BourseError) -> (SymbolActor, UInt64) {
+        guard let (symbol, sequence) = StrategyID.parse(strategyID), let actor = symbolDirectory.actor(symbol) else {
+            throw BourseError(.notFound, "strategy not found")
+        }
+        return (actor, sequence)
+    }
+
+    // MARK: Signals
+
+    /// Starts the one task that places the orders of fired signals, in the order they fired.
+    func startSignalConsumer(_ signals: AsyncStream<FiredSignal>) {
+        strategyRuntime.setConsumer(
+            Task { [weak self] in
+                for await signal in signals {
+                    guard let self, !self.strategyRuntime.isStopping else { return }
+                    await self.execute(signal)
+                }
+            })
+    }
+
+    /// Closes the queue and waits for the signal being placed; signals not placed yet stay pending in their
+    /// markets (and in their snapshots), to be placed after the next start.
+    func stopSignalConsumer() async {
+        await strategyRuntime.close()?.value
+    }
+
+    /// Places the signal's order and records the outcome. An order the flow refuses (funds, holdings, no
+    /// liquidity, halted market) is recorded with the reason; a failure of the exchange itself leaves the
+    /// signal pending, to be retried when its market next recovers.
+    func execute(_ signal: FiredSignal) async {
+        let request = OrderRequest(
+            symbol: signal.symbol, side: signal.action.side, type: .market, quantity: signal.action.quantity,
+            clientOrderID: signal.clientOrderID)
+        let outcome: SignalOutcome
+        do {
+            outcome = .placed(orderID: try await placeOrder(user: signal.owner, request: request).order.orderID)
+        } catch let error as BourseError where error.code != .unavailable && error.code != .internal {
+            outcome = .refused(code: error.code, reason: error.message)
+        } catch {
+            logger.warning(
+                "strategy order not placed; retried when the market recovers",
+                metadata: ["symbol": "\(signal.symbol)", "strategy": "\(signal.strategyID)", "error": "\(error)"])
+            return
+        }
+        do {
+            try await symbolActor(signal.symbol).recordSignal(signal, outcome: outcome, nowMillis: clock())
+        } catch {
+            logger.warning(
+                "strategy signal outcome not recorded",
+                metadata: ["symbol": "\(signal.symbol)", "strategy": "\(signal.strategyID)", "error": "\(error)"])
+        }
+    }
+}
