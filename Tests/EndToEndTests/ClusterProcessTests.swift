@@ -17,6 +17,20 @@ struct ClusterProcessTests {
                 environment: ["BOURSE_CLUSTER_SECRET": secret]))
     }
 
+    /// Runs `body` with nodes a, b and c started in that order (a is the first active node) on a fresh database
+    /// whose admin password is `AdminCLITests.password`.
+    static func withCluster(
+        _ body: @escaping @Sendable (NodeStorage, NodeGuard, NodeProcess, NodeProcess, NodeProcess) async throws -> Void
+    ) async throws {
+        try await ProcessRestartTests.withNodes(.postgres, timeout: .seconds(200)) { storage, nodes in
+            let storage = try AdminCLITests.withAdminConfiguration(storage)
+            let a = try await start(storage, "node-a", nodes: nodes)
+            let b = try await start(storage, "node-b", nodes: nodes)
+            let c = try await start(storage, "node-c", nodes: nodes)
+            try await body(storage, nodes, a, b, c)
+        }
+    }
+
     /// Waits until `node` serves exchange requests again (a failover answers 503 meanwhile), then runs `body`
     /// once. Polls with `session`'s token, without recording the 503s as issues.
     static func whenServing<T: Sendable>(
@@ -46,11 +60,7 @@ struct ClusterProcessTests {
 
     @Test(.timeLimit(.minutes(4)))
     func killingTheActiveNodeUnderLoadLosesNothingAcknowledged() async throws {
-        try await ProcessRestartTests.withNodes(.postgres, timeout: .seconds(200)) { storage, nodes in
-            let storage = try AdminCLITests.withAdminConfiguration(storage)
-            let a = try await Self.start(storage, "node-a", nodes: nodes)
-            let b = try await Self.start(storage, "node-b", nodes: nodes)
-            let c = try await Self.start(storage, "node-c", nodes: nodes)
+        try await Self.withCluster { _, nodes, a, b, c in
 
             // Every node answers: sign-up on b, orders through c, state read through a; b and c forward.
             let users = try await ProcessRestartTests.with(b) { api in
@@ -125,11 +135,7 @@ struct ClusterProcessTests {
 
     @Test(.timeLimit(.minutes(4)))
     func sigtermDrainAndAFrozenActiveHandOffCleanly() async throws {
-        try await ProcessRestartTests.withNodes(.postgres, timeout: .seconds(200)) { storage, nodes in
-            let storage = try AdminCLITests.withAdminConfiguration(storage)
-            let a = try await Self.start(storage, "node-a", nodes: nodes)
-            let b = try await Self.start(storage, "node-b", nodes: nodes)
-            let c = try await Self.start(storage, "node-c", nodes: nodes)
+        try await Self.withCluster { storage, nodes, a, b, c in
             let users = try await ProcessRestartTests.with(b) { api in
                 try await NodeLoad.users(api, count: 2, prefix: "handoff")
             }

@@ -75,25 +75,9 @@ public struct PublicTrade: Sendable, Hashable {
     }
 }
 
-public enum CandleInterval: String, Sendable, Hashable, CaseIterable {
-    case m1 = "1m"
-    case m5 = "5m"
-    case m15 = "15m"
-    case h1 = "1h"
-    case h4 = "4h"
-    case d1 = "1d"
-
-    public var millis: Int64 {
-        switch self {
-        case .m1: 60_000
-        case .m5: 300_000
-        case .m15: 900_000
-        case .h1: 3_600_000
-        case .h4: 14_400_000
-        case .d1: 86_400_000
-        }
-    }
-}
+/// A market-data candle width: the pure core's `Timeframe` (`1m` … `1d`), which strategies' indicators use
+/// too, so a candle closing and the indicators it feeds name their interval alike.
+public typealias CandleInterval = Timeframe
 
 public struct CandleView: Sendable, Hashable {
     public var openTimeMillis: Int64

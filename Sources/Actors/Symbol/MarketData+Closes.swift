@@ -42,20 +42,6 @@ extension ClosedCandle {
     init(_ candle: CandleView, interval: CandleInterval, spec: MarketSpec) {
         let close = Double(Int128(candle.close.ticks) * Int128(spec.tickSize.units)) / Double(Amount.unitsPerCoin)
         let volume = Double(Int128(candle.volume.lots) * Int128(spec.lotSize.units)) / Double(Amount.unitsPerCoin)
-        self.init(interval: Timeframe(interval), close: close, volume: volume)
-    }
-}
-
-extension Timeframe {
-    /// The timeframe of the same width.
-    init(_ interval: CandleInterval) {
-        switch interval {
-        case .m1: self = .m1
-        case .m5: self = .m5
-        case .m15: self = .m15
-        case .h1: self = .h1
-        case .h4: self = .h4
-        case .d1: self = .d1
-        }
+        self.init(interval: interval, close: close, volume: volume)
     }
 }

@@ -1,7 +1,5 @@
-/// The width of the candles an indicator is computed on: api.md's `interval` (`1m` … `1d`).
-///
-/// The same names and widths as the market-data candles of the Actors module (`CandleInterval`), which the
-/// pure core cannot see; a separate name keeps both visible to modules that import the two.
+/// The width of a candle, as api.md's `interval` (`1m` … `1d`): the market data's candles (the Actors
+/// module calls it `CandleInterval`) and the candles an indicator is computed on.
 public enum Timeframe: String, Sendable, Hashable, CaseIterable {
     case m1 = "1m"
     case m5 = "5m"
