@@ -5,7 +5,8 @@ import Testing
 
 /// Three real `bourse start` processes sharing one PostgreSQL database (active/standby): any node answers any
 /// request, the active node can be killed, stopped, drained or frozen, and nothing acknowledged is lost.
-@Suite("End to end: a cluster of bourse processes")
+/// Serialized: each test runs three or four node processes, and the rest of the suite shares the two cores.
+@Suite("End to end: a cluster of bourse processes", .serialized)
 struct ClusterProcessTests {
     static let secret = "cluster-secret-of-the-process-tests"
 

@@ -4,7 +4,8 @@ import Testing
 /// `GET /v1/stream` over HTTP/2 delivers the real exchange's trades and the caller's order updates.
 @Suite("End to end: streams")
 struct StreamTests {
-    @Test(.timeLimit(.minutes(1))) func tradesAndOrdersArriveAfterAnOrder() async throws {
+    // Generous: with the process tests' nodes running beside it, the whole suite can stall for tens of seconds.
+    @Test(.timeLimit(.minutes(3))) func tradesAndOrdersArriveAfterAnOrder() async throws {
         try await InProcessNode.run { node in
             let api = node.api
             let maker = try await node.trader("maker")
