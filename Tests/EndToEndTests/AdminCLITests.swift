@@ -5,7 +5,7 @@ import Testing
 
 /// `bourse admin` as an operator runs it: the real binary against a real `bourse start` process, on both
 /// stores. Exit statuses and output, and a market added through it still there after a restart.
-@Suite("End to end: the bourse admin CLI")
+@Suite("End to end: the bourse admin CLI", .serialized)
 struct AdminCLITests {
     static let password = "admin-cli-password"
 

@@ -6,12 +6,14 @@ import Testing
 
 /// The real `bourse` binary on both stores: `kill -9` loses nothing that was acknowledged, and SIGTERM
 /// stops cleanly; after a restart the API shows exactly the same state.
-@Suite("End to end: bourse process restarts")
+/// Serialized, like the other suites of node processes: a fully parallel suite starved the machine (nodes took
+/// 20 s to start on the two cores and tests hit their timeouts).
+@Suite("End to end: bourse process restarts", .serialized)
 struct ProcessRestartTests {
     /// Runs `body` with a fresh store; SIGKILLs every node it started and deletes the store afterwards.
     /// After `timeout` the nodes are killed (which fails whatever request hangs) and the test fails.
     static func withNodes(
-        _ kind: NodeStore, timeout: Duration = .seconds(90),
+        _ kind: NodeStore, timeout: Duration = .seconds(180),
         _ body: @escaping @Sendable (NodeStorage, NodeGuard) async throws -> Void
     ) async throws {
         let storage = try await NodeStorage.make(kind)
@@ -42,7 +44,7 @@ struct ProcessRestartTests {
         try await H2Client.withConnection(host: "127.0.0.1", port: node.port) { try await body(NodeClient(h2: $0)) }
     }
 
-    @Test(.timeLimit(.minutes(2)), arguments: NodeStore.allCases)
+    @Test(.timeLimit(.minutes(4)), arguments: NodeStore.allCases)
     func killNineLosesNothingAcknowledged(_ kind: NodeStore) async throws {
         try await Self.withNodes(kind) { storage, nodes in
             let first = nodes.track(try await NodeProcess.start(storage, name: "first"))
@@ -71,7 +73,7 @@ struct ProcessRestartTests {
         }
     }
 
-    @Test(.timeLimit(.minutes(2)), arguments: NodeStore.allCases)
+    @Test(.timeLimit(.minutes(4)), arguments: NodeStore.allCases)
     func killNineDuringTrafficLosesNothingAcknowledged(_ kind: NodeStore) async throws {
         try await Self.withNodes(kind) { storage, nodes in
             let first = nodes.track(try await NodeProcess.start(storage, name: "first"))
@@ -121,7 +123,7 @@ struct ProcessRestartTests {
         }
     }
 
-    @Test(.timeLimit(.minutes(2)), arguments: NodeStore.allCases)
+    @Test(.timeLimit(.minutes(4)), arguments: NodeStore.allCases)
     func sigtermExitsCleanlyAndKeepsTheState(_ kind: NodeStore) async throws {
         try await Self.withNodes(kind) { storage, nodes in
             let first = nodes.track(try await NodeProcess.start(storage, name: "first"))
