@@ -4,15 +4,15 @@ import Trading
 
 @testable import API
 
-/// `POST /v1/backtests` over HTTP: the answer's exact JSON, refusals with their paths, and agreement with the
-/// Trading backtester on a larger series.
+/// `POST /v1/backtests` over HTTP: the answer's exact JSON (money as exact 8-decimal strings), refusals with
+/// their paths, and agreement with the Trading backtester on a larger series.
 @Suite("Backtest routes")
 struct BacktestRoutesTests {
     static let start: Int64 = 1_704_067_200_000
 
-    static func crossing(_ op: String, _ value: Int, _ side: String, _ quantity: String) -> JSONValue {
+    static func crossing(_ op: String, _ value: JSONValue, _ side: String, _ quantity: String) -> JSONValue {
         [
-            "when": ["left": ["indicator": "price"], "op": .string(op), "right": ["value": .int(value)]],
+            "when": ["left": ["indicator": "price"], "op": .string(op), "right": ["value": value]],
             "action": ["side": .string(side), "quantity": .string(quantity)],
         ]
     }
@@ -47,6 +47,9 @@ struct BacktestRoutesTests {
 
     static let rfc3339Candles = candles { .string(Timestamp.rfc3339(millis: $0)) }
 
+    /// `part / whole × 100` as a JSON number, as the answer computes percentages from exact amounts (units).
+    static func percent(_ part: Int64, of whole: Int64) -> JSONValue { .double(Double(part) / Double(whole) * 100) }
+
     static func paths(_ response: APIResponse) -> [String] {
         (response.json["error"]?["details"]?.arrayValue ?? []).map { $0["path"]?.stringValue ?? "?" }
     }
@@ -57,8 +60,10 @@ struct BacktestRoutesTests {
             let response = try await server.call(
                 .post, "/v1/backtests", json: Self.body(candles: Self.rfc3339Candles), token: token)
             #expect(response.status == 200, "\(response.text)")
-            // Buy 2 at 100 (fee 1% = 2): cash 798. Sell 2 at 125 (fee 2.5): cash 1045.5. pnl 50 − 4.5.
-            let equity: [Double] = [1000, 1000, 1006, 990, 1045.5, 1045.5]
+            // By hand: buy 2 at 100: notional 200, fee 1% = 2, cash 1000 − 202 = 798. Marked at the closes 104
+            // and 96: 798 + 208 = 1006, 798 + 192 = 990. Sell 2 at 125: 250 − 2.5 = 247.5, cash 1045.5. pnl
+            // 247.5 − 202 = 45.5 ("45.50000000"); final equity "1045.50000000". No amount needs rounding.
+            let equity = ["1000", "1000", "1006", "990", "1045.5", "1045.5"].map { try! Amount(parsing: $0) }
             let sharpe = BacktestResult.sharpe(BacktestResult.returns(equity), periodsPerYear: 525_600)
             let expected: JSONValue = [
                 "trades": [
@@ -68,8 +73,9 @@ struct BacktestRoutesTests {
                         "quantity": "2.00000000", "pnl": "45.50000000",
                     ]
                 ],
-                "final_equity": "1045.50000000", "return_pct": .double((1045.5 - 1000) / 1000 * 100),
-                "max_drawdown_pct": .double((1006 - 990) / 1006 * 100), "sharpe": .double(try #require(sharpe)),
+                "final_equity": "1045.50000000", "return_pct": Self.percent(4_550_000_000, of: 100_000_000_000),
+                "max_drawdown_pct": Self.percent(1_600_000_000, of: 100_600_000_000),
+                "sharpe": .double(try #require(sharpe)),
                 "trade_count": 1, "win_rate": 1,
             ]
             #expect(response.json == expected)
@@ -187,6 +193,9 @@ struct BacktestRoutesTests {
                 (Self.body(candles: candles { $0[4]["close"] = 126 }), "candles[4].close"),
                 (Self.body(candles: candles { $0[0]["volume"] = -1 }), "candles[0].volume"),
                 (Self.body(candles: candles { $0[0]["close"] = "abc" }), "candles[0].close"),
+                (Self.body(candles: candles { $0[0]["close"] = .number("98.000000001") }), "candles[0].close"),
+                (Self.body(candles: candles { $0[2]["volume"] = true }), "candles[2].volume"),
+                (Self.body(candles: candles { $0[2]["high"] = "1e12" }), "candles[2].high"),
                 (Self.body(candles: candles { $0[5]["low"] = nil }), "candles[5].low"),
                 (Self.body(candles: candles { $0[0]["open_time"] = nil }), "candles[0].open_time"),
                 (Self.body(candles: [1]), "candles[0]"),
@@ -198,6 +207,7 @@ struct BacktestRoutesTests {
                 (Self.body(candles: Self.rfc3339Candles, fee: 1001), "fee_bps"),
                 (Self.body(candles: Self.rfc3339Candles, fee: -1), "fee_bps"),
                 (Self.body(candles: Self.rfc3339Candles, fee: "x"), "fee_bps"),
+                (Self.body(candles: Self.rfc3339Candles, fee: .number("0.00001")), "fee_bps"),
                 (
                     Self.body(candles: Self.rfc3339Candles, rules: [Self.crossing(">", 1, "hold", "1")]),
                     "rules[0].action.side"
@@ -248,17 +258,20 @@ struct BacktestRoutesTests {
     /// the route answers what the Trading backtester computes, rendered.
     @Test func aLargerSeriesAgreesWithTheBacktesterItself() async throws {
         var random = SeededRandom(seed: 2024)
-        var close = 250.0
+        // Prices in cents, volumes in tenths, as exact amounts (a cent is 10⁶ units).
+        let cent: Int64 = 1_000_000
+        var close: Int64 = 25_000
         var candles: [BacktestCandle] = []
         for index in 0..<BacktestRequest.maxCandles {
             let open = close
-            close = max(1, ((open * (1 + Double(random.int(in: -150...150)) / 10_000)) * 100).rounded() / 100)
-            let high = max(open, close) + Double(random.int(in: 0...80)) / 100
-            let low = max(0.5, min(open, close) - Double(random.int(in: 0...80)) / 100)
+            close = max(100, (open * (10_000 + random.int(in: -150...150)) + 5_000) / 10_000)
+            let high = max(open, close) + random.int(in: 0...80)
+            let low = max(50, min(open, close) - random.int(in: 0...80))
             candles.append(
                 BacktestCandle(
-                    openTime: Self.start + Int64(index) * 900_000, open: open, high: high, low: low, close: close,
-                    volume: Double(random.int(in: 0...5_000)) / 10))
+                    openTime: Self.start + Int64(index) * 900_000, open: Amount(units: open * cent),
+                    high: Amount(units: high * cent), low: Amount(units: low * cent),
+                    close: Amount(units: close * cent), volume: Amount(units: random.int(in: 0...5_000) * 10 * cent)))
         }
         let rsi = Operand.indicator(IndicatorOperand(.rsi(period: 14), interval: .m15))
         let histogram = Operand.indicator(
@@ -278,7 +291,8 @@ struct BacktestRoutesTests {
                     .not(.comparison(Comparison(volume, .lessThan, .value(50)))),
                 ]), side: .sell, quantity: try Amount(parsing: "2")),
         ]
-        let direct = try Backtest(rules: rules, interval: .m15).run(candles, initialCash: 5_000, feeBps: 12.5)
+        let direct = try Backtest(rules: rules, interval: .m15).run(
+            candles, initialCash: try Amount(parsing: "5000"), fee: try BacktestFeeRate(parsing: "12.5"))
         #expect(direct.tradeCount > 5)
         let rulesJSON: JSONValue = [
             [
@@ -310,15 +324,20 @@ struct BacktestRoutesTests {
                 "action": ["side": "sell", "quantity": 2],
             ],
         ]
+        // Numbers as the shortest decimals ("250.37"), the volume as a string.
+        let number = { (amount: Amount) in
+            JSONValue.number(FixedDecimal.format(amount.units, scale: 8, fractionDigits: 0))
+        }
         let candlesJSON = JSONValue.array(
             candles.map { candle in
                 [
-                    "open_time": .int(candle.openTime), "open": .double(candle.open), "high": .double(candle.high),
-                    "low": .double(candle.low), "close": .double(candle.close), "volume": .double(candle.volume),
+                    "open_time": .int(candle.openTime), "open": number(candle.open), "high": number(candle.high),
+                    "low": number(candle.low), "close": number(candle.close),
+                    "volume": .string(candle.volume.description),
                 ]
             })
         let body: JSONValue = [
-            "rules": rulesJSON, "candles": candlesJSON, "initial_cash": "5000", "fee_bps": .double(12.5),
+            "rules": rulesJSON, "candles": candlesJSON, "initial_cash": "5000", "fee_bps": .number("12.5"),
             "interval": "15m",
         ]
         try await TestServer.run(configure: { $0.limits.bodyBytes = 1 << 20 }) { server in
@@ -327,15 +346,6 @@ struct BacktestRoutesTests {
             #expect(response.status == 200, "\(response.text.prefix(500))")
             #expect(response.json == BacktestRoutes.render(direct, time: .epochMillis))
         }
-    }
-
-    @Test func amountsAreRoundedToEightDecimals() {
-        #expect(BacktestRoutes.decimal(0.1 + 0.2) == "0.30000000")
-        #expect(BacktestRoutes.decimal(-3.021) == "-3.02100000")
-        #expect(BacktestRoutes.decimal(-0.000000001) == "0.00000000")
-        #expect(BacktestRoutes.decimal(0.999999996) == "1.00000000")
-        #expect(BacktestRoutes.decimal(123_456_789.123456789) == "123456789.12345679")
-        #expect(BacktestRoutes.decimal(1e20) == "1e+20")
     }
 
     @Test func rfc3339TimesAreReadExactly() {

@@ -22,13 +22,18 @@ extension OpenAPIDocument {
                         + "pnl > 0 / trades, null without trades. interval (default 1m) is the candles' interval: "
                         + "an operand naming no interval reads the candles, one naming another interval is a 422 "
                         + "INVALID_STRATEGY at its path (rules[i].when...interval), as are impossible rules and a "
-                        + "rule count outside 1-20. Malformed candles (missing or non-numeric member, open_time "
-                        + "not after the previous one, a price not positive, high < low, open or close outside "
-                        + "[low, high], negative volume), more than 900 candles (so that the bound is reachable "
-                        + "under the default 64 KiB body limit), initial_cash not positive, fee_bps outside 0-1000 or a bad quantity "
-                        + "are a 400 VALIDATION_ERROR with error.details [{path, message}]. Amounts are computed "
-                        + "in floating point (a stateless simulation, not the exchange's money) and answered "
-                        + "rounded to 8 decimals.",
+                        + "rule count outside 1-20. Malformed candles (missing or non-numeric member, more than 8 "
+                        + "decimals, open_time not after the previous one, a price not positive, high < low, open "
+                        + "or close outside [low, high], negative volume), more than 900 candles (so that the "
+                        + "bound is reachable under the default 64 KiB body limit), initial_cash not positive, "
+                        + "fee_bps outside 0-1000 or with more than 4 decimals, or a bad quantity are a 400 "
+                        + "VALIDATION_ERROR with error.details [{path, message}]. Money is exact fixed point with "
+                        + "8 decimals, as the exchange's: a buy's notional (price x quantity) is rounded up to "
+                        + "0.00000001, a sell's down, holdings are marked at a close rounded down, and each fee is "
+                        + "rounded up; a trade's pnl is its share of the sell's proceeds (rounded down) less its "
+                        + "share of the buy's cost (rounded up), so the trades' pnl adds up exactly. A sell or a "
+                        + "close that would take cash or equity beyond 92233720368.54775807 is a 400 "
+                        + "VALIDATION_ERROR naming the candle; a buy costing more than the cash is skipped.",
                     tag: "Strategies", secured: true, body: ref("BacktestRequest"),
                     success: [(200, "The simulation's trades and statistics", ref("BacktestResult"))], errors: [422])
             )
@@ -36,7 +41,10 @@ extension OpenAPIDocument {
     }
 
     static func backtestSchemas() -> JSONObject {
-        let number: JSONValue = ["type": ["number", "string"], "description": "A number or a decimal string"]
+        let number: JSONValue = [
+            "type": ["number", "string"],
+            "description": "A decimal as a number or a string, at most 8 decimals, read exactly from its digits",
+        ]
         let time: JSONValue = [
             "oneOf": [
                 [
@@ -55,7 +63,8 @@ extension OpenAPIDocument {
                     "candles": ["type": "array", "items": ref("BacktestCandle"), "minItems": 1, "maxItems": 900],
                     "initial_cash": ref("DecimalInput"),
                     "fee_bps": [
-                        "type": ["number", "string"], "description": "Fee per fill in basis points of notional, 0-1000",
+                        "type": ["number", "string"],
+                        "description": "Fee per fill in basis points of notional, 0-1000, at most 4 decimals",
                     ],
                     "interval": [
                         "type": "string", "enum": ["1m", "5m", "15m", "1h", "4h", "1d"], "default": "1m",

@@ -23,40 +23,22 @@ struct BacktestRoutes {
     }
 
     /// `{trades, final_equity, return_pct, max_drawdown_pct, sharpe, trade_count, win_rate}`: prices,
-    /// quantities, pnl and equity as decimal strings with 8 decimals; percentages and ratios as numbers,
-    /// `null` when undefined; times in the candles' form.
+    /// quantities, pnl and equity as decimal strings with 8 decimals, exact (`Amount`); percentages and ratios
+    /// as numbers, `null` when undefined; times in the candles' form.
     static func render(_ result: BacktestResult, time: CandleTime) -> JSONValue {
         let trades = result.trades.map { trade -> JSONValue in
             [
-                "entry_time": time.render(trade.entryTime), "entry_price": decimal(trade.entryPrice),
-                "exit_time": time.render(trade.exitTime), "exit_price": decimal(trade.exitPrice),
-                "quantity": .string(trade.quantity.description), "pnl": decimal(trade.pnl),
+                "entry_time": time.render(trade.entryTime), "entry_price": Render.amount(trade.entryPrice),
+                "exit_time": time.render(trade.exitTime), "exit_price": Render.amount(trade.exitPrice),
+                "quantity": Render.amount(trade.quantity), "pnl": Render.amount(trade.pnl),
             ]
         }
         return [
-            "trades": .array(trades), "final_equity": decimal(result.finalEquity),
+            "trades": .array(trades), "final_equity": Render.amount(result.finalEquity),
             "return_pct": Render.ratio(result.returnPercent),
             "max_drawdown_pct": Render.ratio(result.maxDrawdownPercent),
             "sharpe": Render.ratio(result.sharpe), "trade_count": .int(result.tradeCount),
             "win_rate": Render.ratio(result.winRate),
         ]
-    }
-
-    /// A floating-point amount as a decimal string rounded to 8 decimals (half away from zero), e.g.
-    /// `"103.86000000"`; beyond 9.2e18, where a Double has no decimals left, its shortest form (`"1e+19"`).
-    static func decimal(_ value: Double) -> JSONValue {
-        guard value.isFinite else { return .null }
-        let magnitude = value.magnitude
-        var whole = magnitude.rounded(.towardZero)
-        var fraction = ((magnitude - whole) * 1e8).rounded()
-        if fraction >= 1e8 {
-            whole += 1
-            fraction = 0
-        }
-        guard whole < 9.2e18 else { return .string("\(value)") }
-        let digits = String(UInt64(fraction))
-        let sign = value < 0 && (whole > 0 || fraction > 0) ? "-" : ""
-        return .string(
-            "\(sign)\(UInt64(whole)).\(String(repeating: "0", count: 8 - digits.count))\(digits)")
     }
 }

@@ -5,9 +5,11 @@ import Trading
 ///
 /// Rule trees are read by `RuleParser`, as for strategies. `interval` (default `1m`) is the candles' interval:
 /// an operand that names none reads the candles, one that names another is a problem at its `interval`.
-/// Quantities and `initial_cash` are decimals (strings or numbers, at most 8 decimals); candle values are
-/// numbers or decimal strings; `open_time` is an RFC 3339 timestamp or whole milliseconds since 1970 (the
-/// form of the first candle, for all); `fee_bps` is a number from 0 to 1000. At most `maxCandles` candles.
+/// Quantities, `initial_cash` and candle values (open, high, low, close, volume) are decimals (strings or
+/// numbers), read exactly from their digits into fixed point with at most 8 decimals (`Amount`); `open_time`
+/// is an RFC 3339 timestamp or whole milliseconds since 1970 (the form of the first candle, for all);
+/// `fee_bps` is a decimal from 0 to 1000 with at most 4 decimals (`BacktestFeeRate`). At most `maxCandles`
+/// candles.
 ///
 /// Finds every problem before answering (see `StrategyValidationError`): impossible rule trees, a rule count
 /// outside 1-20 or an operand on another interval make it a 422; anything else a 400 (with every problem
@@ -22,7 +24,7 @@ struct BacktestRequest: Sendable {
     var backtest: Backtest
     var candles: [BacktestCandle]
     var initialCash: Amount
-    var feeBps: Double
+    var fee: BacktestFeeRate
     var time: CandleTime
 
     /// - Throws: `StrategyValidationError` with every problem; `BourseError` 400 for a body that is not an
@@ -36,27 +38,28 @@ struct BacktestRequest: Sendable {
         let rules = reader.rules(RuleParser.member(object, "rules"), interval: interval)
         let (candles, time) = reader.candles(RuleParser.member(object, "candles"))
         let initialCash = reader.initialCash(RuleParser.member(object, "initial_cash"))
-        let feeBps = reader.feeBps(RuleParser.member(object, "fee_bps"))
+        let fee = reader.fee(RuleParser.member(object, "fee_bps"))
         if reader.problems.contains(where: { $0.code == .validation }) {
             throw StrategyValidationError(code: .validation, problems: reader.problems.map(\.problem))
         }
         if !reader.problems.isEmpty {
             throw StrategyValidationError(code: .invalidStrategy, problems: reader.problems.map(\.problem))
         }
-        guard let interval, let rules, let candles, let time, let initialCash, let feeBps else {
+        guard let interval, let rules, let candles, let time, let initialCash, let fee else {
             throw BourseError(.internal, "a backtest without problems lacks a member")
         }
         backtest = try Backtest(rules: rules, interval: interval)
         self.candles = candles
         self.time = time
         self.initialCash = initialCash
-        self.feeBps = feeBps
+        self.fee = fee
     }
 
     /// The simulation.
+    ///
+    /// - Throws: `BourseError` 400 when the cash or the equity would go beyond the largest amount.
     func run() throws(BourseError) -> BacktestResult {
-        try backtest.run(
-            candles, initialCash: Double(initialCash.units) / Double(Amount.unitsPerCoin), feeBps: feeBps)
+        try backtest.run(candles, initialCash: initialCash, fee: fee)
     }
 }
 
@@ -215,16 +218,10 @@ private struct BacktestRequestReader {
                 malformed(path.appending("open_time"), "open_time must be \(time.name) from 1970 to 9999\(form)")
             }
         }
-        var values: [Double] = []
+        var values: [Amount] = []
         for name in ["open", "high", "low", "close", "volume"] {
-            switch RuleParser.member(object, name) {
-            case nil: malformed(path.appending(name), "\(name) is required")
-            case let value?:
-                guard let number = RuleParser.double(value), number.isFinite else {
-                    malformed(path.appending(name), "\(name) must be a finite number")
-                    continue
-                }
-                values.append(number)
+            if let amount = decimal(RuleParser.member(object, name), at: path.appending(name)) {
+                values.append(amount)
             }
         }
         guard let openTime, values.count == 5 else { return nil }
@@ -240,14 +237,16 @@ private struct BacktestRequestReader {
         return cash
     }
 
-    mutating func feeBps(_ json: JSONValue?) -> Double? {
-        let range = Backtest.feeRange
-        let message = "fee_bps must be a number from \(Int(range.lowerBound)) to \(Int(range.upperBound))"
+    /// `fee_bps`: a decimal (string or number) in `BacktestFeeRate.range`, with at most 4 decimals.
+    mutating func fee(_ json: JSONValue?) -> BacktestFeeRate? {
+        let range = BacktestFeeRate.range
+        let message = "fee_bps must be a number from \(range.lowerBound) to \(range.upperBound), at most 4 decimals"
         guard let json else {
             malformed("fee_bps", "fee_bps is required")
             return nil
         }
-        guard let fee = RuleParser.double(json), range.contains(fee) else {
+        guard let text = Self.decimalText(json), let fee = try? BacktestFeeRate(parsing: text), range.contains(fee)
+        else {
             malformed("fee_bps", message)
             return nil
         }
@@ -256,27 +255,44 @@ private struct BacktestRequestReader {
 
     /// A positive decimal with at most 8 decimals, read exactly.
     private mutating func positiveAmount(_ json: JSONValue?, at path: RulePath) -> Amount? {
-        let name = path.description.split(separator: ".").last.map(String.init) ?? "value"
-        let text: String
-        switch json {
-        case nil:
+        guard let amount = decimal(json, at: path) else { return nil }
+        guard amount.units > 0 else {
+            malformed(path, "\(Self.name(of: path)) must be positive")
+            return nil
+        }
+        return amount
+    }
+
+    /// A decimal (string or number) with at most 8 decimals, read exactly; its sign is the caller's to check.
+    private mutating func decimal(_ json: JSONValue?, at path: RulePath) -> Amount? {
+        let name = Self.name(of: path)
+        guard let json else {
             malformed(path, "\(name) is required")
             return nil
-        case .string(let value)?, .number(let value)?: text = value
-        default:
+        }
+        guard let text = Self.decimalText(json) else {
             malformed(path, "\(name) must be a decimal string or number")
             return nil
         }
         do {
-            let amount = try Amount(parsing: text, field: name)
-            guard amount.units > 0 else {
-                malformed(path, "\(name) must be positive")
-                return nil
-            }
-            return amount
+            return try Amount(parsing: text, field: name)
         } catch {
             malformed(path, error.message)
             return nil
         }
+    }
+
+    /// The digits of a JSON number or string, as written.
+    private static func decimalText(_ json: JSONValue) -> String? {
+        switch json {
+        case .string(let text), .number(let text): text
+        default: nil
+        }
+    }
+
+    /// The last member of `path` (`quantity` of `rules[0].action.quantity`), to name it in messages.
+    private static func name(of path: RulePath) -> String {
+        guard case .member(let name)? = path.components.last else { return "value" }
+        return name
     }
 }

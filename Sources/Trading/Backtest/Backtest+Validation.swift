@@ -47,10 +47,12 @@ extension Backtest {
         }
     }
 
-    /// Every problem of a backtest's input, with paths: `initial_cash` positive and finite, `fee_bps` within
-    /// `feeRange`, at least one candle, each candle's own problems (`BacktestCandle.problems(at:)`) and open
-    /// times strictly increasing (at `candles[i].open_time`).
-    public static func inputProblems(candles: [BacktestCandle], initialCash: Double, feeBps: Double) -> [RuleProblem] {
+    /// Every problem of a backtest's input, with paths: `initial_cash` positive, `fee` within
+    /// `BacktestFeeRate.range` (at `fee_bps`), at least one candle, each candle's own problems
+    /// (`BacktestCandle.problems(at:)`) and open times strictly increasing (at `candles[i].open_time`).
+    public static func inputProblems(candles: [BacktestCandle], initialCash: Amount, fee: BacktestFeeRate)
+        -> [RuleProblem]
+    {
         var problems: [RuleProblem] = []
         if candles.isEmpty { problems.append(RuleProblem("candles", "candles must hold at least one candle")) }
         for (index, candle) in candles.enumerated() {
@@ -64,13 +66,13 @@ extension Backtest {
                     ))
             }
         }
-        if !(initialCash > 0 && initialCash.isFinite) {
+        if initialCash.units <= 0 {
             problems.append(RuleProblem("initial_cash", "initial_cash must be positive"))
         }
-        if !feeRange.contains(feeBps) {
+        let range = BacktestFeeRate.range
+        if !range.contains(fee) {
             problems.append(
-                RuleProblem(
-                    "fee_bps", "fee_bps must be from \(Int(feeRange.lowerBound)) to \(Int(feeRange.upperBound))"))
+                RuleProblem("fee_bps", "fee_bps must be from \(range.lowerBound) to \(range.upperBound)"))
         }
         return problems
     }

@@ -10,21 +10,30 @@
 /// - Long only. A buy fills only if the cash covers its notional plus fee; otherwise it is skipped (as the
 ///   exchange refuses an order it cannot reserve funds for). A sell fills for what is held, up to its
 ///   quantity (no short selling), and is skipped when nothing is held.
-/// - Each fill pays `notional × feeBps / 10 000` in cash. Sells are matched against buys first in, first
-///   out; each matched part is a round trip whose pnl is `(exit − entry) × quantity` less its pro-rata share
-///   of both fees. A position still open at the end is no round trip; it counts in the final equity.
+/// - Each fill pays a fee in cash, `BacktestFeeRate` of its notional. Sells are matched against buys first in,
+///   first out; each matched part is a round trip whose pnl is its share of the sell's proceeds less its share
+///   of the buy's cost, that is `(exit − entry) × quantity` less its pro-rata share of both fees. A position
+///   still open at the end is no round trip; it counts in the final equity.
 /// - Equity is cash plus holdings marked at each close; statistics are those of `BacktestResult`. Sharpe
 ///   uses close-to-close returns, annualized with `periodsPerYear(of:)` (365 days a year, as markets trade
 ///   every day).
 ///
-/// Cash and prices are `Double`: a backtest is a stateless simulation over floating-point candles the client
-/// gives, and holds no money, so it is the one place in Trading that computes money in floating point.
-/// Quantities and holdings stay exact (`Amount`). Every step is sequential, so the same input always gives
-/// the same result, bit for bit.
+/// Money is exact, as everywhere in Trading: prices, quantities, cash, fees, pnl and equity are `Amount`s
+/// (units of 10⁻⁸), and every product is computed exactly in 128 bits, then rounded once to 10⁻⁸:
+/// - a buy's notional `price × quantity` is rounded **up** (what is paid), a sell's **down** (what is
+///   received), and holdings are marked at a close rounded down, as a sell's notional;
+/// - a fee is `notional × fee rate` on that rounded notional, rounded **up**, as the live ledger charges fees;
+///   a buy costs notional + fee, a sell brings notional − fee;
+/// - a round trip's share of a lot's cost is rounded up and its share of a sell's proceeds down, the last part
+///   of each taking what is left, so the round trips' pnl adds up exactly to the cash they moved.
+/// Rounding is therefore never in the trader's favour, and only ever by less than 10⁻⁸ per step. A buy whose
+/// cost is beyond any amount is short of cash and skipped; a sell or a close that would take the cash or the
+/// equity beyond the largest amount (`Int64.max` units) is refused with a validation error, never a trap.
+///
+/// Only the rules read floating point: each close and volume is handed to the `IndicatorSet` as a `Double`
+/// (`BacktestCandle.closeValue`), as the live path does, and the statistics are ratios computed in `Double`
+/// from the exact equity. Every step is sequential, so the same input always gives the same result.
 public struct Backtest: Sendable {
-    /// The fees allowed, in basis points of notional.
-    public static let feeRange = 0.0...1000.0
-
     public let rules: [BacktestRule]
     /// The interval of the candles, which every indicator is computed on.
     public let interval: Timeframe
@@ -58,29 +67,39 @@ public struct Backtest: Sendable {
         Double(365 * Timeframe.d1.millis) / Double(interval.millis)
     }
 
-    /// Replays the rules over `candles`, starting with `initialCash` and no holdings.
+    /// Replays the rules over `candles`, starting with `initialCash` and no holdings, each fill paying `fee`.
     ///
     /// - Throws: `BourseError` with code `.validation` naming the first problem of the input
-    ///   (`inputProblems(candles:initialCash:feeBps:)`).
-    public func run(_ candles: [BacktestCandle], initialCash: Double, feeBps: Double) throws(BourseError)
+    ///   (`inputProblems(candles:initialCash:fee:)`), or the candle (`candles[i].open` or `.close`) at which the
+    ///   cash or the equity would go beyond the largest amount.
+    public func run(_ candles: [BacktestCandle], initialCash: Amount, fee: BacktestFeeRate) throws(BourseError)
         -> BacktestResult
     {
-        if let problem = Self.inputProblems(candles: candles, initialCash: initialCash, feeBps: feeBps).first {
+        if let problem = Self.inputProblems(candles: candles, initialCash: initialCash, fee: fee).first {
             throw .validation(problem.description)
         }
         var indicators = self.indicators
-        var portfolio = BacktestPortfolio(cash: initialCash, feeBps: feeBps)
-        var equity: [Double] = []
+        var portfolio = BacktestPortfolio(cash: initialCash, feeRate: fee)
+        var equity: [Amount] = []
         equity.reserveCapacity(candles.count)
         var pending: Int?
-        for candle in candles {
-            if let index = pending {
-                let rule = rules[index]
-                portfolio.fill(rule: index, rule.side, rule.quantity, price: candle.open, at: candle.openTime)
+        for (index, candle) in candles.enumerated() {
+            if let fired = pending {
+                let rule = rules[fired]
+                do {
+                    try portfolio.fill(rule: fired, rule.side, rule.quantity, price: candle.open, at: candle.openTime)
+                } catch {
+                    throw .validation("candles[\(index)].open: \(error.message)")
+                }
             }
-            indicators.update(interval: interval, close: candle.close, volume: candle.volume)
+            indicators.update(interval: interval, close: candle.closeValue, volume: candle.volumeValue)
             pending = rules.indices.first { plan.evaluate(rule: $0, on: indicators) }
-            equity.append(portfolio.equity(at: candle.close))
+            guard let value = portfolio.equity(at: candle.close) else {
+                throw .validation(
+                    "candles[\(index)].close: the equity at this close is beyond the largest amount "
+                        + "(\(Amount(units: .max)))")
+            }
+            equity.append(value)
         }
         return BacktestResult(
             initialCash: initialCash, equity: equity, trades: portfolio.trades, fills: portfolio.fills,

@@ -1,17 +1,18 @@
 /// One candle of a backtest's series as the client gives it: when it opened (milliseconds since 1970) and its
 /// prices and volume.
 ///
-/// Prices are floating point: a backtest is a stateless simulation over client-given numbers, not money the
-/// exchange holds (see `Backtest`).
+/// Prices (in the quote currency per unit) and the volume are exact fixed-point amounts with 8 decimals, like
+/// every amount of the exchange; only the indicators read the close and volume as `Double` (`closeValue`,
+/// `volumeValue`), as the live path does.
 public struct BacktestCandle: Hashable, Sendable {
     public var openTime: Int64
-    public var open: Double
-    public var high: Double
-    public var low: Double
-    public var close: Double
-    public var volume: Double
+    public var open: Amount
+    public var high: Amount
+    public var low: Amount
+    public var close: Amount
+    public var volume: Amount
 
-    public init(openTime: Int64, open: Double, high: Double, low: Double, close: Double, volume: Double) {
+    public init(openTime: Int64, open: Amount, high: Amount, low: Amount, close: Amount, volume: Amount) {
         self.openTime = openTime
         self.open = open
         self.high = high
@@ -20,14 +21,21 @@ public struct BacktestCandle: Hashable, Sendable {
         self.volume = volume
     }
 
+    /// The close as indicators take it: units of 10⁻⁸ divided once, so `50000.25` is the nearest `Double`, as
+    /// the live path's `ClosedCandle` reads a market-data close.
+    public var closeValue: Double { Double(close.units) / Double(Amount.unitsPerCoin) }
+
+    /// The volume as indicators take it (see `closeValue`).
+    public var volumeValue: Double { Double(volume.units) / Double(Amount.unitsPerCoin) }
+
     /// What is wrong with the candle's own values, each at its member's path under `path` (`candles[3].high`):
-    /// prices must be positive and finite, `high` not below `low`, `open` and `close` within `low…high`, and the
-    /// volume finite and not negative. The order of candles is `Backtest`'s to check.
+    /// prices must be positive, `high` not below `low`, `open` and `close` within `low…high`, and the volume not
+    /// negative. The order of candles is `Backtest`'s to check.
     public func problems(at path: RulePath) -> [RuleProblem] {
         var problems: [RuleProblem] = []
         let prices = [("open", open), ("high", high), ("low", low), ("close", close)]
-        for (name, price) in prices where !(price > 0 && price.isFinite) {
-            problems.append(RuleProblem(path.appending(name), "\(name) must be a positive finite number"))
+        for (name, price) in prices where price.units <= 0 {
+            problems.append(RuleProblem(path.appending(name), "\(name) must be positive"))
         }
         if problems.isEmpty {
             if high < low {
@@ -38,8 +46,8 @@ public struct BacktestCandle: Hashable, Sendable {
                 }
             }
         }
-        if !(volume >= 0 && volume.isFinite) {
-            problems.append(RuleProblem(path.appending("volume"), "volume must be a finite number, not negative"))
+        if volume.units < 0 {
+            problems.append(RuleProblem(path.appending("volume"), "volume must not be negative"))
         }
         return problems
     }
