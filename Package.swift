@@ -120,6 +120,21 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
+        // Reference market data: Binance and Coinbase WebSocket feeds and recorded-file replay, normalized into one
+        // tick type.
+        .target(
+            name: "Feeds",
+            dependencies: [
+                "Trading",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
         // Shared test helpers: seeded random numbers, the reference order book.
         .target(
             name: "TestSupport",
@@ -127,6 +142,8 @@ let package = Package(
                 "Trading", "Storage",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
                 .product(name: "NIOHTTP2", package: "swift-nio-http2"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
                 .product(name: "NIOHTTPTypesHTTP2", package: "swift-nio-extras"),
@@ -136,6 +153,13 @@ let package = Package(
         ),
         .testTarget(
             name: "TradingTests", dependencies: ["Trading", "TestSupport"], resources: [.copy("Fixtures")],
+            swiftSettings: strict),
+        .testTarget(
+            name: "FeedsTests",
+            dependencies: [
+                "Feeds", "Trading", "TestSupport", .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strict),
         .testTarget(name: "ClusterTests", dependencies: ["Cluster"], swiftSettings: strict),
         .testTarget(
