@@ -11,6 +11,7 @@ let package = Package(
     products: [
         .executable(name: "bourse", targets: ["Node"]),
         .executable(name: "bourse-bench", targets: ["BourseBench"]),
+        .executable(name: "bourse-signal-bench", targets: ["SignalBench"]),
         .library(name: "Trading", targets: ["Trading"]),
     ],
     dependencies: [
@@ -98,7 +99,7 @@ let package = Package(
         .executableTarget(
             name: "Node",
             dependencies: [
-                "Trading", "Actors", "Storage", "Cluster", "API", "Transport",
+                "Trading", "Actors", "Storage", "Cluster", "API", "Transport", "Feeds",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -118,6 +119,15 @@ let package = Package(
             dependencies: [
                 "Trading", "Cluster", "Transport", .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
+        // Tick-to-signal latency through the real exchange on the embedded store (needs the storage drivers, so
+        // it is its own executable rather than a mode of `bourse-bench`).
+        .executableTarget(
+            name: "SignalBench",
+            dependencies: [
+                "Trading", "Actors", "Storage", .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
             ],
             swiftSettings: strict),
         // Reference market data: Binance and Coinbase WebSocket feeds and recorded-file replay, normalized into one
@@ -176,7 +186,7 @@ let package = Package(
         .testTarget(
             name: "NodeTests",
             dependencies: [
-                "Node", "Trading", "Storage", "Cluster", "Transport", "Actors", "API", "TestSupport",
+                "Node", "Trading", "Storage", "Cluster", "Transport", "Actors", "API", "TestSupport", "Feeds",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),

@@ -61,3 +61,87 @@ struct NodeConfigurationTests {
         }
     }
 }
+
+@Suite("Node configuration: feeds and paper liquidity")
+struct MarketDataConfigurationTests {
+    static func resolve(_ yaml: String, flags: NodeConfiguration.Flags = .init(), environment: [String: String] = [:])
+        throws -> NodeConfiguration
+    {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("feeds-\(UUID()).yaml").path
+        try yaml.write(toFile: path, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        return try NodeConfiguration.resolve(file: path, flags: flags, environment: environment)
+    }
+
+    static let market =
+        #"{symbol: BTC-USD, base: BTC, quote: USD, tick_size: "0.01", lot_size: "0.00001", min_quantity: "0.00001", maker_fee_bps: 10, taker_fee_bps: 20"#
+
+    @Test(
+        "the demo markets replay the bundled sample with paper liquidity; --no-feeds and BOURSE_FEEDS=off turn it off")
+    func demo() throws {
+        let config = try NodeConfiguration.resolve(file: nil, flags: .init(), environment: [:])
+        #expect(config.marketData.feeds["BTC-USD"] == .sample(symbol: "BTC-USD", speed: 1))
+        #expect(config.marketData.feeds["ETH-USD"] == .sample(symbol: "ETH-USD", speed: 1))
+        #expect(config.marketData.feeds["SOL-USD"] == nil)
+        #expect(config.marketData.liquidity["BTC-USD"] != nil)
+        #expect(config.marketData.liquidity["SOL-USD"] == nil)
+        let quiet = try NodeConfiguration.resolve(file: nil, flags: .init(noFeeds: true), environment: [:])
+        #expect(quiet.marketData.feeds.isEmpty && quiet.marketData.liquidity.isEmpty)
+        let off = try NodeConfiguration.resolve(file: nil, flags: .init(), environment: ["BOURSE_FEEDS": "off"])
+        #expect(off.marketData.feeds.isEmpty)
+    }
+
+    @Test("markets from a file have only the feeds it gives, read per kind")
+    func perMarket() throws {
+        let config = try Self.resolve(
+            """
+            markets:
+              - \(Self.market), feed: {kind: binance, symbol: BTCUSDT, streams: [trade, bookTicker]}, liquidity: {size: "0.01", spread_bps: 8, levels: 3, step_bps: 4, quote_inventory: "500000"}}
+              - {symbol: ETH-USD, base: ETH, quote: USD, tick_size: "0.01", lot_size: "0.0001", min_quantity: "0.0001", maker_fee_bps: 10, taker_fee_bps: 20, feed: {kind: coinbase}}
+              - {symbol: SOL-USD, base: SOL, quote: USD, tick_size: "0.001", lot_size: "0.01", min_quantity: "0.01", maker_fee_bps: 10, taker_fee_bps: 20, feed: {kind: replay, path: sol.csv, speed: 60, loop: false}}
+              - {symbol: ADA-USD, base: ADA, quote: USD, tick_size: "0.0001", lot_size: "1", min_quantity: "1", maker_fee_bps: 10, taker_fee_bps: 20}
+            """)
+        #expect(
+            config.marketData.feeds["BTC-USD"]
+                == .binance(
+                    url: "wss://stream.binance.com:9443/ws", symbol: "btcusdt", streams: ["trade", "bookTicker"]))
+        #expect(
+            config.marketData.feeds["ETH-USD"]
+                == .coinbase(url: "wss://ws-feed.exchange.coinbase.com", productID: "ETH-USD", channels: ["matches"]))
+        #expect(config.marketData.feeds["SOL-USD"] == .replay(path: "sol.csv", speed: 60, loop: false))
+        #expect(config.marketData.feeds["ADA-USD"] == nil)
+        let liquidity = try #require(config.marketData.liquidity["BTC-USD"])
+        #expect(liquidity.size.lots == 1_000)
+        #expect(liquidity.spreadBps == 8 && liquidity.levels == 3 && liquidity.stepBps == 4)
+        #expect(liquidity.quoteInventory.units == 500_000 * 100_000_000)
+        #expect(liquidity.baseInventory.units == 1_000 * 1_000_000)
+        #expect(config.marketData.liquidity.count == 1)
+    }
+
+    @Test(
+        "bad feed or liquidity settings are clear errors",
+        arguments: [
+            "feed: {kind: ftp}", "feed: {kind: replay}", "feed: {kind: binance}",
+            "feed: {kind: sample, symbol: DOGE-USD}",
+            "feed: {kind: sample, speed: 0}", #"liquidity: {size: "0.01"}"#,
+            #"feed: {kind: sample}, liquidity: {size: "0.000001"}"#, #"feed: {kind: sample}, liquidity: {size: "0"}"#,
+            #"feed: {kind: sample}, liquidity: {size: "0.01", levels: 0}"#,
+            #"feed: {kind: sample}, liquidity: {size: "0.01", spread_bps: 0}"#,
+        ])
+    func badSettings(entry: String) {
+        #expect(throws: ConfigurationError.self) {
+            try Self.resolve("markets:\n  - \(Self.market), \(entry)}")
+        }
+    }
+}
+
+extension MarketDataConfigurationTests {
+    @Test("the committed cluster.yaml replays the sample with paper liquidity on BTC-USD and ETH-USD")
+    func committedFile() throws {
+        let config = try NodeConfiguration.resolve(
+            file: NodeConfigurationTests.repoFile, flags: .init(), environment: [:])
+        #expect(config.marketData.feeds["BTC-USD"] == .sample(symbol: "BTC-USD", speed: 1))
+        #expect(config.marketData.liquidity["BTC-USD"]?.size.lots == 5_000)
+        #expect(config.marketData.liquidity["ETH-USD"]?.size.lots == 5_000)
+    }
+}

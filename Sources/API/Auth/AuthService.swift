@@ -53,7 +53,8 @@ final class AuthService: Sendable {
 
     /// Checks the credentials and issues tokens. The error is the same whether or not the user exists.
     func login(username: String, password: String) async throws -> TokenPair {
-        guard let user = try await users.user(named: username) else {
+        // System accounts (role neither user nor admin, e.g. the paper-liquidity provider) never log in.
+        guard let user = try await users.user(named: username), UserRole(rawValue: user.role) != nil else {
             _ = try await hasher.verifyUnknownUser(password)
             throw Self.badCredentials
         }

@@ -75,12 +75,15 @@ extension Exchange {
     // MARK: Signals
 
     /// Starts the one task that places the orders of fired signals, in the order they fired.
-    func startSignalConsumer(_ signals: AsyncStream<FiredSignal>) {
+    func startSignalConsumer(_ signals: AsyncStream<QueuedSignal>) {
         strategyRuntime.setConsumer(
             Task { [weak self] in
-                for await signal in signals {
+                for await queued in signals {
                     guard let self, !self.strategyRuntime.isStopping else { return }
-                    await self.execute(signal)
+                    await self.execute(queued.signal)
+                    if let since = queued.since {
+                        Exchange.signalLatency.record(duration: ContinuousClock.now - since)
+                    }
                 }
             })
     }

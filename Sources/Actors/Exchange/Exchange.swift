@@ -55,7 +55,7 @@ public final class Exchange: ExchangeService {
     let symbolDirectory: SymbolDirectory
     /// Where the account shards' read-model rows go (`nil`: no read models).
     let projections: ProjectionWriter?
-    private let ready = ReadyFlag()
+    let ready = ReadyFlag()
     /// The leases this node holds: epoch by shard.
     private let held = Mutex<[String: Int64]>([:])
 

@@ -10,7 +10,7 @@ import Trading
 /// which hands it over again when it next recovers.
 final class StrategyRuntime: Sendable {
     private struct State: Sendable {
-        var continuation: AsyncStream<FiredSignal>.Continuation?
+        var continuation: AsyncStream<QueuedSignal>.Continuation?
         var consumer: Task<Void, Never>?
         var stopping = false
         var creating: [UserID: Int] = [:]
@@ -19,8 +19,8 @@ final class StrategyRuntime: Sendable {
     private let state = Mutex(State())
 
     /// Opens a fresh queue (at start, before the markets recover: what they hand over waits in it).
-    func open() -> AsyncStream<FiredSignal> {
-        let (stream, continuation) = AsyncStream.makeStream(of: FiredSignal.self)
+    func open() -> AsyncStream<QueuedSignal> {
+        let (stream, continuation) = AsyncStream.makeStream(of: QueuedSignal.self)
         state.withLock { state in
             state.continuation?.finish()
             state.continuation = continuation
@@ -29,9 +29,10 @@ final class StrategyRuntime: Sendable {
         return stream
     }
 
-    /// Hands `signal` to the exchange.
-    func send(_ signal: FiredSignal) {
-        _ = state.withLock { $0.continuation }?.yield(signal)
+    /// Hands `signal` to the exchange; `since` is when the print that fired it reached its market (nil for a
+    /// signal handed over again after a restart), for the tick-to-order latency.
+    func send(_ signal: FiredSignal, since: ContinuousClock.Instant? = nil) {
+        _ = state.withLock { $0.continuation }?.yield(QueuedSignal(signal: signal, since: since))
     }
 
     /// Remembers the task draining the queue.
@@ -65,4 +66,10 @@ final class StrategyRuntime: Sendable {
             if state.creating[user] == 0 { state.creating[user] = nil }
         }
     }
+}
+
+/// A fired signal on its way to the order flow, with when the print that fired it arrived.
+struct QueuedSignal: Sendable {
+    var signal: FiredSignal
+    var since: ContinuousClock.Instant?
 }

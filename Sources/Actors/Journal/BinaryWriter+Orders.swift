@@ -108,6 +108,13 @@ extension SymbolState.Record {
         case .strategy(let command):
             writer.write(UInt8(3))
             writer.write(strategyCommand: command)
+        case .reference(let prints):
+            writer.write(UInt8(4))
+            writer.writeCount(prints.count)
+            for print in prints {
+                writer.write(print.price.ticks)
+                writer.write(print.quantity.lots)
+            }
         }
         return writer.bytes
     }
@@ -121,6 +128,16 @@ extension SymbolState.Record {
         case 1: command = .halt
         case 2: command = .resume
         case 3: command = .strategy(try reader.readStrategyCommand())
+        case 4:
+            let count = try reader.readCount()
+            var prints: [ReferencePrint] = []
+            prints.reserveCapacity(count)
+            for _ in 0..<count {
+                prints.append(
+                    ReferencePrint(
+                        price: Price(ticks: try reader.readInt64()), quantity: Quantity(lots: try reader.readInt64())))
+            }
+            command = .reference(prints)
         default: throw BourseError(.internal, "corrupt journal: symbol record")
         }
         try reader.expectEnd()

@@ -15,31 +15,40 @@ public struct MarketData: Sendable {
 
     /// Adds `trade` to the recent trades and the candles; returns the candles it closed, by interval.
     ///
-    /// A candle closes when the first trade of a later candle of its interval arrives (there are no clock
-    /// ticks): so every close is seen at a trade, and all the candles closing at that trade close together
-    /// (a 5m candle never closes without the 1m candle).
+    /// A candle closes when the first print (a trade, or a reference tick: `recordPrint`) of a later candle of
+    /// its interval arrives (there is no timer): so every close is seen at a print, and all the candles closing
+    /// at that print close together (a 5m candle never closes without the 1m candle).
     @discardableResult
     public mutating func record(_ trade: PublicTrade) -> [(interval: CandleInterval, candle: CandleView)] {
-        var closed: [(interval: CandleInterval, candle: CandleView)] = []
         recentTrades.append(trade)
         if recentTrades.count > MarketData.recentTradeCapacity * 2 {
             recentTrades.removeFirst(recentTrades.count - MarketData.recentTradeCapacity)
         }
+        return recordPrint(price: trade.price, quantity: trade.quantity, atMillis: trade.timestampMillis)
+    }
+
+    /// Adds a price (and the size traded at it, zero for a quote) to the candles of every interval, without
+    /// a public trade: how reference ticks from a market-data feed build the candles. Returns the candles it
+    /// closed, as `record(_:)` does.
+    @discardableResult
+    public mutating func recordPrint(price: Price, quantity: Quantity, atMillis millis: Int64)
+        -> [(interval: CandleInterval, candle: CandleView)]
+    {
+        var closed: [(interval: CandleInterval, candle: CandleView)] = []
         for interval in CandleInterval.allCases {
-            let open = trade.timestampMillis - trade.timestampMillis % interval.millis
+            let open = millis - millis % interval.millis
             var series = candles[interval, default: []]
             if var last = series.last, last.openTimeMillis == open {
-                last.high = max(last.high, trade.price)
-                last.low = min(last.low, trade.price)
-                last.close = trade.price
-                last.volume = Quantity(lots: last.volume.lots &+ trade.quantity.lots)
+                last.high = max(last.high, price)
+                last.low = min(last.low, price)
+                last.close = price
+                last.volume = Quantity(lots: last.volume.lots &+ quantity.lots)
                 series[series.count - 1] = last
             } else if series.last.map({ $0.openTimeMillis < open }) ?? true {
                 if let last = series.last { closed.append((interval, last)) }
                 series.append(
                     CandleView(
-                        openTimeMillis: open, open: trade.price, high: trade.price, low: trade.price,
-                        close: trade.price, volume: trade.quantity))
+                        openTimeMillis: open, open: price, high: price, low: price, close: price, volume: quantity))
                 if series.count > MarketData.candleCapacity * 2 {
                     series.removeFirst(series.count - MarketData.candleCapacity)
                 }

@@ -40,6 +40,8 @@ public actor SymbolActor: SnapshottingActor {
     /// Events applied but not yet delivered, in book order, with the journal sequence of their record:
     /// only events of durable records are delivered.
     private var outbox: [(sequence: Int64, batch: BookEventBatch)] = []
+    /// The latest price from the market's reference feed (not journaled: the feed sends the next one).
+    public private(set) var referencePrice: Price?
     /// Stream subscribers (shared by every actor of the node).
     let feed: MarketFeed
     /// Where fired strategy signals go: the exchange places their orders (shared by every actor of the node).
@@ -95,6 +97,7 @@ public actor SymbolActor: SnapshottingActor {
         if state.halted, case .place = command {
             throw BourseError(.orderRejected, "market \(symbol) is halted")
         }
+        let since = ContinuousClock.now
         let record = SymbolState.Record(timestampMillis: nowMillis, command: .book(command))
         let events = state.apply(record)
         let fired = state.strategies.takeFired()
@@ -103,8 +106,22 @@ public actor SymbolActor: SnapshottingActor {
         publish(events, nowMillis: nowMillis)
         try await commit(record.encoded())
         // Once the close that fired them is durable.
-        for signal in fired { signals.send(signal) }
+        for signal in fired { signals.send(signal, since: since) }
         return events
+    }
+
+    /// Applies prices from the market's reference feed as one record: they build (and close) candles, which
+    /// runs the strategies; returns once the record is durable and the signals it fired are handed over.
+    /// `since` is when the prices reached the node (the signals' tick-to-order latency starts there).
+    func reference(_ prints: [ReferencePrint], nowMillis: Int64, since: ContinuousClock.Instant) async throws {
+        guard !prints.isEmpty else { return }
+        let record = SymbolState.Record(timestampMillis: nowMillis, command: .reference(prints))
+        outbox.append(
+            (journal.lastSequence + 1, BookEventBatch(timestampMillis: nowMillis, events: state.apply(record))))
+        let fired = state.strategies.takeFired()
+        referencePrice = prints.last?.price
+        try await commit(record.encoded())
+        for signal in fired { signals.send(signal, since: since) }
     }
 
     public func setHalted(_ halted: Bool, nowMillis: Int64) async throws {

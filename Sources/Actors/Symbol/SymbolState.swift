@@ -9,6 +9,9 @@ public struct SymbolState: Sendable {
         case halt
         case resume
         case strategy(StrategyCommand)
+        /// Prices from the market's reference feed, already on the market's grid: they build candles (and so
+        /// close them, which runs the strategies) but are not trades and leave the book alone.
+        case reference([ReferencePrint])
     }
 
     /// One journaled command with the time it was accepted.
@@ -32,7 +35,8 @@ public struct SymbolState: Sendable {
         book = OrderBook(protectionBps: protectionBps)
     }
 
-    /// Applies a record and returns the book events it caused (none for halt/resume and strategy commands).
+    /// Applies a record and returns the book events it caused (none for halt/resume, strategy commands and
+    /// reference prices).
     ///
     /// A trade that closes candles makes the strategies evaluate their rules (`StrategyBook.close`); the
     /// signals they fire wait in `strategies` for the actor to take them.
@@ -47,6 +51,13 @@ public struct SymbolState: Sendable {
         case .strategy(let command):
             strategies.apply(command, nowMillis: record.timestampMillis, marketData: marketData, spec: spec)
             return []
+        case .reference(let prints):
+            for print in prints {
+                let closed = marketData.recordPrint(
+                    price: print.price, quantity: print.quantity, atMillis: record.timestampMillis)
+                evaluateStrategies(closed, atMillis: record.timestampMillis)
+            }
+            return []
         case .book(let command):
             let events = book.apply(command)
             for event in events {
@@ -55,16 +66,22 @@ public struct SymbolState: Sendable {
                         PublicTrade(
                             tradeID: trade.id, price: trade.price, quantity: trade.quantity,
                             takerSide: trade.takerSide, timestampMillis: record.timestampMillis))
-                    if let minute = closed.first(where: { $0.interval == .m1 }) {
-                        strategies.close(
-                            closed.map { ClosedCandle($0.candle, interval: $0.interval, spec: spec) },
-                            candleCloseMillis: minute.candle.openTimeMillis + CandleInterval.m1.millis,
-                            atMillis: record.timestampMillis, symbol: spec.symbol)
-                    }
+                    evaluateStrategies(closed, atMillis: record.timestampMillis)
                 }
             }
             return events
         }
+    }
+
+    /// Runs the strategies over the candles a print closed (a minute candle closes with every longer one).
+    private mutating func evaluateStrategies(
+        _ closed: [(interval: CandleInterval, candle: CandleView)], atMillis millis: Int64
+    ) {
+        guard let minute = closed.first(where: { $0.interval == .m1 }) else { return }
+        strategies.close(
+            closed.map { ClosedCandle($0.candle, interval: $0.interval, spec: spec) },
+            candleCloseMillis: minute.candle.openTimeMillis + CandleInterval.m1.millis, atMillis: millis,
+            symbol: spec.symbol)
     }
 
     public func ticker(nowMillis: Int64) -> TickerView {

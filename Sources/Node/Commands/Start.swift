@@ -12,7 +12,8 @@ struct Start: AsyncParsableCommand {
         abstract: "Start a node.",
         discussion: """
             With no arguments: a single node on its embedded store (SQLite under ./bourse-data), client API on \
-            127.0.0.1:8080, demo markets BTC-USD, ETH-USD and SOL-USD. It is ready when GET /readyz answers 200.
+            127.0.0.1:8080, demo markets BTC-USD, ETH-USD and SOL-USD (the first two replay a bundled sample of \
+            reference prices, with paper liquidity around them). It is ready when GET /readyz answers 200.
             Precedence: defaults < cluster.yaml < flags < BOURSE_* environment variables.
             """)
 
@@ -22,6 +23,10 @@ struct Start: AsyncParsableCommand {
     @Option(name: .customLong("peer-listen"), help: "Inter-node address, HOST:PORT.") var peerListen: String?
     @Option(name: .customLong("data-dir"), help: "Directory of the embedded store.") var dataDir: String?
     @Option(name: .customLong("database-url"), help: "postgres://… (forms a cluster).") var databaseURL: String?
+    @Flag(
+        name: .customLong("no-feeds"),
+        help: "Run no reference feeds and no paper liquidity (the demo markets then stay still; BOURSE_FEEDS=off).")
+    var noFeeds = false
 
     func run() async throws {
         LoggingSystem.bootstrap { label in
@@ -34,7 +39,8 @@ struct Start: AsyncParsableCommand {
             configuration = try NodeConfiguration.resolve(
                 file: config,
                 flags: .init(
-                    nodeID: nodeID, listen: listen, peerListen: peerListen, dataDir: dataDir, databaseURL: databaseURL),
+                    nodeID: nodeID, listen: listen, peerListen: peerListen, dataDir: dataDir, databaseURL: databaseURL,
+                    noFeeds: noFeeds),
                 environment: ProcessInfo.processInfo.environment)
         } catch {
             throw ValidationError("\(error)")

@@ -29,6 +29,32 @@ struct ClusterFile: Decodable, Sendable {
         var min_quantity: String
         var maker_fee_bps: Int64
         var taker_fee_bps: Int64
+        /// Reference market data (`kind`: binance, coinbase, replay or sample).
+        var feed: Feed?
+        /// Paper liquidity around the feed's price (needs a feed).
+        var liquidity: Liquidity?
+    }
+
+    struct Feed: Decodable, Sendable {
+        var kind: String
+        var url: String?
+        /// binance: the stream symbol (`btcusdt`); sample: the bundled series (`BTC-USD`).
+        var symbol: String?
+        var streams: [String]?
+        var product_id: String?
+        var channels: [String]?
+        var path: String?
+        var speed: Double?
+        var loop: Bool?
+    }
+
+    struct Liquidity: Decodable, Sendable {
+        var spread_bps: Int64?
+        var levels: Int?
+        var step_bps: Int64?
+        var size: String
+        var base_inventory: String?
+        var quote_inventory: String?
     }
 
     struct Limits: Decodable, Sendable {

@@ -17,6 +17,8 @@ struct NodeConfiguration: Sendable {
     var databaseURL: String?
     var dataDir = "./bourse-data"
     var markets: [MarketSpec] = NodeConfiguration.demoMarkets
+    /// Reference feeds and paper liquidity per market (the demo markets replay a bundled sample).
+    var marketData = MarketDataSettings.demo
     var requestsPerSecond = 100.0
     var burst = 200.0
     var loginPerMinute = 10.0
@@ -34,6 +36,8 @@ struct NodeConfiguration: Sendable {
         var peerListen: String?
         var dataDir: String?
         var databaseURL: String?
+        /// Runs no feeds (and so no paper liquidity), whatever the configuration says.
+        var noFeeds = false
     }
 
     static func resolve(file: String?, flags: Flags, environment: [String: String]) throws -> NodeConfiguration {
@@ -66,15 +70,19 @@ struct NodeConfiguration: Sendable {
         if let url = file.storage?.database_url { databaseURL = url }
         if let dir = file.storage?.data_dir { dataDir = dir }
         if let markets = file.markets {
+            marketData = MarketDataSettings()
             self.markets = try markets.map { market in
+                let spec: MarketSpec
                 do {
-                    return try MarketSpec(
+                    spec = try MarketSpec(
                         symbol: market.symbol, base: market.base, quote: market.quote, tickSize: market.tick_size,
                         lotSize: market.lot_size, minQuantity: market.min_quantity, makerFeeBps: market.maker_fee_bps,
                         takerFeeBps: market.taker_fee_bps)
                 } catch let error as BourseError {
                     throw ConfigurationError("market \(market.symbol): \(error.message)")
                 }
+                try marketData.apply(market, spec: spec)
+                return spec
             }
             guard Set(self.markets.map(\.symbol)).count == self.markets.count else {
                 throw ConfigurationError("market symbols must be unique")
@@ -97,6 +105,7 @@ struct NodeConfiguration: Sendable {
         if let peer = flags.peerListen { peerListen = try HostPort(parsing: peer, field: "--peer-listen") }
         if let dir = flags.dataDir { dataDir = dir }
         if let url = flags.databaseURL { databaseURL = url }
+        if flags.noFeeds { marketData = MarketDataSettings() }
     }
 
     private mutating func apply(environment: [String: String]) throws {
@@ -114,6 +123,7 @@ struct NodeConfiguration: Sendable {
         }
         if let secret = environment["BOURSE_CLUSTER_SECRET"], !secret.isEmpty { clusterSecret = secret }
         if let password = environment["BOURSE_ADMIN_PASSWORD"], !password.isEmpty { adminPassword = password }
+        if environment["BOURSE_FEEDS"] == "off" { marketData = MarketDataSettings() }
     }
 
     /// Whether the node runs as a cluster member: a shared PostgreSQL database and a cluster secret.

@@ -81,7 +81,10 @@ struct NodeRunner {
             let group = ServiceGroup(
                 configuration: .init(
                     services: [.init(service: projections)] + exchangeServices + [
-                        .init(service: try api.makeApplication())
+                        .init(
+                            service: MarketDataService(
+                                exchange: exchange, settings: configuration.marketData, users: store, logger: logger)),
+                        .init(service: try api.makeApplication()),
                     ],
                     gracefulShutdownSignals: [.sigterm, .sigint],
                     logger: logger))

@@ -113,10 +113,14 @@ final class NodeProcess: @unchecked Sendable {  // `Process` is thread-safe for 
     ///   - nodeID: `--node-id`.
     ///   - arguments: more arguments for `bourse start` (e.g. `--peer-listen`).
     ///   - environment: `BOURSE_*` variables for the node (the test's own are never passed on).
+    ///   - feeds: runs the demo markets' reference feeds and paper liquidity (off by default, so that the
+    ///     tests' books hold only their own orders).
     static func start(
         _ storage: NodeStorage, name: String, nodeID: String = "e2e", arguments: [String] = [],
-        environment: [String: String] = [:], readyWithin timeout: Duration = .seconds(60)
+        environment: [String: String] = [:], feeds: Bool = false, readyWithin timeout: Duration = .seconds(60)
     ) async throws -> NodeProcess {
+        var environment = environment
+        if !feeds, environment["BOURSE_FEEDS"] == nil { environment["BOURSE_FEEDS"] = "off" }
         let port = try freePort()
         let log = "\(storage.directory)/\(name).log"
         _ = FileManager.default.createFile(atPath: log, contents: nil)

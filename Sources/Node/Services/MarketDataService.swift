@@ -1,0 +1,129 @@
+import Actors
+import Feeds
+import Logging
+import ServiceLifecycle
+import Storage
+import Trading
+
+/// The markets' reference feeds and paper liquidity, run while this node's exchange serves (a cluster's
+/// standby runs none and starts them when it takes over). Per market: the feed's ticks are journaled in the
+/// market in batches (they build its candles, which run its strategies), and the latest price is handed to
+/// the market's liquidity provider, which requotes around it.
+struct MarketDataService: Service {
+    let exchange: Exchange
+    let settings: MarketDataSettings
+    let users: any UserStore
+    let logger: Logger
+
+    /// The system account that provides paper liquidity (it cannot log in: see `AuthService.login`).
+    static let liquidityUsername = "system:liquidity"
+
+    func run() async throws {
+        guard !settings.feeds.isEmpty else {
+            try? await gracefulShutdown()
+            return
+        }
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                guard await waitUntil(serving: true) else { return }
+                logger.info("market data feeds starting", metadata: ["feeds": "\(settings.feeds.count)"])
+                let liquidityUser = settings.liquidity.isEmpty ? nil : await liquidityUserID()
+                // Runs until the exchange stops serving (the watcher, true, ends first); a market whose feed
+                // has ended (a replay without loop) just stays still.
+                await withTaskGroup(of: Bool.self) { group in
+                    group.addTask { await waitUntil(serving: false) }
+                    for (symbol, feed) in settings.feeds {
+                        let provider = liquidityUser.flatMap { user in
+                            settings.liquidity[symbol].map {
+                                LiquidityProvider(
+                                    exchange: exchange, user: user, symbol: symbol, configuration: $0, logger: logger)
+                            }
+                        }
+                        group.addTask {
+                            await runMarket(symbol, feed: feed, liquidity: provider)
+                            return false
+                        }
+                    }
+                    while let watcherEnded = await group.next(), !watcherEnded {}
+                    group.cancelAll()
+                }
+                logger.info("market data feeds stopped")
+            }
+        }
+    }
+
+    /// One market: the feed, the pump into the exchange and the liquidity provider, until cancelled.
+    private func runMarket(_ symbol: String, feed: FeedConfiguration, liquidity: LiquidityProvider?) async {
+        let logger = {
+            var logger = self.logger
+            logger[metadataKey: "symbol"] = "\(symbol)"
+            return logger
+        }()
+        let buffer = TickBuffer()
+        let (references, latest) = AsyncStream.makeStream(of: Price.self, bufferingPolicy: .bufferingNewest(1))
+        await withTaskGroup(of: Void.self) { group in
+            if let liquidity {
+                group.addTask {
+                    do {
+                        try await liquidity.fund()
+                    } catch {
+                        logger.error("liquidity account not funded", metadata: ["error": "\(error)"])
+                    }
+                    await liquidity.run(references: references)
+                }
+            }
+            group.addTask {
+                var wakeups = buffer.wakeups.makeAsyncIterator()
+                while await wakeups.next() != nil {
+                    let ticks = buffer.take().map { (priceUnits: $0.priceUnits, quantityUnits: $0.quantityUnits) }
+                    guard !ticks.isEmpty else { continue }
+                    do {
+                        let prints = try await exchange.referenceTicks(symbol: symbol, ticks)
+                        if let price = prints.last?.price { latest.yield(price) }
+                    } catch {
+                        logger.debug("reference ticks not journaled", metadata: ["error": "\(error)"])
+                    }
+                }
+                latest.finish()
+            }
+            group.addTask {
+                do {
+                    try await FeedRunner(configuration: feed, logger: logger).run { buffer.append($0) }
+                } catch  where !Task.isCancelled {
+                    logger.error("feed stopped", metadata: ["error": "\(error)"])
+                } catch {}
+                buffer.finish()
+            }
+            // When the feed ends (cancelled, a replay without loop, or a bad recording), so does the pump, and
+            // then the provider.
+            await group.waitForAll()
+        }
+    }
+
+    /// Polls the exchange until it serves (or stops serving); false when cancelled first.
+    private func waitUntil(serving: Bool) async -> Bool {
+        while !Task.isCancelled {
+            if await exchange.isReady() == serving { return true }
+            try? await Task.sleep(for: .milliseconds(200))
+        }
+        return false
+    }
+
+    /// The liquidity account's user id, created at the first start (nil, logged, if the store fails).
+    private func liquidityUserID() async -> UserID? {
+        do {
+            if let user = try await users.user(named: Self.liquidityUsername) { return user.id }
+            do {
+                return try await users.createUser(
+                    username: Self.liquidityUsername, passwordHash: "!", role: "system",
+                    nowMillis: Exchange.wallClockMillis()
+                ).id
+            } catch let error as BourseError where error.code == .conflict {
+                return try await users.user(named: Self.liquidityUsername)?.id
+            }
+        } catch {
+            logger.error("no liquidity account: paper liquidity is off", metadata: ["error": "\(error)"])
+            return nil
+        }
+    }
+}
