@@ -69,6 +69,7 @@ class Node:
         log = open(os.path.join(self.work, f"{self.node_id}.log"), "ab")
         env = {k: v for k, v in os.environ.items() if not k.startswith("BOURSE_")}
         env["BOURSE_CLUSTER_SECRET"] = SECRET
+        env["BOURSE_FEEDS"] = "off"  # no demo feeds or paper liquidity: the figures are the exchange's alone
         self.process = subprocess.Popen(
             [self.binary, "start", "--config", self.config, "--node-id", self.node_id,
              "--listen", f"127.0.0.1:{self.port}", "--peer-listen", f"127.0.0.1:{free_port()}",

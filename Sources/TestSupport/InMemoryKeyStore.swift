@@ -15,15 +15,25 @@ public final class InMemoryKeyStore: JournalStore {
     }
 
     private let state = Mutex(State())
+    private let behavesLikeANetwork: Bool
 
     /// A store holding `values` already (e.g. a pre-made signing key, to keep tests fast).
-    public init(values: [String: [UInt8]] = [:]) {
+    /// - Parameter behavesLikeANetwork: journal, snapshot and lease writes then take a millisecond and fail with
+    ///   `CancellationError` when their task is cancelled, as the PostgreSQL client's do.
+    public init(values: [String: [UInt8]] = [:], behavesLikeANetwork: Bool = false) {
+        self.behavesLikeANetwork = behavesLikeANetwork
         state.withLock { $0.values = values }
+    }
+
+    /// A round trip: a suspension that fails when the task is cancelled (see `init`).
+    private func roundTrip() async throws {
+        if behavesLikeANetwork { try await Task.sleep(for: .milliseconds(1)) }
     }
 
     public func migrate() async throws {}
 
     public func append(_ records: [JournalRecord]) async throws {
+        try await roundTrip()
         try state.withLock { state in
             for record in records {
                 guard state.leases[record.shard]?.epoch ?? record.epoch == record.epoch else {
@@ -51,6 +61,7 @@ public final class InMemoryKeyStore: JournalStore {
     }
 
     public func saveSnapshot(_ snapshot: ShardSnapshot) async throws {
+        try await roundTrip()
         try state.withLock { state in
             guard state.leases[snapshot.shard]?.epoch ?? snapshot.epoch == snapshot.epoch else {
                 throw StorageError.staleEpoch(snapshot.shard)
@@ -90,6 +101,7 @@ public final class InMemoryKeyStore: JournalStore {
     }
 
     public func releaseLease(shard: String, owner: String, epoch: Int64) async throws {
+        try await roundTrip()
         state.withLock { state in
             guard let lease = state.leases[shard], lease.owner == owner, lease.epoch == epoch else { return }
             state.leases[shard]?.expiresAtMillis = 0

@@ -26,10 +26,13 @@ struct ActiveRoleTests {
         makerFeeBps: 10, takerFeeBps: 20)
 
     /// A node's exchange and role on `store`; peers are "reachable" at a fake address.
-    static func node(_ id: String, store: InMemoryKeyStore, incarnation: Int64 = 1) -> ActiveRole {
+    static func node(
+        _ id: String, store: InMemoryKeyStore, incarnation: Int64 = 1, ttlMillis: Int64 = 600,
+        renewInterval: Duration = .milliseconds(100)
+    ) -> ActiveRole {
         var configuration = Exchange.Configuration(markets: [market], accountShards: 4, nodeID: id)
         configuration.leaseOwner = ActiveRole.leaseOwner(nodeID: id, incarnation: incarnation)
-        configuration.leaseTTLMillis = 600
+        configuration.leaseTTLMillis = ttlMillis
         configuration.leaseWait = .seconds(5)
         let exchange = Exchange(configuration: configuration, store: store, logger: logger)
         return ActiveRole(
@@ -37,7 +40,7 @@ struct ActiveRoleTests {
             peerAddress: { "127.0.0.1:\($0.count)" },
             peers: PeerClients(
                 identity: PeerIdentity(nodeID: id, incarnation: 1), secret: PeerSecret("s"), logger: logger),
-            ttlMillis: 600, renewInterval: .milliseconds(100), pollInterval: .milliseconds(20),
+            ttlMillis: ttlMillis, renewInterval: renewInterval, pollInterval: .milliseconds(20),
             safetyMargin: .milliseconds(100), logger: logger)
     }
 
@@ -86,6 +89,31 @@ struct ActiveRoleTests {
         runB.cancel()
         _ = try? await runA.value
         _ = try? await runB.value
+    }
+
+    /// A renewal that woke during the handoff used to end the leader's task group, which cancelled the handoff
+    /// half-way: snapshots and lease releases failed, and the next node waited for the leases to lapse. With a
+    /// renewal every millisecond and leases of a minute, a handoff that released its leases is over in well
+    /// under the lease time, every time.
+    @Test func aRenewalDuringTheHandoffDoesNotCancelIt() async throws {
+        for round in 0..<5 {
+            let store = InMemoryKeyStore(behavesLikeANetwork: true)
+            let a = Self.node("node-a", store: store, ttlMillis: 60_000, renewInterval: .milliseconds(1))
+            let b = Self.node("node-b", store: store, ttlMillis: 60_000, renewInterval: .milliseconds(1))
+            let runA = Task { try await a.run() }
+            await Self.eventually("a leads (round \(round))") { await a.exchange.isReady() }
+            let runB = Task { try await b.run() }
+            await Self.eventually("b follows a") { b.role == .standby(active: "node-a") }
+            let drained = ContinuousClock.now
+            try await a.drain()
+            await Self.eventually("b takes over") { await b.exchange.isReady() }
+            #expect(ContinuousClock.now - drained < .seconds(10), "round \(round): the leases were not released")
+            #expect(a.exchange.heldLeases.isEmpty)
+            runA.cancel()
+            runB.cancel()
+            _ = await runA.result
+            _ = await runB.result
+        }
     }
 
     @Test func aLeaderWhoseLeaseWasTakenStops() async throws {

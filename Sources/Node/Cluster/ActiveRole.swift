@@ -19,7 +19,8 @@ import Transport
 /// - **Fail-stop.** An active that finds a lease taken, or cannot renew for `ttl − safetyMargin`, throws: the
 ///   node's service group stops and the process exits (Kubernetes restarts it as a standby).
 /// - **Handoff.** On SIGTERM or a drain the active stops the exchange (journals durable, shards snapshotted),
-///   releases every lease at once, and a standby takes over within a poll interval. A drained node stays a
+///   releases every lease at once, and a standby takes over within a poll interval (20 ms: one single-row read
+///   per standby, which a handoff's outage includes, so it is kept short). A drained node stays a
 ///   standby that never takes over again, until it is restarted.
 final class ActiveRole: Service, RequestForwarder {
     enum Role: Sendable, Equatable {
@@ -74,7 +75,7 @@ final class ActiveRole: Service, RequestForwarder {
         peerAddress: @escaping @Sendable (String) -> String?,
         apiAddress: @escaping @Sendable (String) -> String? = { _ in nil }, peers: PeerClients,
         ttlMillis: Int64 = 3_000,
-        renewInterval: Duration = .milliseconds(500), pollInterval: Duration = .milliseconds(100),
+        renewInterval: Duration = .milliseconds(500), pollInterval: Duration = .milliseconds(20),
         safetyMargin: Duration = .milliseconds(500), forwardTimeout: Duration = .seconds(15),
         clock: @escaping @Sendable () -> Int64 = Exchange.wallClockMillis, logger: Logger
     ) {
@@ -215,7 +216,7 @@ final class ActiveRole: Service, RequestForwarder {
             group.addTask {
                 try await self.exchange.start()
                 while !Task.isShuttingDownGracefully, !self.drainRequested.load(ordering: .sequentiallyConsistent) {
-                    try await Task.sleep(for: .milliseconds(100))
+                    try await Task.sleep(for: self.pollInterval)
                 }
                 self.handingOff.store(true, ordering: .sequentiallyConsistent)
                 self.logger.info("handing every shard off")
@@ -231,19 +232,21 @@ final class ActiveRole: Service, RequestForwarder {
     }
 
     /// Renews `cluster/active` and every shard lease together until the handoff; throws when one was taken or
-    /// renewals have failed for too long.
+    /// renewals have failed for too long. Once the handoff has begun it stops renewing and waits to be
+    /// cancelled: returning would end `lead`'s task group and cancel the handoff half-way (snapshots and
+    /// lease releases then fail, and the next owner waits for the leases to lapse).
     private func keepLeases(active lease: ShardLease) async throws {
         var renewedAt = ContinuousClock.now
         let lapse = Duration.milliseconds(ttlMillis) - safetyMargin
         while true {
             try await Task.sleep(for: renewInterval)
-            if handingOff.load(ordering: .sequentiallyConsistent) { return }
+            if handingOff.load(ordering: .sequentiallyConsistent) { try await Self.untilCancelled() }
             let started = ContinuousClock.now
             let leases = [(shard: lease.shard, epoch: lease.epoch)] + exchange.heldLeases
             do {
                 let renewed = try await store.renewLeases(
                     owner: leaseOwner, leases, ttlMillis: ttlMillis, nowMillis: clock())
-                if handingOff.load(ordering: .sequentiallyConsistent) { return }
+                if handingOff.load(ordering: .sequentiallyConsistent) { try await Self.untilCancelled() }
                 let lost = leases.map(\.shard).filter { !renewed.contains($0) }
                 guard lost.isEmpty else {
                     logger.critical(
@@ -253,6 +256,8 @@ final class ActiveRole: Service, RequestForwarder {
                 renewedAt = started
             } catch let error as LeaseLost {
                 throw error
+            } catch is CancellationError {
+                throw CancellationError()
             } catch {
                 guard ContinuousClock.now - renewedAt < lapse else {
                     logger.critical("lease renewals failed for too long: stopping", metadata: ["error": "\(error)"])
@@ -261,5 +266,10 @@ final class ActiveRole: Service, RequestForwarder {
                 logger.warning("lease renewal failed", metadata: ["error": "\(error)"])
             }
         }
+    }
+
+    /// Suspends until the task is cancelled (then throws `CancellationError`).
+    private static func untilCancelled() async throws {
+        while true { try await Task.sleep(for: .seconds(3_600)) }
     }
 }
