@@ -104,9 +104,8 @@ public actor SymbolActor: SnapshottingActor {
         // No suspension between here and the enqueue in `commit`: the next sequence is this record's.
         outbox.append((journal.lastSequence + 1, BookEventBatch(timestampMillis: nowMillis, events: events)))
         publish(events, nowMillis: nowMillis)
+        handOver(fired, since: since)
         try await commit(record.encoded())
-        // Once the close that fired them is durable.
-        for signal in fired { signals.send(signal, since: since) }
         return events
     }
 
@@ -120,7 +119,15 @@ public actor SymbolActor: SnapshottingActor {
             (journal.lastSequence + 1, BookEventBatch(timestampMillis: nowMillis, events: state.apply(record))))
         let fired = state.strategies.takeFired()
         referencePrice = prints.last?.price
+        handOver(fired, since: since)
         try await commit(record.encoded())
+    }
+
+    /// Hands fired signals to the exchange without waiting for the record that fired them to be durable: their
+    /// orders reach this market's book only in a later record of this journal, which is durable only after
+    /// that one (records commit in order). If the record is lost in a crash, an order the signal reserved but
+    /// never booked is abandoned at recovery (its reservation released), like any other.
+    private func handOver(_ fired: [FiredSignal], since: ContinuousClock.Instant) {
         for signal in fired { signals.send(signal, since: since) }
     }
 
