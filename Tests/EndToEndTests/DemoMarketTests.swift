@@ -9,10 +9,12 @@ import Testing
 struct DemoMarketTests {
     @Test(.timeLimit(.minutes(3)))
     func demoMarketsMoveAndFill() async throws {
-        try await ProcessRestartTests.withNodes(.sqlite, timeout: .seconds(150)) { storage, nodes in
+        try await ProcessRestartTests.withNodes(.sqlite, timeout: .seconds(170)) { storage, nodes in
             let storage = try AdminCLITests.withAdminConfiguration(storage)
             let node = nodes.track(try await NodeProcess.start(storage, name: "demo", feeds: true))
             try await ProcessRestartTests.with(node) { api in
+                let user = try await api.signUp("demo-buyer")
+                try await api.deposit(user, "USD", "100000")
                 // The provider's ladder: 5 bids and 5 asks (`[price, quantity]`), 10 bps apart at the top.
                 var bids: [JSONValue] = []
                 var asks: [JSONValue] = []
@@ -31,32 +33,8 @@ struct DemoMarketTests {
                 let spread = (bestAsk - bestBid) / ((bestAsk + bestBid) / 2)
                 #expect(spread > 0.0009 && spread < 0.0012, "spread \(spread)")
 
-                // Candles built from the reference ticks, and they change as the sample plays.
-                let first = try await api.json(.get, "/v1/markets/BTC-USD/candles?interval=1m&limit=5")
-                #expect(!(first.arrayValue ?? []).isEmpty)
-                var moved = false
-                let moveDeadline = ContinuousClock.now + .seconds(30)
-                while !moved, ContinuousClock.now < moveDeadline {
-                    try await Task.sleep(for: .milliseconds(500))
-                    let now = try await api.json(.get, "/v1/markets/BTC-USD/candles?interval=1m&limit=5")
-                    moved = now != first
-                }
-                #expect(moved, "the candles did not change in 30 s")
-
-                // A user's market buy fills against the provider at once, at or above the best ask.
-                let user = try await api.signUp("demo-buyer")
-                try await api.deposit(user, "USD", "100000")
-                let bought = try await api.placed(
-                    user, ["symbol": "BTC-USD", "side": "buy", "type": "market", "quantity": "0.01"])
-                #expect(bought["status"] == "filled", "\(bought)")
-                let fills = bought["fills"]?.arrayValue ?? []
-                #expect(!fills.isEmpty)
-                for fill in fills {
-                    #expect((Double(fill["price"]?.stringValue ?? "") ?? 0) >= bestBid)
-                }
-
-                // A strategy that fires at the next candle close (built from the feed's ticks, at most a minute
-                // away) places its market buy, which fills against the provider.
+                // Once there is liquidity: a strategy that fires at the next candle close (built from the feed's
+                // ticks, at most a minute away) places its market buy, which fills against the provider.
                 let strategy = try await api.json(
                     .post, "/v1/strategies",
                     json: [
@@ -69,6 +47,30 @@ struct DemoMarketTests {
                         ],
                     ], token: user.token, expect: 201)
                 let strategyID = try #require(strategy["strategy_id"]?.stringValue)
+
+                // Candles built from the reference ticks, and they change as the sample plays.
+                let first = try await api.json(.get, "/v1/markets/BTC-USD/candles?interval=1m&limit=5")
+                #expect(!(first.arrayValue ?? []).isEmpty)
+                var moved = false
+                let moveDeadline = ContinuousClock.now + .seconds(30)
+                while !moved, ContinuousClock.now < moveDeadline {
+                    try await Task.sleep(for: .milliseconds(500))
+                    let now = try await api.json(.get, "/v1/markets/BTC-USD/candles?interval=1m&limit=5")
+                    moved = now != first
+                }
+                #expect(moved, "the candles did not change in 30 s")
+
+                // A user's market buy fills against the provider at once, at or above the best bid.
+                let bought = try await api.placed(
+                    user, ["symbol": "BTC-USD", "side": "buy", "type": "market", "quantity": "0.01"])
+                #expect(bought["status"] == "filled", "\(bought)")
+                let fills = bought["fills"]?.arrayValue ?? []
+                #expect(!fills.isEmpty)
+                for fill in fills {
+                    #expect((Double(fill["price"]?.stringValue ?? "") ?? 0) >= bestBid)
+                }
+
+                // The strategy fires at the first candle close after it was made (at most a minute later).
                 var placed: JSONValue?
                 let signalDeadline = ContinuousClock.now + .seconds(100)
                 while placed == nil, ContinuousClock.now < signalDeadline {
