@@ -1,7 +1,8 @@
 import Trading
 
 /// The strategies of one market, as a pure state machine inside `SymbolState`: their definitions, statuses
-/// and signals, the market's shared `IndicatorSet`, and each strategy's `RulePlan` compiled onto it.
+/// and signals, the market's shared `IndicatorSet`, and each strategy's `RulePlan` compiled onto it, the plans
+/// laid end to end in one `RuleProgram` so that a close walks them in memory order.
 ///
 /// At every candle close (`close(_:candleCloseMillis:atMillis:)`) the set takes the closed candles once,
 /// then each active strategy out of cooldown fires its first rule that holds, if any: one signal per
@@ -21,15 +22,23 @@ public struct StrategyBook: Sendable {
     /// The sequence the next strategy gets.
     var nextSequence: UInt64 = 1
     private(set) var indicators = IndicatorSet()
-    private var plans: [UInt64: RulePlan] = [:]
+    /// Every strategy's compiled rules, one after the other, on `indicators`.
+    private var program = RuleProgram()
+    /// What evaluation reads of each strategy, aligned with `strategies`: kept apart so that a close walks a
+    /// small array of plain values instead of the strategies themselves.
+    private var schedule: [Scheduled] = []
+    /// Rules of `program` that belong to deleted strategies; compacted away once they are half of it.
+    private var deadRules = 0
     /// Signals fired since the actor last took them (`takeFired()`).
     private var fired: [FiredSignal] = []
 
     public init() {}
 
+    /// A book holding `strategies`, none of them evaluated until `rebuildIndicators(from:spec:)` compiles them.
     init(strategies: [SymbolStrategy], nextSequence: UInt64) {
         self.strategies = strategies
         self.nextSequence = nextSequence
+        schedule = strategies.map { Scheduled($0, rules: 0..<0) }
     }
 
     /// The strategy of `sequence`, if the market has it.
@@ -64,20 +73,22 @@ public struct StrategyBook: Sendable {
             guard let plan = try? RulePlan(definition.rules.map(\.when), indicators: &candidate) else { return }
             let sequence = nextSequence
             nextSequence += 1
-            strategies.append(
-                SymbolStrategy(
-                    sequence: sequence, owner: owner, definition: definition, paused: false,
-                    createdAtMillis: nowMillis))
+            let strategy = SymbolStrategy(
+                sequence: sequence, owner: owner, definition: definition, paused: false, createdAtMillis: nowMillis)
+            strategies.append(strategy)
             if candidate.count > before {
+                schedule.append(Scheduled(strategy, rules: 0..<0))
                 rebuildIndicators(from: marketData, spec: spec)
             } else {
-                plans[sequence] = plan
+                schedule.append(Scheduled(strategy, rules: program.append(plan.program)))
             }
         case .pause(let sequence): update(sequence) { $0.paused = true }
         case .resume(let sequence): update(sequence) { $0.paused = false }
         case .delete(let sequence):
-            strategies.removeAll { $0.sequence == sequence }
-            plans[sequence] = nil
+            guard let index = strategies.firstIndex(where: { $0.sequence == sequence }) else { return }
+            strategies.remove(at: index)
+            deadRules += schedule.remove(at: index).rules.count
+            if deadRules > program.ruleCount / 2 { compactProgram() }
         case .recordSignal(let sequence, let close, let firedAt, let rule, let outcome):
             update(sequence) { strategy in
                 guard strategy.definition.rules.indices.contains(rule) else { return }
@@ -112,6 +123,8 @@ public struct StrategyBook: Sendable {
     private mutating func update(_ sequence: UInt64, _ body: (inout SymbolStrategy) -> Void) {
         guard let index = strategies.firstIndex(where: { $0.sequence == sequence }) else { return }
         body(&strategies[index])
+        schedule[index].paused = strategies[index].paused
+        schedule[index].lastFiredMillis = strategies[index].lastFiredMillis
     }
 
     // MARK: Evaluation
@@ -120,16 +133,15 @@ public struct StrategyBook: Sendable {
     /// closing at `candleCloseMillis`) and fires the strategies whose rules hold.
     mutating func close(_ candles: [ClosedCandle], candleCloseMillis: Int64, atMillis: Int64, symbol: String) {
         indicators.update(candles)
-        for index in strategies.indices where !strategies[index].paused {
-            let strategy = strategies[index]
-            if let last = strategy.lastFiredMillis,
-                candleCloseMillis - last < Int64(strategy.definition.cooldownSeconds) * 1_000
-            {
-                continue
+        let firing = program.withEvaluator(on: indicators) { evaluator in
+            var firing: [(index: Int, rule: Int)] = []
+            for index in schedule.indices where schedule[index].mayFire(at: candleCloseMillis) {
+                if let rule = evaluator.firstHolding(in: schedule[index].rules) { firing.append((index, rule)) }
             }
-            guard let plan = plans[strategy.sequence],
-                let rule = plan.rules.indices.first(where: { plan.evaluate(rule: $0, on: indicators) })
-            else { continue }
+            return firing
+        }
+        for (index, rule) in firing {
+            schedule[index].lastFiredMillis = candleCloseMillis
             strategies[index].lastFiredMillis = candleCloseMillis
             strategies[index].signals.append(
                 StrategySignal(
@@ -137,23 +149,57 @@ public struct StrategyBook: Sendable {
             Self.trim(&strategies[index])
             fired.append(
                 FiredSignal(
-                    symbol: symbol, sequence: strategy.sequence, owner: strategy.owner,
+                    symbol: symbol, sequence: strategies[index].sequence, owner: strategies[index].owner,
                     candleCloseMillis: candleCloseMillis, ruleIndex: rule,
-                    action: strategy.definition.rules[rule].action))
+                    action: strategies[index].definition.rules[rule].action))
         }
     }
 
     /// Compiles every strategy onto a fresh set, then feeds it the market's closed candles, moment by moment.
     mutating func rebuildIndicators(from marketData: MarketData, spec: MarketSpec) {
         var set = IndicatorSet()
-        var plans: [UInt64: RulePlan] = [:]
-        for strategy in strategies {
-            plans[strategy.sequence] = try? RulePlan(strategy.definition.rules.map(\.when), indicators: &set)
+        var program = RuleProgram()
+        for (index, strategy) in strategies.enumerated() {
+            let plan = try? RulePlan(strategy.definition.rules.map(\.when), indicators: &set)
+            schedule[index].rules = plan.map { program.append($0.program) } ?? 0..<0
         }
         if set.count > 0 {
             for moment in marketData.closedMoments(spec: spec) { set.update(moment) }
         }
         indicators = set
-        self.plans = plans
+        self.program = program
+        deadRules = 0
+    }
+
+    /// Drops the rules of deleted strategies from `program`.
+    private mutating func compactProgram() {
+        var compacted = RuleProgram()
+        for index in schedule.indices {
+            schedule[index].rules = compacted.append(program, rules: schedule[index].rules)
+        }
+        program = compacted
+        deadRules = 0
+    }
+}
+
+/// What a close needs of one strategy: whether it may fire, and where its rules are in the book's program.
+private struct Scheduled: Sendable {
+    var rules: Range<Int>
+    var cooldownSeconds: Int
+    var lastFiredMillis: Int64?
+    var paused: Bool
+
+    init(_ strategy: SymbolStrategy, rules: Range<Int>) {
+        self.rules = rules
+        cooldownSeconds = strategy.definition.cooldownSeconds
+        lastFiredMillis = strategy.lastFiredMillis
+        paused = strategy.paused
+    }
+
+    /// Whether the strategy is active and out of its cooldown at the close `candleCloseMillis`.
+    func mayFire(at candleCloseMillis: Int64) -> Bool {
+        guard !paused else { return false }
+        guard let last = lastFiredMillis else { return true }
+        return candleCloseMillis - last >= Int64(cooldownSeconds) * 1_000
     }
 }

@@ -3,12 +3,27 @@
 /// had before the latest update kept for `crosses_above` and `crosses_below`.
 ///
 /// Slots are numbered in insertion order and never move; `RulePlan` compiles operands to slots.
+///
+/// Every update also lays the values out flat (`readings`): per slot, its fields' current values then their
+/// values before the update, so that a compiled rule reads any of them with one load.
 public struct IndicatorSet: Sendable {
     /// The key of each slot.
     public private(set) var keys: [IndicatorKey] = []
     private var slots: [IndicatorKey: Int] = [:]
     private var indicators: [AnyIndicator] = []
-    private var previous: [Readings] = []
+    /// `stride` numbers per slot: the current value of each field (by its position in `IndicatorSpec.fields`),
+    /// then, `previousOffset` further, the value before the latest update; `undefined` where there is none.
+    private(set) var readings: [Double] = []
+
+    /// How many readings each slot has.
+    static let stride = 6
+    /// How far a field's previous value is from its current one in `readings`.
+    static let previousOffset = 3
+    /// What `readings` holds for a value that is not defined: a NaN whose payload arithmetic on numbers never
+    /// yields, so that a NaN an indicator computes (from non-finite input) is still a defined value, as it was
+    /// before values were laid out flat. Tested by bit pattern (`undefinedPattern`), never with `isNaN`.
+    static let undefined = Double(bitPattern: undefinedPattern)
+    static let undefinedPattern: UInt64 = 0x7FF8_0000_0000_0B5E
 
     public init() {}
 
@@ -36,7 +51,7 @@ public struct IndicatorSet: Sendable {
         keys.append(key)
         slots[key] = slot
         indicators.append(indicator)
-        previous.append(Readings())
+        readings.append(contentsOf: repeatElement(Self.undefined, count: Self.stride))
         return slot
     }
 
@@ -46,9 +61,13 @@ public struct IndicatorSet: Sendable {
     /// did not close keeps its value and crosses nothing.
     public mutating func update(_ candles: some Collection<ClosedCandle>) {
         for slot in indicators.indices {
-            previous[slot] = Readings(indicators[slot])
+            let base = slot * Self.stride
+            for position in 0..<Self.previousOffset {
+                readings[base + Self.previousOffset + position] = readings[base + position]
+            }
             if let candle = candles.first(where: { $0.interval == keys[slot].interval }) {
                 indicators[slot].update(close: candle.close, volume: candle.volume)
+                storeReadings(of: slot)
             }
         }
     }
@@ -60,45 +79,54 @@ public struct IndicatorSet: Sendable {
 
     /// The value of `field` after the latest close (`nil` while warming up or for a field it lacks).
     public func value(_ slot: Int, _ field: IndicatorField) -> Double? {
-        indicators[slot].value(field)
+        readingIndex(slot, field, previous: false).flatMap(reading)
     }
 
     /// The value of `field` before the latest update (`nil` before the first, or while it was warming up).
     public func previousValue(_ slot: Int, _ field: IndicatorField) -> Double? {
-        previous[slot][field, of: keys[slot].spec]
+        readingIndex(slot, field, previous: true).flatMap(reading)
     }
 
     /// The current value of `field` of the indicator `key`, if the set holds it.
     public func value(of key: IndicatorKey, _ field: IndicatorField = .value) -> Double? {
         slots[key].flatMap { value($0, field) }
     }
-}
 
-/// An indicator's values at one close: up to three fields, by their position in `IndicatorSpec.fields`.
-private struct Readings: Sendable {
-    var first: Double?
-    var second: Double?
-    var third: Double?
+    /// Where `readings` holds the value of `field` of `slot` (before the latest update if `previous`), or `nil`
+    /// for a field the indicator lacks.
+    func readingIndex(_ slot: Int, _ field: IndicatorField, previous: Bool) -> Int? {
+        guard let position = Self.position(of: field, in: keys[slot].spec) else { return nil }
+        return slot * Self.stride + (previous ? Self.previousOffset : 0) + position
+    }
 
-    init() {}
+    private func reading(_ index: Int) -> Double? {
+        readings[index].bitPattern == Self.undefinedPattern ? nil : readings[index]
+    }
 
-    init(_ indicator: AnyIndicator) {
-        switch indicator.spec {
+    /// Copies the current values of `slot`'s indicator into `readings`.
+    private mutating func storeReadings(of slot: Int) {
+        let base = slot * Self.stride
+        switch keys[slot].spec {
         case .macd:
-            (first, second, third) = (indicator.value(.macd), indicator.value(.signal), indicator.value(.histogram))
+            readings[base] = indicators[slot].value(.macd) ?? Self.undefined
+            readings[base + 1] = indicators[slot].value(.signal) ?? Self.undefined
+            readings[base + 2] = indicators[slot].value(.histogram) ?? Self.undefined
         case .bollinger:
-            (first, second, third) = (indicator.value(.upper), indicator.value(.middle), indicator.value(.lower))
-        case .price, .volume, .sma, .ema, .rsi: first = indicator.value(.value)
+            readings[base] = indicators[slot].value(.upper) ?? Self.undefined
+            readings[base + 1] = indicators[slot].value(.middle) ?? Self.undefined
+            readings[base + 2] = indicators[slot].value(.lower) ?? Self.undefined
+        case .price, .volume, .sma, .ema, .rsi: readings[base] = indicators[slot].value(.value) ?? Self.undefined
         }
     }
 
-    subscript(field: IndicatorField, of spec: IndicatorSpec) -> Double? {
+    /// The position of `field` in `spec.fields`, if the indicator has it.
+    static func position(of field: IndicatorField, in spec: IndicatorSpec) -> Int? {
         switch (spec, field) {
-        case (.macd, .macd), (.bollinger, .upper): first
-        case (.macd, .signal), (.bollinger, .middle): second
-        case (.macd, .histogram), (.bollinger, .lower): third
+        case (.macd, .macd), (.bollinger, .upper): 0
+        case (.macd, .signal), (.bollinger, .middle): 1
+        case (.macd, .histogram), (.bollinger, .lower): 2
         case (.macd, _), (.bollinger, _): nil
-        case (_, .value): first
+        case (_, .value): 0
         default: nil
         }
     }
