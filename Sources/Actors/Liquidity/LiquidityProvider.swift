@@ -34,7 +34,7 @@ public struct LiquidityProvider: Sendable {
         ] {
             let held = balances.first { $0.currency == currency }.map { $0.available.units &+ $0.locked.units } ?? 0
             guard held < target.units else { continue }
-            try await exchange.deposit(
+            _ = try await exchange.deposit(
                 user: user, currency: currency, amount: Amount(units: target.units - held),
                 idempotencyKey: "liquidity-\(symbol)-\(currency)-\(Exchange.wallClockMillis())")
             logger.info("liquidity account funded", metadata: ["currency": "\(currency)"])
