@@ -1,41 +1,45 @@
 import CoreMetrics
 import Synchronization
 
-/// A metrics backend that keeps the values recorded by one timer (the exchange's tick-to-order latency) and
-/// drops everything else.
+/// A metrics backend that keeps the values recorded by a few timers (the exchange's tick-to-signal and
+/// tick-to-order latencies) and drops everything else.
 final class LatencyCapture: MetricsFactory, Sendable {
-    let label: String
-    private let values = Mutex<[Int64]>([])
+    let labels: Set<String>
+    private let values = Mutex<[String: [Int64]]>([:])
 
-    init(label: String) { self.label = label }
+    init(labels: Set<String>) { self.labels = labels }
 
-    var count: Int { values.withLock { $0.count } }
+    func count(_ label: String) -> Int { values.withLock { $0[label]?.count ?? 0 } }
 
-    /// Takes every value recorded so far (nanoseconds).
-    func drain() -> [Int64] {
+    /// Takes every value of `label` recorded so far (nanoseconds).
+    func drain(_ label: String) -> [Int64] {
         values.withLock { values in
-            defer { values.removeAll() }
-            return values
+            defer { values[label] = [] }
+            return values[label] ?? []
         }
     }
 
-    func record(_ nanoseconds: Int64) { values.withLock { $0.append(nanoseconds) } }
+    func record(_ nanoseconds: Int64, label: String) { values.withLock { $0[label, default: []].append(nanoseconds) } }
 
     func makeCounter(label: String, dimensions: [(String, String)]) -> any CounterHandler { Ignored() }
     func makeRecorder(label: String, dimensions: [(String, String)], aggregate: Bool) -> any RecorderHandler {
         Ignored()
     }
     func makeTimer(label: String, dimensions: [(String, String)]) -> any TimerHandler {
-        label == self.label ? Captured(capture: self) : Ignored()
+        labels.contains(label) ? Captured(capture: self, label: label) : Ignored()
     }
     func destroyCounter(_ handler: any CounterHandler) {}
     func destroyRecorder(_ handler: any RecorderHandler) {}
     func destroyTimer(_ handler: any TimerHandler) {}
 
     private final class Captured: TimerHandler, Sendable {
-        init(capture: LatencyCapture) { self.capture = capture }
+        init(capture: LatencyCapture, label: String) {
+            self.capture = capture
+            self.label = label
+        }
         let capture: LatencyCapture
-        func recordNanoseconds(_ duration: Int64) { capture.record(duration) }
+        let label: String
+        func recordNanoseconds(_ duration: Int64) { capture.record(duration, label: label) }
     }
 
     private final class Ignored: CounterHandler, RecorderHandler, TimerHandler, Sendable {

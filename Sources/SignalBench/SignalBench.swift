@@ -16,6 +16,10 @@ struct SignalBench {
         makerFeeBps: 0, takerFeeBps: 0)
     /// 2024-05-01T12:00:00Z.
     static let start: Int64 = 1_714_564_800_000
+    /// Tick → the signal's order answered by the order flow (durable).
+    static let orderLabel = "bourse_strategy_signal_latency"
+    /// Tick → the signal handed to the order flow (evaluation done).
+    static let signalLabel = "bourse_strategy_signal_handover_latency"
     static let maker: UserID = 1_000_000
     static let firing: UserID = 1_000_001
 
@@ -100,11 +104,11 @@ struct SignalBench {
         var random = SplitMix(seed: 42)
         var price: Int64 = 50_000 * 100
         var tickLatencies: [Int64] = []
-        _ = capture.drain()
+        _ = capture.drain(Self.orderLabel)
         for minute in 0..<(warmUp + closes) {
             price += Int64(random.next() % 2_001) - 1_000
             clock.set(Self.start + Int64(minute) * 60_000 + 1_000)
-            let before = capture.count
+            let before = capture.count(Self.orderLabel)
             let started = ContinuousClock.now
             try await exchange.referenceTicks(
                 symbol: "BTC-USD", [(priceUnits: price * 1_000_000, quantityUnits: Amount.unitsPerCoin / 100)])
@@ -112,22 +116,30 @@ struct SignalBench {
             // The close fires one signal (from the second tick on): wait until its order is answered.
             if minute > 0 {
                 let deadline = ContinuousClock.now + .seconds(30)
-                while capture.count == before, ContinuousClock.now < deadline { await Task.yield() }
+                while capture.count(Self.orderLabel) == before, ContinuousClock.now < deadline {
+                    try await Task.sleep(for: .microseconds(200))
+                }
             }
-            if minute == warmUp - 1 { _ = capture.drain() }
+            if minute == warmUp - 1 {
+                _ = capture.drain(Self.orderLabel)
+                _ = capture.drain(Self.signalLabel)
+            }
             if minute >= warmUp { tickLatencies.append(Int64(journaled / .nanoseconds(1))) }
         }
-        let signalLatencies = capture.drain()
+        let orderLatencies = capture.drain(Self.orderLabel)
+        let signalLatencies = capture.drain(Self.signalLabel)
         let evaluation = try evaluationOnly()
         return Self.json([
             ("strategies", "\(strategies)"), ("closes", "\(closes)"),
-            ("tick_to_order_p50_us", Self.micros(Self.percentile(signalLatencies, 0.50))),
-            ("tick_to_order_p99_us", Self.micros(Self.percentile(signalLatencies, 0.99))),
+            ("tick_to_signal_p50_us", Self.micros(Self.percentile(signalLatencies, 0.50))),
+            ("tick_to_signal_p99_us", Self.micros(Self.percentile(signalLatencies, 0.99))),
+            ("tick_to_order_p50_us", Self.micros(Self.percentile(orderLatencies, 0.50))),
+            ("tick_to_order_p99_us", Self.micros(Self.percentile(orderLatencies, 0.99))),
             ("tick_journaled_p50_us", Self.micros(Self.percentile(tickLatencies, 0.50))),
             ("tick_journaled_p99_us", Self.micros(Self.percentile(tickLatencies, 0.99))),
             ("evaluation_p50_us", Self.micros(Self.percentile(evaluation, 0.50))),
             ("evaluation_p99_us", Self.micros(Self.percentile(evaluation, 0.99))),
-            ("signals_measured", "\(signalLatencies.count)"),
+            ("signals_measured", "\(signalLatencies.count)"), ("orders_measured", "\(orderLatencies.count)"),
         ])
     }
 

@@ -6,15 +6,16 @@ import Storage
 import Synchronization
 import Trading
 
-// `bourse-signal-bench`: tick-to-signal latency — a reference tick reaching the exchange → the candle it closes
-// updates the shared indicators → every active strategy on the symbol is evaluated → the one that fires places
-// its market order through the normal flow (reservation, journal, matching, settlement) → answered. Measured
-// with 1, 1,000 and 10,000 active strategies on one symbol over the embedded SQLite store (synchronous=FULL);
-// plus the evaluation alone (the pure `SymbolState.apply` of the closing tick, no I/O).
+// `bourse-signal-bench`: a reference tick reaching the exchange → the candle it closes updates the shared
+// indicators → every active strategy on the symbol is evaluated → the one that fires hands its signal to the
+// order flow (tick_to_signal) → its market order goes through the normal flow (reservation, journal, matching,
+// settlement) and is answered (tick_to_order). Measured with 1, 1,000 and 10,000 active strategies on one
+// symbol over the embedded SQLite store (synchronous=FULL); plus the evaluation alone (the pure
+// `SymbolState.apply` of the closing tick, no actor, no I/O).
 //
 // Usage: bourse-signal-bench [--closes N] [--counts 1,1000,10000] [--directory DIR]
 
-let capture = LatencyCapture(label: "bourse_strategy_signal_latency")
+let capture = LatencyCapture(labels: [SignalBench.orderLabel, SignalBench.signalLabel])
 MetricsSystem.bootstrap(capture)
 
 var closes = 200

@@ -31,6 +31,9 @@ extension Exchange {
     /// Time from a print reaching its market (a reference tick or a trade) to the order of a strategy signal
     /// it fired being answered by the order flow.
     static let signalLatency = Metrics.Timer(label: "bourse_strategy_signal_latency")
+    /// Time from a print reaching its market to the signals it fired being handed to the order flow: the
+    /// strategies' evaluation (tick to signal), without the order's own journal commits.
+    static let signalHandoverLatency = Metrics.Timer(label: "bourse_strategy_signal_handover_latency")
     /// Reference prints journaled.
     static let referencePrints = Counter(label: "bourse_reference_prints")
 }

@@ -128,7 +128,9 @@ public actor SymbolActor: SnapshottingActor {
     /// that one (records commit in order). If the record is lost in a crash, an order the signal reserved but
     /// never booked is abandoned at recovery (its reservation released), like any other.
     private func handOver(_ fired: [FiredSignal], since: ContinuousClock.Instant) {
+        guard !fired.isEmpty else { return }
         for signal in fired { signals.send(signal, since: since) }
+        Exchange.signalHandoverLatency.record(duration: ContinuousClock.now - since)
     }
 
     public func setHalted(_ halted: Bool, nowMillis: Int64) async throws {
