@@ -119,6 +119,22 @@ struct ReferenceFeedTests {
         #expect(small.filter { $0.side == .sell }.map(\.price) == [Self.price("1.01")])
     }
 
+    @Test("the provider requotes once the price has moved requote_bps from the price it quoted around")
+    func requoteThreshold() {
+        var configuration = LiquidityConfiguration(
+            size: Quantity(lots: 1), baseInventory: .zero, quoteInventory: .zero)
+        #expect(configuration.requoteBps == 1)
+        let quoted = Price(ticks: 100_000)  // 1,000.00: 1 bp is 10 ticks
+        #expect(configuration.shouldRequote(from: nil, to: quoted))
+        #expect(!configuration.shouldRequote(from: quoted, to: quoted))
+        #expect(!configuration.shouldRequote(from: quoted, to: Price(ticks: 100_009)))  // 0.9 bp
+        #expect(configuration.shouldRequote(from: quoted, to: Price(ticks: 100_010)))  // 1 bp
+        #expect(configuration.shouldRequote(from: quoted, to: Price(ticks: 99_990)))
+        configuration.requoteBps = 0
+        #expect(configuration.shouldRequote(from: quoted, to: Price(ticks: 100_001)))
+        #expect(!configuration.shouldRequote(from: quoted, to: quoted))
+    }
+
     @Test("impossible liquidity settings are refused")
     func liquidityValidation() {
         func settings(spread: Int64 = 10, levels: Int = 5, step: Int64 = 5, lots: Int64 = 1) -> LiquidityConfiguration {

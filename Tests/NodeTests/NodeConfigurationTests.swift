@@ -145,3 +145,16 @@ extension MarketDataConfigurationTests {
         #expect(config.marketData.liquidity["ETH-USD"]?.size.lots == 5_000)
     }
 }
+
+extension MarketDataConfigurationTests {
+    @Test("liquidity.requote_bps is read and checked")
+    func requoteBps() throws {
+        let config = try Self.resolve(
+            "markets:\n  - \(Self.market), feed: {kind: sample}, liquidity: {size: \"0.01\", requote_bps: 0}}")
+        #expect(config.marketData.liquidity["BTC-USD"]?.requoteBps == 0)
+        #expect(throws: ConfigurationError.self) {
+            try Self.resolve(
+                "markets:\n  - \(Self.market), feed: {kind: sample}, liquidity: {size: \"0.01\", requote_bps: -1}}")
+        }
+    }
+}

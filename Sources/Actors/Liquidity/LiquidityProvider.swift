@@ -41,13 +41,14 @@ public struct LiquidityProvider: Sendable {
         }
     }
 
-    /// Quotes at each price of `references` (a stream that keeps only the newest: prices that arrive while a
-    /// requote runs are coalesced), until the stream ends or the task is cancelled.
+    /// Quotes at each price of `references` that moved at least `requoteBps` from the last one quoted around (a
+    /// stream that keeps only the newest: prices that arrive while a requote runs are coalesced), until the
+    /// stream ends or the task is cancelled.
     public func run(references: AsyncStream<Price>) async {
         var quoted: Price?
         for await reference in references {
             guard !Task.isCancelled else { return }
-            guard reference != quoted else { continue }
+            guard configuration.shouldRequote(from: quoted, to: reference) else { continue }
             if await requote(at: reference) { quoted = reference }
         }
     }

@@ -55,6 +55,7 @@ struct ClusterFile: Decodable, Sendable {
         var size: String
         var base_inventory: String?
         var quote_inventory: String?
+        var requote_bps: Int64?
     }
 
     struct Limits: Decodable, Sendable {

@@ -36,13 +36,14 @@ struct MarketDataSettings: Sendable {
             guard size.units > 0, size.units % spec.lotSize.units == 0 else {
                 throw BourseError.validation("liquidity.size must be a positive multiple of the lot size")
             }
-            let configuration = LiquidityConfiguration(
+            var configuration = LiquidityConfiguration(
                 spreadBps: liquidity.spread_bps ?? 10, levels: liquidity.levels ?? 5, stepBps: liquidity.step_bps ?? 5,
                 size: Quantity(lots: size.units / spec.lotSize.units),
                 baseInventory: try liquidity.base_inventory.map { try Amount(parsing: $0, field: "base_inventory") }
                     ?? Amount(units: size.units.multipliedReportingOverflow(by: 1_000).partialValue),
                 quoteInventory: try liquidity.quote_inventory.map { try Amount(parsing: $0, field: "quote_inventory") }
                     ?? Amount(units: 10_000_000 * Amount.unitsPerCoin))
+            if let requote = liquidity.requote_bps { configuration.requoteBps = requote }
             try configuration.validate(symbol: symbol)
             self.liquidity[symbol] = configuration
         } catch let error as BourseError {
