@@ -24,8 +24,8 @@ public struct ForwardedHeader: Sendable, Hashable {
 ///   (the body travels whole, with its own length), HTTP/2 pseudo fields (`:path` and `:method` travel as the
 ///   target and the method), and anything else a client sent (`user-agent`, `x-…`), which no route reads.
 /// - A response carries every field the target's routes set (`content-type`, `cache-control`, `retry-after`,
-///   …) except hop-by-hop fields, `content-length` (the edge's server sets it from the body) and `date` and
-///   `server` (the edge's server sets its own).
+///   …) except hop-by-hop fields, `content-length` (the edge's server sets it from the body), `date` and
+///   `server` (the edge's server sets its own) and `bourse-not-served` (between nodes only).
 enum ForwardedHeaderPolicy {
     /// The request fields that are forwarded.
     static let requestFields: Set<String> = ["authorization", "content-type", "accept", "idempotency-key"]
@@ -33,7 +33,7 @@ enum ForwardedHeaderPolicy {
     /// The response fields that are never relayed.
     static let droppedResponseFields: Set<String> = [
         "connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade", "proxy-connection",
-        "proxy-authenticate", "content-length", "date", "server",
+        "proxy-authenticate", "content-length", "date", "server", ForwardedResponse.notServedField,
     ]
 
     static func isForwardedRequestField(_ name: String) -> Bool { requestFields.contains(name) }

@@ -21,17 +21,32 @@ public struct ForwardedRequestResponder: Sendable {
     let logger: Logger
 
     /// Runs `request` through the routes and returns the response with its whole body. Never throws: every
-    /// failure is the API's usual JSON error response. When this node does not serve the exchange (it lost
-    /// the active role after the edge decided to forward), the answer is 503 UNAVAILABLE with `Retry-After: 1`.
+    /// failure is the API's usual JSON error response. When this node does not serve the exchange (it is
+    /// handing off or still taking over, or lost the active role after the edge decided to forward), it runs
+    /// nothing and answers 503 UNAVAILABLE with `Retry-After: 1` and ``ForwardedResponse/notServedField``,
+    /// so that the edge may send the request again to the node that serves next.
     public func respond(_ request: ForwardedRequest) async -> ForwardedResponse {
         var logger = self.logger
         logger[metadataKey: "hb.request.id"] = .stringConvertible(RequestID())
-        if let forwarder, forwarder.mode != .local {
-            return await Self.forwarded(
-                ErrorResponse.make(
-                    for: BourseError(.unavailable, "this node no longer serves the exchange"), logger: logger),
-                logger: logger)
+        guard let forwarder else { return await run(request, logger: logger) }
+        let path = request.target.split(separator: "?", maxSplits: 1).first.map(String.init) ?? request.target
+        // Counted like the edge's own requests (`ForwardingMiddleware`): a handoff waits for them.
+        if ForwardingMiddleware.isAdmin(path) {
+            if forwarder.mode == .local { return await run(request, logger: logger) }
+        } else if await forwarder.admitLocal() {
+            defer { forwarder.finishLocal() }
+            return await run(request, logger: logger)
         }
+        var refused = await Self.forwarded(
+            ErrorResponse.make(
+                for: BourseError(.unavailable, "this node no longer serves the exchange (or not yet)"), logger: logger),
+            logger: logger)
+        refused.headers.append(ForwardedHeader(name: ForwardedResponse.notServedField, value: "1"))
+        return refused
+    }
+
+    /// Runs `request` through the routes.
+    private func run(_ request: ForwardedRequest, logger: Logger) async -> ForwardedResponse {
         let response: Response
         do {
             let context = APIRequestContext(forwardedFrom: request.clientAddress, logger: logger)

@@ -5,6 +5,11 @@ public struct ForwardedResponse: Sendable, Equatable {
     /// The status codes a forwarded response may carry: final responses only.
     public static let statusCodes = 200...599
 
+    /// A header field the answering node sets on its 503 for a request it did not run because it does not
+    /// serve the exchange (any more, or not yet: a handoff under way), so that the forwarding node may send
+    /// the request again once another node serves. Never relayed to clients.
+    public static let notServedField = "bourse-not-served"
+
     /// The HTTP status code.
     public var status: Int
     /// The response's header fields, without hop-by-hop fields, `content-length`, `date` and `server`.
@@ -17,6 +22,9 @@ public struct ForwardedResponse: Sendable, Equatable {
         self.headers = headers
         self.body = body
     }
+
+    /// Whether the answering node did not run the request (``notServedField``).
+    public var wasNotServed: Bool { headers.contains { $0.name == Self.notServedField } }
 
     /// The binary form (see ``ForwardingWireFormat``). A status outside ``statusCodes`` encodes, but does not
     /// decode.

@@ -6,13 +6,21 @@ import Trading
 ///
 /// The flow: a client's request reaches any node. Here (after metrics and error rendering, before
 /// authentication, rate limiting and readiness) the node asks its ``RequestForwarder`` how it serves now:
-/// - `.local`: this node serves; the request goes on through the router as usual.
+/// - `.local`: this node serves; once the forwarder admits it (``RequestForwarder/admitLocal()``: a node
+///   that starts handing off stops admitting and waits for the requests it admitted), the request goes on
+///   through the router as usual. Admin requests are not counted (a drain waits for the handoff it starts).
 /// - `.forward`: the body is read (at most `limits.bodyBytes`, else 413 PAYLOAD_TOO_LARGE as for any route),
 ///   the request becomes a ``ForwardedRequest`` carrying the client's address, and the forwarder sends it to
 ///   the active node, whose `ForwardedRequestResponder` runs it through the same routes (authentication, rate
 ///   limit and readiness included) and returns the ``ForwardedResponse`` that is relayed unchanged. When the
 ///   forwarder fails, the client gets 503 UNAVAILABLE with `Retry-After: 1`.
-/// - `.unavailable(reason)`: no node serves right now (a failover): 503 UNAVAILABLE with `Retry-After: 1`.
+/// - `.unavailable(reason)`: no node serves right now (a handoff or a failover).
+///
+/// A request that finds no node serving — `.unavailable`, `.local` but not admitted, a forwarder that sent
+/// nothing (``RequestNotForwarded``) or a target that did not run it (``ForwardedResponse/wasNotServed``) —
+/// waits, looking again every 10 ms, up to ``RequestForwarder/serviceWait`` for a node that does, so that a
+/// handoff makes requests slower rather than failed. When the wait runs out: 503 UNAVAILABLE with
+/// `Retry-After: 1` (nothing ran, so the client may retry).
 ///
 /// Some paths are always served locally (``servedLocally(_:)``): probes, metrics and the OpenAPI document
 /// describe this node; sign-up, login, tokens and the JWKS use the shared user and key stores, which every
@@ -32,34 +40,62 @@ struct ForwardingMiddleware: RouterMiddleware {
         let path = request.uri.path
         if Self.isStream(path), forwarder.mode == .forward { return try await relayStream(request, context: context) }
         guard !Self.servedLocally(path) else { return try await next(request, context) }
-        switch forwarder.mode {
-        case .local:
-            return try await next(request, context)
-        case .unavailable(let reason):
-            throw BourseError(.unavailable, "no node serves the exchange right now: \(reason)")
-        case .forward:
-            var request = request
-            let forwarded = ForwardedRequest(
-                method: request.method.rawValue, target: request.head.path ?? "/",
-                headers: ForwardedHeaderPolicy.headers(
-                    of: request.headers, keeping: ForwardedHeaderPolicy.isForwardedRequestField),
-                body: try await Self.body(of: &request, limit: bodyLimit), clientAddress: context.clientAddress)
-            let response: ForwardedResponse
-            do {
-                response = try await forwarder.forward(forwarded)
-            } catch {
-                context.logger.warning("forwarding failed", metadata: ["error": "\(error)"])
-                throw BourseError(.unavailable, "the node serving the exchange cannot be reached")
+        // Admin requests are not counted: a drain is one, and it waits for the handoff it starts.
+        let counted = !Self.isAdmin(path)
+        let deadline = ContinuousClock.now + forwarder.serviceWait
+        var request = request
+        var body: ByteBuffer?
+        while true {
+            let reason: String
+            switch forwarder.mode {
+            case .local:
+                if !counted { return try await next(request, context) }
+                if await forwarder.admitLocal() {
+                    defer { forwarder.finishLocal() }
+                    return try await next(request, context)
+                }
+                reason = "the node serving the exchange is changing"
+            case .unavailable(let why):
+                reason = why
+            case .forward:
+                if body == nil { body = try await Self.body(of: &request, limit: bodyLimit) }
+                let forwarded = ForwardedRequest(
+                    method: request.method.rawValue, target: request.head.path ?? "/",
+                    headers: ForwardedHeaderPolicy.headers(
+                        of: request.headers, keeping: ForwardedHeaderPolicy.isForwardedRequestField),
+                    body: body ?? ByteBuffer(), clientAddress: context.clientAddress)
+                do {
+                    let response = try await forwarder.forward(forwarded)
+                    // The target did not run it (it is handing off, or still taking over): try again shortly.
+                    guard response.wasNotServed, ContinuousClock.now < deadline else { return try Self.relay(response) }
+                    reason = "the node serving the exchange is changing"
+                } catch let error as RequestNotForwarded {
+                    reason = error.description
+                } catch {
+                    context.logger.warning("forwarding failed", metadata: ["error": "\(error)"])
+                    throw BourseError(.unavailable, "the node serving the exchange cannot be reached")
+                }
             }
-            guard ForwardedResponse.statusCodes.contains(response.status) else {
-                throw BourseError(.internal, "forwarded response with status \(response.status)")
+            guard ContinuousClock.now < deadline else {
+                throw BourseError(.unavailable, "no node serves the exchange right now: \(reason)")
             }
-            return Response(
-                status: HTTPResponse.Status(code: response.status),
-                headers: ForwardedHeaderPolicy.fields(
-                    of: response.headers, keeping: ForwardedHeaderPolicy.isRelayedResponseField),
-                body: ResponseBody(byteBuffer: response.body))
+            try await Task.sleep(for: Self.retryInterval)
         }
+    }
+
+    /// How often a waiting request looks again for a node that serves the exchange.
+    static let retryInterval = Duration.milliseconds(10)
+
+    /// The client's answer for a forwarded request's response, relayed unchanged.
+    static func relay(_ response: ForwardedResponse) throws -> Response {
+        guard ForwardedResponse.statusCodes.contains(response.status) else {
+            throw BourseError(.internal, "forwarded response with status \(response.status)")
+        }
+        return Response(
+            status: HTTPResponse.Status(code: response.status),
+            headers: ForwardedHeaderPolicy.fields(
+                of: response.headers, keeping: ForwardedHeaderPolicy.isRelayedResponseField),
+            body: ResponseBody(byteBuffer: response.body))
     }
 
     /// Opens the stream on the serving node and copies its body to the client until either side ends it.
@@ -88,6 +124,13 @@ struct ForwardingMiddleware: RouterMiddleware {
                 for try await chunk in body { try await writer.write(chunk) }
                 try await writer.finish(nil)
             })
+    }
+
+    /// Whether `path` is under `/admin/` (compared like ``servedLocally(_:)``).
+    static func isAdmin(_ path: String) -> Bool {
+        path.utf8.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: true).first.map {
+            Substring($0) == "admin"
+        } ?? false
     }
 
     /// `/v1/stream` (compared like ``servedLocally(_:)``).

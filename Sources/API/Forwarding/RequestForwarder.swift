@@ -7,11 +7,50 @@ public protocol RequestForwarder: Sendable {
     /// mutex read).
     var mode: ForwardingMode { get }
 
+    /// How long a request waits for a node to serve the exchange (a handoff or a failover under way) before
+    /// it answers 503 UNAVAILABLE. Zero by default: it answers at once.
+    var serviceWait: Duration { get }
+
+    /// What `/readyz` says: `false` once this node shuts down (load balancers must stop sending it requests,
+    /// though it still answers those that come), `true` when it can take requests whatever its exchange does
+    /// (it forwards them), `nil` when its exchange decides (ready once its shards are recovered). By default
+    /// `true` in `.forward` mode, else `nil`.
+    var isReady: Bool? { get }
+
+    /// Admits a request that this node serves itself (mode `.local`); true when admitted, and then
+    /// ``finishLocal()`` must follow once it is answered. False when this node does not serve the exchange
+    /// (any more, or not yet): nothing ran, and the request may wait for the node that does. A node counts
+    /// the requests it admitted, so that it can stop admitting and wait for those before it hands its shards
+    /// off. By default: admitted in `.local` mode, not counted.
+    func admitLocal() async -> Bool
+
+    /// Ends a request admitted by ``admitLocal()``.
+    func finishLocal()
+
     /// Sends the request to the node that serves it and returns that node's answer.
-    /// - Throws: when the request could not be delivered or answered (the client gets 503 UNAVAILABLE).
+    /// - Throws: ``RequestNotForwarded`` when it was not sent (no node to send it to: the request may wait
+    ///   for one), anything else when it could not be delivered or answered (the client gets 503 UNAVAILABLE).
     func forward(_ request: ForwardedRequest) async throws -> ForwardedResponse
 
     /// Opens the request (a `GET /v1/stream`) on the node that serves it and relays its answer as it comes.
     /// - Throws: when the node cannot be reached (the client gets 503 UNAVAILABLE).
     func forwardStream(_ request: ForwardedRequest) async throws -> ForwardedStream
+}
+
+extension RequestForwarder {
+    public var serviceWait: Duration { .zero }
+
+    public var isReady: Bool? { mode == .forward ? true : nil }
+
+    public func admitLocal() async -> Bool { mode == .local }
+
+    public func finishLocal() {}
+}
+
+/// Thrown by ``RequestForwarder/forward(_:)`` when the request was not sent anywhere (no node serves the
+/// exchange right now), so that it is safe to send it later.
+public struct RequestNotForwarded: Error, CustomStringConvertible {
+    public var description: String
+
+    public init(_ description: String) { self.description = description }
 }

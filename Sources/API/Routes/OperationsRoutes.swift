@@ -9,9 +9,14 @@ struct OperationsRoutes {
     func register(on table: APIRouteTable) {
         let services = self.services
         table.get("/healthz") { _, _ in .json(["status": "ok"]) }
-        // Ready when this node serves, or when it forwards to the node that does.
+        // Ready when this node serves, or when it forwards to the node that does; not ready once it shuts
+        // down (load balancers stop sending it requests while it still answers those that come).
         table.get("/readyz") { _, _ in
-            if services.forwarder?.mode == .forward { return .json(["status": "ready"]) }
+            switch services.forwarder?.isReady {
+            case true?: return .json(["status": "ready"])
+            case false?: throw BourseError(.unavailable, "not ready: the node is shutting down")
+            case nil: break
+            }
             guard await services.exchange.isReady() else {
                 throw BourseError(.unavailable, "not ready: shards are recovering")
             }

@@ -18,10 +18,15 @@ import Transport
 ///   journals after taking the leases, so whatever the old one committed before is recovered.
 /// - **Fail-stop.** An active that finds a lease taken, or cannot renew for `ttl − safetyMargin`, throws: the
 ///   node's service group stops and the process exits (Kubernetes restarts it as a standby).
-/// - **Handoff.** On SIGTERM or a drain the active stops the exchange (journals durable, shards snapshotted),
-///   releases every lease at once, and a standby takes over within a poll interval (20 ms: one single-row read
-///   per standby, which a handoff's outage includes, so it is kept short). A drained node stays a
-///   standby that never takes over again, until it is restarted.
+/// - **Handoff.** On SIGTERM or a drain the active stops admitting client requests and waits for those it
+///   admitted (`LocalRequestGate`), stops the exchange (journals durable, shards snapshotted), releases every
+///   lease at once, and a standby takes over within a poll interval (20 ms: one single-row read per standby,
+///   which a handoff's outage includes, so it is kept short). A drained node stays a standby that never takes
+///   over again, until it is restarted; it keeps forwarding to the new active node.
+/// - **Waiting instead of failing.** While no node serves (a handoff, a takeover's recovery, a failover),
+///   client requests wait up to `serviceWait` (3 s) for one that does (`ForwardingMiddleware`), and `/readyz`
+///   stays 200 on a node that had an active node within that time; once `beginShutdown()` is called it
+///   answers 503.
 final class ActiveRole: Service, RequestForwarder {
     enum Role: Sendable, Equatable {
         /// Forwarding to `active` (nil: nobody holds the lease right now).
@@ -66,9 +71,16 @@ final class ActiveRole: Service, RequestForwarder {
     let forwardTimeout: Duration
     let clock: @Sendable () -> Int64
     let logger: Logger
+    /// How long a client request waits for a node to serve the exchange before it answers 503.
+    let serviceWait: Duration
     private let state = Mutex(Role.standby(active: nil))
     private let drainRequested = Atomic<Bool>(false)
     private let handingOff = Atomic<Bool>(false)
+    private let shuttingDown = Atomic<Bool>(false)
+    /// When (`clock`, ms) this node last knew a node that serves the exchange (itself or the one it follows).
+    private let servedAtMillis = Atomic<Int64>(0)
+    /// The client requests this node runs while it is the active node.
+    private let localRequests = LocalRequestGate()
 
     init(
         exchange: Exchange, store: any JournalStore, nodeID: String, incarnation: Int64,
@@ -77,7 +89,8 @@ final class ActiveRole: Service, RequestForwarder {
         ttlMillis: Int64 = 3_000,
         renewInterval: Duration = .milliseconds(500), pollInterval: Duration = .milliseconds(20),
         safetyMargin: Duration = .milliseconds(500), forwardTimeout: Duration = .seconds(15),
-        clock: @escaping @Sendable () -> Int64 = Exchange.wallClockMillis, logger: Logger
+        serviceWait: Duration = .seconds(3), clock: @escaping @Sendable () -> Int64 = Exchange.wallClockMillis,
+        logger: Logger
     ) {
         self.exchange = exchange
         self.store = store
@@ -91,6 +104,7 @@ final class ActiveRole: Service, RequestForwarder {
         self.pollInterval = pollInterval
         self.safetyMargin = safetyMargin
         self.forwardTimeout = forwardTimeout
+        self.serviceWait = serviceWait
         self.clock = clock
         self.logger = logger
     }
@@ -108,7 +122,9 @@ final class ActiveRole: Service, RequestForwarder {
 
     var mode: ForwardingMode {
         let role = self.role
-        if role == .active { return .local }
+        if role == .active {
+            return localRequests.isOpen ? .local : .unavailable("the active node is handing off")
+        }
         guard let active = role.activeNode else {
             return .unavailable("no node serves the exchange right now (a failover is under way)")
         }
@@ -116,9 +132,34 @@ final class ActiveRole: Service, RequestForwarder {
         return .forward
     }
 
+    var isReady: Bool? {
+        if shuttingDown.load(ordering: .relaxed) { return false }
+        switch mode {
+        case .forward: return true
+        case .local: return nil
+        case .unavailable:
+            // A handoff or a takeover under way: requests sent here wait for the next active node.
+            let since = clock() - servedAtMillis.load(ordering: .relaxed)
+            let wait = serviceWait.components
+            return since >= 0 && since < wait.seconds * 1_000 + wait.attoseconds / 1_000_000_000_000_000 ? true : nil
+        }
+    }
+
+    func admitLocal() async -> Bool {
+        guard role == .active, localRequests.isOpen, await exchange.isReady() else { return false }
+        return localRequests.enter()
+    }
+
+    func finishLocal() { localRequests.leave() }
+
+    /// Makes `/readyz` answer 503 from now on (the node is shutting down); requests are still served.
+    func beginShutdown() {
+        shuttingDown.store(true, ordering: .sequentiallyConsistent)
+    }
+
     func forward(_ request: ForwardedRequest) async throws -> ForwardedResponse {
         guard let active = role.activeNode, let address = peerAddress(active), let client = peers.client(for: address)
-        else { throw ForwardingFailed(description: "no active node to forward to") }
+        else { throw RequestNotForwarded("no active node to forward to") }
         let reply = try await client.send(
             PeerMessage(kind: PeerKind.forward, payload: request.encoded()), deadline: .now + forwardTimeout)
         guard !reply.isError, reply.kind == PeerKind.forwarded else {
@@ -178,7 +219,9 @@ final class ActiveRole: Service, RequestForwarder {
             do {
                 let current = try await store.lease(shard: Self.activeLease)
                 if let current, current.owner != leaseOwner, current.expiresAtMillis > clock() {
-                    setFollowing(Self.nodeID(ofOwner: current.owner))
+                    let active = Self.nodeID(ofOwner: current.owner)
+                    setFollowing(active)
+                    if peerAddress(active) != nil { servedAtMillis.store(clock(), ordering: .relaxed) }
                 } else if drainRequested.load(ordering: .sequentiallyConsistent) {
                     setFollowing(nil)
                 } else {
@@ -208,15 +251,33 @@ final class ActiveRole: Service, RequestForwarder {
     /// As the active: takes every shard, serves until SIGTERM or a drain, then hands off. Throws when a lease
     /// is lost (the node must stop).
     private func lead(_ lease: ShardLease) async throws {
-        state.withLock { $0 = .active }
+        let drained = state.withLock { state in
+            if case .drained = state { return true }
+            state = .active
+            return false
+        }
+        guard !drained else {
+            // Drained between taking the lease and now: give it back at once.
+            try? await store.releaseLease(shard: Self.activeLease, owner: leaseOwner, epoch: lease.epoch)
+            return
+        }
         handingOff.store(false, ordering: .sequentiallyConsistent)
+        localRequests.open()
+        defer { localRequests.close() }
         logger.info("this node is the active node: taking every shard", metadata: ["epoch": "\(lease.epoch)"])
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await self.keepLeases(active: lease) }
             group.addTask {
                 try await self.exchange.start()
                 while !Task.isShuttingDownGracefully, !self.drainRequested.load(ordering: .sequentiallyConsistent) {
+                    self.servedAtMillis.store(self.clock(), ordering: .relaxed)
                     try await Task.sleep(for: self.pollInterval)
+                }
+                // No request is inside the exchange when it stops: those admitted finish here (leases still
+                // renewed meanwhile), later ones wait for the next active node.
+                let unfinished = await self.localRequests.closeAndWait(upTo: Self.requestDrainTimeout)
+                if unfinished > 0 {
+                    self.logger.warning("handing off with requests in flight", metadata: ["requests": "\(unfinished)"])
                 }
                 self.handingOff.store(true, ordering: .sequentiallyConsistent)
                 self.logger.info("handing every shard off")
@@ -267,6 +328,9 @@ final class ActiveRole: Service, RequestForwarder {
             }
         }
     }
+
+    /// How long a handoff waits for the client requests this node admitted before it stops the exchange.
+    static let requestDrainTimeout = Duration.seconds(5)
 
     /// Suspends until the task is cancelled (then throws `CancellationError`).
     private static func untilCancelled() async throws {

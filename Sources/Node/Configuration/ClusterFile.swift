@@ -13,6 +13,8 @@ struct ClusterFile: Decodable, Sendable {
         var peer_listen: String?
         /// The host other nodes reach this one at, when `listen`/`peer_listen` bind every interface.
         var advertise_host: String?
+        /// On SIGTERM, seconds between `/readyz` turning 503 and the handoff (default 1).
+        var shutdown_delay_seconds: Double?
     }
 
     struct Storage: Decodable, Sendable {

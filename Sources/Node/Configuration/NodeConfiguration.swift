@@ -28,6 +28,11 @@ struct NodeConfiguration: Sendable {
     var accessTokenTTLSeconds = 900
     var tlsCertificate: String?
     var tlsPrivateKey: String?
+    /// On SIGTERM, how long a cluster node stays up after `/readyz` turns 503 and before it hands its shards
+    /// off, so that load balancers stop sending it requests first (`GracefulShutdown`). 1 s by default (a
+    /// plain `bourse start` has no endpoints to wait for, but a client polling `/readyz` gets to move);
+    /// Kubernetes sets 5 s.
+    var shutdownDelay = Duration.seconds(1)
 
     /// Command-line values (nil: not given).
     struct Flags: Sendable {
@@ -67,6 +72,9 @@ struct NodeConfiguration: Sendable {
         if let listen = file.node?.listen { self.listen = try HostPort(parsing: listen, field: "node.listen") }
         if let peer = file.node?.peer_listen { peerListen = try HostPort(parsing: peer, field: "node.peer_listen") }
         if let host = file.node?.advertise_host { advertiseHost = host }
+        if let seconds = file.node?.shutdown_delay_seconds {
+            shutdownDelay = try Self.shutdownDelay(seconds, field: "node.shutdown_delay_seconds")
+        }
         if let url = file.storage?.database_url { databaseURL = url }
         if let dir = file.storage?.data_dir { dataDir = dir }
         if let markets = file.markets {
@@ -124,6 +132,20 @@ struct NodeConfiguration: Sendable {
         if let secret = environment["BOURSE_CLUSTER_SECRET"], !secret.isEmpty { clusterSecret = secret }
         if let password = environment["BOURSE_ADMIN_PASSWORD"], !password.isEmpty { adminPassword = password }
         if environment["BOURSE_FEEDS"] == "off" { marketData = MarketDataSettings() }
+        if let text = environment["BOURSE_SHUTDOWN_DELAY_SECONDS"], !text.isEmpty {
+            guard let seconds = Double(text) else {
+                throw ConfigurationError("BOURSE_SHUTDOWN_DELAY_SECONDS must be a number of seconds")
+            }
+            shutdownDelay = try Self.shutdownDelay(seconds, field: "BOURSE_SHUTDOWN_DELAY_SECONDS")
+        }
+    }
+
+    /// A shutdown delay of `seconds`: 0 to 600, to the millisecond.
+    private static func shutdownDelay(_ seconds: Double, field: String) throws -> Duration {
+        guard seconds.isFinite, (0...600).contains(seconds) else {
+            throw ConfigurationError("\(field) must be 0-600 seconds")
+        }
+        return .milliseconds(Int64((seconds * 1_000).rounded()))
     }
 
     /// Whether the node runs as a cluster member: a shared PostgreSQL database and a cluster secret.

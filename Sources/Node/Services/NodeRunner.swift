@@ -10,7 +10,8 @@ import Transport
 
 /// Wires a node: the store, the read-model writer, the exchange (recovery, then serving) and the client API,
 /// the last three as services of one `ServiceGroup` that shuts them down in reverse order on SIGTERM or
-/// SIGINT.
+/// SIGINT. A cluster node's last service is its `GracefulShutdown`: told first, it takes the node out of
+/// readiness, waits the endpoint delay and hands the shards off while the API still serves.
 struct NodeRunner {
     let configuration: NodeConfiguration
     /// The process-wide metrics registry (swift-metrics can be bootstrapped once).
@@ -69,6 +70,9 @@ struct NodeRunner {
             } else {
                 [.init(service: ExchangeStartup(exchange: exchange))]
             }
+        // Last, so told first on SIGTERM: not ready, the endpoint delay, the handoff; then the API stops.
+        let shutdown: [ServiceGroupConfiguration.ServiceConfiguration] =
+            cluster.map { [.init(service: $0.gracefulShutdown(after: configuration.shutdownDelay))] } ?? []
         // The store runs beside the service group and closes last, after the API and the exchange
         // have shut down: every acknowledged command is committed by then. The projection writer starts
         // before the exchange and stops after it, writing what is still queued.
@@ -85,7 +89,7 @@ struct NodeRunner {
                             service: MarketDataService(
                                 exchange: exchange, settings: configuration.marketData, users: store, logger: logger)),
                         .init(service: try api.makeApplication()),
-                    ],
+                    ] + shutdown,
                     gracefulShutdownSignals: [.sigterm, .sigint],
                     logger: logger))
             do {
@@ -160,6 +164,16 @@ struct ClusterParts {
                 maximumFrameBytes: PeerClients.maximumFrameBytes),
             handler: NodePeerHandler(responder: responder, drain: { try await role.drain() }), logger: logger)
         return [.init(service: PeerServerService(server: server)), .init(service: membership), .init(service: role)]
+    }
+
+    /// The node's way out, the last service of the group (see `GracefulShutdown`): not ready, the endpoint
+    /// delay, then a drain.
+    func gracefulShutdown(after endpointDelay: Duration) -> GracefulShutdown {
+        let role = self.role
+        return GracefulShutdown(
+            endpointDelay: endpointDelay,
+            steps: .init(stopBeingReady: { role.beginShutdown() }, handOff: { try await role.drain() }),
+            logger: logger)
     }
 }
 
