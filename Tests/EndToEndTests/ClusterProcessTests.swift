@@ -103,6 +103,9 @@ struct ClusterProcessTests {
                 #expect(seen, "the order placed through b reached the stream relayed by c")
             }
 
+            // `/metrics` on the active node and on the standby the orders went through.
+            try await Self.expectClusterMetrics(active: a, standby: c, ordersPlaced: first.count)
+
             // Kill -9 the active node while orders flow through a standby.
             let acknowledged = Acknowledged()
             try await ProcessRestartTests.with(b) { api in

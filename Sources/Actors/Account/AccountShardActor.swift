@@ -1,4 +1,5 @@
 import Logging
+import Metrics
 import Storage
 import Trading
 
@@ -114,6 +115,7 @@ public actor AccountShardActor: SnapshottingActor {
     /// the journal sequence of the settlement record (`nil` when nothing was new), for a symbol that must
     /// know it durable before it snapshots past these events.
     func deliver(symbol: String, batches: [BookEventBatch]) -> Int64? {
+        let started = ContinuousClock.now
         var sequence: Int64?
         var touched = Set<OrderID>()
         for batch in batches {
@@ -135,8 +137,12 @@ public actor AccountShardActor: SnapshottingActor {
                 feed.send(channel: .orders, user: user, .order(order.view))
             }
         }
+        if sequence != nil { Self.settleLatency.record(duration: ContinuousClock.now - started) }
         return sequence
     }
+
+    /// Time to settle one delivery of book events that held something new (the journal write is not in it).
+    static let settleLatency = Metrics.Timer(label: "bourse_settle_latency")
 
     /// Orders that were reserved but never reached a book (the node stopped in between): rejected and
     /// released. Run once every symbol has recovered and redelivered its events.

@@ -1,4 +1,5 @@
 import Logging
+import Metrics
 import Storage
 import Trading
 
@@ -93,6 +94,9 @@ public actor SymbolActor: SnapshottingActor {
     }
 
     /// Applies a book command and returns its events once they are durable and delivered.
+    /// Time to apply one book command (matching, without the journal commit).
+    static let matchLatency = Metrics.Timer(label: "bourse_match_latency")
+
     public func submit(_ command: BookCommand, nowMillis: Int64) async throws -> [BookEvent] {
         if state.halted, case .place = command {
             throw BourseError(.orderRejected, "market \(symbol) is halted")
@@ -100,6 +104,7 @@ public actor SymbolActor: SnapshottingActor {
         let since = ContinuousClock.now
         let record = SymbolState.Record(timestampMillis: nowMillis, command: .book(command))
         let events = state.apply(record)
+        Self.matchLatency.record(duration: ContinuousClock.now - since)
         let fired = state.strategies.takeFired()
         // No suspension between here and the enqueue in `commit`: the next sequence is this record's.
         outbox.append((journal.lastSequence + 1, BookEventBatch(timestampMillis: nowMillis, events: events)))

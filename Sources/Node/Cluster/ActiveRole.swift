@@ -1,6 +1,7 @@
 import API
 import Actors
 import Logging
+import Metrics
 import NIOCore
 import ServiceLifecycle
 import Storage
@@ -160,7 +161,7 @@ final class ActiveRole: Service, RequestForwarder {
     func forward(_ request: ForwardedRequest) async throws -> ForwardedResponse {
         guard let active = role.activeNode, let address = peerAddress(active), let client = peers.client(for: address)
         else { throw RequestNotForwarded("no active node to forward to") }
-        let reply = try await client.send(
+        let reply = try await client.sendCounted(
             PeerMessage(kind: PeerKind.forward, payload: request.encoded()), deadline: .now + forwardTimeout)
         guard !reply.isError, reply.kind == PeerKind.forwarded else {
             throw ForwardingFailed(description: "the active node \(active) did not take the request")
@@ -178,6 +179,8 @@ final class ActiveRole: Service, RequestForwarder {
     // MARK: Running
 
     func run() async throws {
+        // Here, not in `init`: the node bootstraps the metrics backend after it builds this role.
+        NodeMetrics.registerClusterSeries()
         while let lease = await follow() {
             try await lead(lease)
             guard !Task.isShuttingDownGracefully else { return }
@@ -262,6 +265,7 @@ final class ActiveRole: Service, RequestForwarder {
             return
         }
         handingOff.store(false, ordering: .sequentiallyConsistent)
+        NodeMetrics.takeovers.increment()
         localRequests.open()
         defer { localRequests.close() }
         logger.info("this node is the active node: taking every shard", metadata: ["epoch": "\(lease.epoch)"])
@@ -289,6 +293,8 @@ final class ActiveRole: Service, RequestForwarder {
             group.cancelAll()
         }
         state.withLock { $0 = .drained(active: nil) }
+        NodeMetrics.shardsOwned.record(0)
+        NodeMetrics.handoffs.increment()
         logger.info("handed off: this node owns no shard")
     }
 
@@ -315,11 +321,14 @@ final class ActiveRole: Service, RequestForwarder {
                     throw LeaseLost(description: "leases taken by another node: \(lost.prefix(5))")
                 }
                 renewedAt = started
+                NodeMetrics.leaseRenewalsOK.increment()
+                NodeMetrics.shardsOwned.record(leases.count)
             } catch let error as LeaseLost {
                 throw error
             } catch is CancellationError {
                 throw CancellationError()
             } catch {
+                NodeMetrics.leaseRenewalsFailed.increment()
                 guard ContinuousClock.now - renewedAt < lapse else {
                     logger.critical("lease renewals failed for too long: stopping", metadata: ["error": "\(error)"])
                     throw LeaseLost(description: "lease renewals failed for \(ContinuousClock.now - renewedAt)")

@@ -1,5 +1,6 @@
 import Cluster
 import Logging
+import Metrics
 import ServiceLifecycle
 import Storage
 import Synchronization
@@ -113,6 +114,8 @@ final class MembershipRunner: Service {
             defer { latest = view }
             return latest.version
         }
+        NodeMetrics.membershipVersion.record(view.version)
+        NodeMetrics.ringVersion.record(Int64(view.assignment?.version ?? 0))
         if view.version != previous { await onChange(view) }
         let probes = probeResults.withLock { results in
             defer { results = [:] }

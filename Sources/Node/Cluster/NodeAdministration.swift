@@ -48,7 +48,7 @@ struct NodeAdministration: ExchangeAdministration {
         else { throw BourseError(.notFound, "unknown node \(node)") }
         let reply: PeerReply
         do {
-            reply = try await client.send(
+            reply = try await client.sendCounted(
                 PeerMessage(kind: PeerKind.drain, payload: ByteBuffer()), deadline: .now + .seconds(60))
         } catch {
             throw BourseError(.unavailable, "node \(node) did not answer: \(error)")

@@ -36,6 +36,14 @@ struct NodePeerHandler: PeerHandler {
     }
 
     private func answer(_ request: PeerRequest) async -> PeerReply {
+        let metrics = PeerMessageMetrics.of(kind: request.kind)
+        metrics.received.increment()
+        let reply = await reply(to: request)
+        if reply.isError { metrics.receiveErrors.increment() }
+        return reply
+    }
+
+    private func reply(to request: PeerRequest) async -> PeerReply {
         switch request.kind {
         case PeerKind.ping:
             return request.reply(kind: PeerKind.pong)

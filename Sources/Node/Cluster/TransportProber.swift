@@ -20,7 +20,7 @@ struct TransportProber: PeerProber {
     func probe(_ member: ClusterMember) async -> Bool {
         guard let client = clients.client(for: member.peerAddress) else { return false }
         do {
-            let reply = try await client.send(
+            let reply = try await client.sendCounted(
                 PeerMessage(kind: PeerKind.ping, payload: ByteBuffer()), deadline: .now + timeout)
             return !reply.isError && reply.kind == PeerKind.pong
         } catch {

@@ -39,3 +39,26 @@ struct NodeMetrics: Sendable {
             """
     }
 }
+
+extension NodeMetrics {
+    /// Renewals of every lease the active node holds (one statement each round), by outcome.
+    static let leaseRenewalsOK = Counter(label: "bourse_lease_renewals", dimensions: [("outcome", "ok")])
+    static let leaseRenewalsFailed = Counter(label: "bourse_lease_renewals", dimensions: [("outcome", "failed")])
+    /// Times this node became the active node (took `cluster/active` and every shard).
+    static let takeovers = Counter(label: "bourse_takeovers")
+    /// Times this node handed every shard off (SIGTERM or a drain).
+    static let handoffs = Counter(label: "bourse_handoffs")
+    /// Leases this node holds: `cluster/active` plus every account shard and market while active, else 0.
+    static let shardsOwned = Gauge(label: "bourse_shards_owned")
+    /// The version of the membership table this node last read.
+    static let membershipVersion = Gauge(label: "bourse_membership_version")
+    /// The version of the shard assignment (the ring) stored with that membership version; 0 before one.
+    static let ringVersion = Gauge(label: "bourse_ring_version")
+
+    /// Creates the cluster series so that `/metrics` shows them at zero before anything happened.
+    static func registerClusterSeries() {
+        _ = (leaseRenewalsOK, leaseRenewalsFailed, takeovers, handoffs, membershipVersion, ringVersion)
+        shardsOwned.record(0)
+        _ = PeerMessageMetrics.all
+    }
+}

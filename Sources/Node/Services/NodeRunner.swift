@@ -18,6 +18,8 @@ struct NodeRunner {
     static let registry = NodeMetrics.bootstrap()
 
     func run() async throws {
+        // The metrics backend first: a swift-metrics object made before it is bootstrapped goes nowhere.
+        _ = NodeRunner.registry
         var logger = Logger(label: "bourse")
         logger[metadataKey: "node"] = "\(configuration.nodeID)"
         let store: any DurableStore
