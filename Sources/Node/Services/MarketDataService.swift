@@ -74,7 +74,14 @@ struct MarketDataService: Service {
             }
             group.addTask {
                 var wakeups = buffer.wakeups.makeAsyncIterator()
+                var dropped = 0
                 while await wakeups.next() != nil {
+                    if buffer.droppedCount > dropped {
+                        logger.warning(
+                            "reference ticks dropped: the exchange fell behind the feed",
+                            metadata: ["dropped": "\(buffer.droppedCount - dropped)"])
+                        dropped = buffer.droppedCount
+                    }
                     let ticks = buffer.take().map { (priceUnits: $0.priceUnits, quantityUnits: $0.quantityUnits) }
                     guard !ticks.isEmpty else { continue }
                     do {
