@@ -40,8 +40,8 @@ extension ClosedCandle {
     /// A market-data candle's close and volume as decimal numbers (read exactly from the fixed-point
     /// values: units of 10⁻⁸ divided once, so `50000.25` is the nearest `Double`, as when parsed).
     init(_ candle: CandleView, interval: CandleInterval, spec: MarketSpec) {
-        let close = Double(Int128(candle.close.ticks) * Int128(spec.tickSize.units)) / Double(Amount.unitsPerCoin)
-        let volume = Double(Int128(candle.volume.lots) * Int128(spec.lotSize.units)) / Double(Amount.unitsPerCoin)
-        self.init(interval: interval, close: close, volume: volume)
+        self.init(
+            interval: interval, closeUnits: Int128(candle.close.ticks) * Int128(spec.tickSize.units),
+            volumeUnits: Int128(candle.volume.lots) * Int128(spec.lotSize.units))
     }
 }

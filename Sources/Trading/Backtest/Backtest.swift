@@ -31,8 +31,8 @@
 /// equity beyond the largest amount (`Int64.max` units) is refused with a validation error, never a trap.
 ///
 /// Only the rules read floating point: each close and volume is handed to the `IndicatorSet` as a `Double`
-/// (`BacktestCandle.closeValue`), as the live path does, and the statistics are ratios computed in `Double`
-/// from the exact equity. Every step is sequential, so the same input always gives the same result.
+/// (`ClosedCandle(interval:closeUnits:volumeUnits:)`), as the live path does, and the statistics are ratios
+/// computed in `Double` from the exact equity. Every step is sequential, so the same input always gives the same result.
 public struct Backtest: Sendable {
     public let rules: [BacktestRule]
     /// The interval of the candles, which every indicator is computed on.
@@ -92,8 +92,12 @@ public struct Backtest: Sendable {
                     throw .validation("candles[\(index)].open: \(error.message)")
                 }
             }
-            indicators.update(interval: interval, close: candle.closeValue, volume: candle.volumeValue)
-            pending = rules.indices.first { plan.evaluate(rule: $0, on: indicators) }
+            indicators.update(
+                CollectionOfOne(
+                    ClosedCandle(
+                        interval: interval, closeUnits: Int128(candle.close.units),
+                        volumeUnits: Int128(candle.volume.units))))
+            pending = plan.firstFiringRule(on: indicators)
             guard let value = portfolio.equity(at: candle.close) else {
                 throw .validation(
                     "candles[\(index)].close: the equity at this close is beyond the largest amount "

@@ -2,8 +2,8 @@
 /// prices and volume.
 ///
 /// Prices (in the quote currency per unit) and the volume are exact fixed-point amounts with 8 decimals, like
-/// every amount of the exchange; only the indicators read the close and volume as `Double` (`closeValue`,
-/// `volumeValue`), as the live path does.
+/// every amount of the exchange; only the indicators read the close and volume as `Double`, through
+/// `ClosedCandle(interval:closeUnits:volumeUnits:)` as the live path does.
 public struct BacktestCandle: Hashable, Sendable {
     public var openTime: Int64
     public var open: Amount
@@ -20,13 +20,6 @@ public struct BacktestCandle: Hashable, Sendable {
         self.close = close
         self.volume = volume
     }
-
-    /// The close as indicators take it: units of 10⁻⁸ divided once, so `50000.25` is the nearest `Double`, as
-    /// the live path's `ClosedCandle` reads a market-data close.
-    public var closeValue: Double { Double(close.units) / Double(Amount.unitsPerCoin) }
-
-    /// The volume as indicators take it (see `closeValue`).
-    public var volumeValue: Double { Double(volume.units) / Double(Amount.unitsPerCoin) }
 
     /// What is wrong with the candle's own values, each at its member's path under `path` (`candles[3].high`):
     /// prices must be positive, `high` not below `low`, `open` and `close` within `low…high`, and the volume not
