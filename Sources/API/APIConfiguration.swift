@@ -54,11 +54,14 @@ public struct APIConfiguration: Sendable {
     public var heartbeatInterval: Duration
     /// Deepest JSON nesting accepted in request bodies.
     public var maxJSONDepth: Int
+    /// Whether every request gets a server span (`TracingMiddleware`, W3C `traceparent` taken from the
+    /// request) from the tracer bootstrapped in `InstrumentationSystem`. Off, requests skip the middleware.
+    public var tracing: Bool
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, tls: TLSFiles? = nil, limits: Limits = Limits(),
         accessTokenTTLSeconds: Int64 = 900, refreshTokenTTLSeconds: Int64 = 30 * 86_400, bcryptCost: UInt8 = 12,
-        heartbeatInterval: Duration = .seconds(15), maxJSONDepth: Int = 64
+        heartbeatInterval: Duration = .seconds(15), maxJSONDepth: Int = 64, tracing: Bool = false
     ) {
         self.host = host
         self.port = port
@@ -69,5 +72,6 @@ public struct APIConfiguration: Sendable {
         self.bcryptCost = bcryptCost
         self.heartbeatInterval = heartbeatInterval
         self.maxJSONDepth = maxJSONDepth
+        self.tracing = tracing
     }
 }

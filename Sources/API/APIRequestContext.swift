@@ -14,6 +14,8 @@ public struct APIRequestContext: RequestContext {
     let channel: (any Channel)?
     /// Set by `AuthenticationMiddleware` from the `Authorization` header.
     var authentication: Authentication = .anonymous
+    /// Set by `RequestIDMiddleware`: the id the response's `X-Request-Id` and the request's log lines carry.
+    var requestID: String?
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)

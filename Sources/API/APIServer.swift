@@ -109,7 +109,14 @@ public struct APIServer: Sendable {
     ///   (with a forwarder); false for requests that another node forwarded here.
     func makeRouteTable(forwarding: Bool = true) -> APIRouteTable {
         let router = Router(context: APIRequestContext.self)
-        // Outermost, so it sees the final status of every request (errors included), by route pattern.
+        // Outermost when tracing: the server span of every request (its parent taken from `traceparent`), which
+        // records the request's id from the response's `X-Request-Id`.
+        if configuration.tracing {
+            router.add(middleware: TracingMiddleware<APIRequestContext>(recordingHeaders: [.requestID]))
+        }
+        // Every response, errors included, carries the request's id, and so do its log lines.
+        router.add(middleware: RequestIDMiddleware())
+        // Sees the final status of every request (errors included), by route pattern.
         router.add(middleware: MetricsMiddleware<APIRequestContext>())
         router.add(middleware: ErrorMiddleware<APIRequestContext>())
         if forwarding, let forwarder = services.forwarder {

@@ -43,7 +43,13 @@ struct ForwardingTests {
             #expect(sent.method == "POST")
             #expect(sent.target == "/v1/account/deposits")
             #expect(sent.clientAddress == "127.0.0.1")
-            #expect(sent.headers.map(\.name).sorted() == ["authorization", "content-type", "idempotency-key"])
+            // The client's fields that routes read, and the request's id (the edge's, which the client also got).
+            #expect(
+                sent.headers.map(\.name).sorted() == [
+                    "authorization", "content-type", "idempotency-key", "x-request-id",
+                ])
+            let requestID = try #require(deposit.headers[HTTPField.Name("X-Request-Id")!])
+            #expect(sent.headers.first { $0.name == "x-request-id" }?.value == requestID)
             #expect(sent.body == ByteBuffer(bytes: JSONWriter.bytes(["currency": "USD", "amount": "1000000"])))
 
             let placed = try await pair.edge.call(.post, "/v1/orders", json: Self.order, token: token)

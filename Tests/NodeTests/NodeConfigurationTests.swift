@@ -73,6 +73,24 @@ struct MarketDataConfigurationTests {
         return try NodeConfiguration.resolve(file: path, flags: flags, environment: environment)
     }
 
+    @Test("tracing: off by default, node.tracing and its sample ratio, BOURSE_TRACING over the file")
+    func tracing() throws {
+        #expect(try NodeConfiguration.resolve(file: nil, flags: .init(), environment: [:]).tracing == .off)
+        let file = try Self.resolve("node:\n  tracing: log\n  trace_sample_ratio: 0.25\n")
+        #expect(file.tracing == .log)
+        #expect(file.traceSampleRatio == 0.25)
+        let environment = try Self.resolve("node:\n  tracing: log\n", environment: ["BOURSE_TRACING": "off"])
+        #expect(environment.tracing == .off)
+        #expect(
+            try NodeConfiguration.resolve(file: nil, flags: .init(), environment: ["BOURSE_TRACING": "log"]).tracing
+                == .log)
+        #expect(throws: ConfigurationError.self) { try Self.resolve("node:\n  tracing: otel\n") }
+        #expect(throws: ConfigurationError.self) { try Self.resolve("node:\n  trace_sample_ratio: 1.5\n") }
+        #expect(throws: ConfigurationError.self) {
+            try NodeConfiguration.resolve(file: nil, flags: .init(), environment: ["BOURSE_TRACING": "yes"])
+        }
+    }
+
     static let market =
         #"{symbol: BTC-USD, base: BTC, quote: USD, tick_size: "0.01", lot_size: "0.00001", min_quantity: "0.00001", maker_fee_bps: 10, taker_fee_bps: 20"#
 

@@ -23,6 +23,9 @@ public struct ForwardedHeader: Sendable, Hashable {
 ///   (`connection`, `keep-alive`, `transfer-encoding`, `te`, `upgrade`, `host`, `proxy-*`), `content-length`
 ///   (the body travels whole, with its own length), HTTP/2 pseudo fields (`:path` and `:method` travel as the
 ///   target and the method), and anything else a client sent (`user-agent`, `x-…`), which no route reads.
+///   The edge node adds what ties the two nodes' work together: the request's id (`x-request-id`, the one its
+///   `RequestIDMiddleware` settled on) and, when tracing is on, the W3C trace context of its forwarding span
+///   (`traceparent`, `tracestate`); the target accepts those too (``isAcceptedForwardedField(_:)``).
 /// - A response carries every field the target's routes set (`content-type`, `cache-control`, `retry-after`,
 ///   …) except hop-by-hop fields, `content-length` (the edge's server sets it from the body), `date` and
 ///   `server` (the edge's server sets its own) and `bourse-not-served` (between nodes only).
@@ -37,6 +40,15 @@ enum ForwardedHeaderPolicy {
     ]
 
     static func isForwardedRequestField(_ name: String) -> Bool { requestFields.contains(name) }
+
+    /// The fields the edge node adds to a forwarded request: the request id and the trace context.
+    static let correlationFields: Set<String> = ["x-request-id", "traceparent", "tracestate"]
+
+    /// The fields a node takes from a request forwarded to it: the client's (``isForwardedRequestField(_:)``)
+    /// and the edge node's correlation fields.
+    static func isAcceptedForwardedField(_ name: String) -> Bool {
+        requestFields.contains(name) || correlationFields.contains(name)
+    }
 
     static func isRelayedResponseField(_ name: String) -> Bool {
         !name.hasPrefix(":") && !droppedResponseFields.contains(name)

@@ -63,7 +63,7 @@ public struct ForwardedRequestResponder: Sendable {
         let head = HTTPRequest(
             method: method, scheme: nil, authority: nil, path: request.target,
             headerFields: ForwardedHeaderPolicy.fields(
-                of: request.headers, keeping: ForwardedHeaderPolicy.isForwardedRequestField))
+                of: request.headers, keeping: ForwardedHeaderPolicy.isAcceptedForwardedField))
         return Request(head: head, body: RequestBody(buffer: request.body))
     }
 

@@ -1,5 +1,6 @@
 import Hummingbird
 import NIOCore
+import Tracing
 import Trading
 
 /// Sends a standby node's client requests, whole, to the node that serves the exchange (active/standby).
@@ -59,13 +60,16 @@ struct ForwardingMiddleware: RouterMiddleware {
                 reason = why
             case .forward:
                 if body == nil { body = try await Self.body(of: &request, limit: bodyLimit) }
-                let forwarded = ForwardedRequest(
-                    method: request.method.rawValue, target: request.head.path ?? "/",
-                    headers: ForwardedHeaderPolicy.headers(
-                        of: request.headers, keeping: ForwardedHeaderPolicy.isForwardedRequestField),
-                    body: body ?? ByteBuffer(), clientAddress: context.clientAddress)
+                let method = request.method.rawValue
+                let target = request.head.path ?? "/"
                 do {
-                    let response = try await forwarder.forward(forwarded)
+                    let response = try await withSpan("forward \(method)", ofKind: .client) { span in
+                        if let id = context.requestID { span.attributes["bourse.request_id"] = id }
+                        let forwarded = ForwardedRequest(
+                            method: method, target: target, headers: Self.forwardedHeaders(of: request, context),
+                            body: body ?? ByteBuffer(), clientAddress: context.clientAddress)
+                        return try await forwarder.forward(forwarded)
+                    }
                     // The target did not run it (it is handing off, or still taking over): try again shortly.
                     guard response.wasNotServed, ContinuousClock.now < deadline else { return try Self.relay(response) }
                     reason = "the node serving the exchange is changing"
@@ -81,6 +85,17 @@ struct ForwardingMiddleware: RouterMiddleware {
             }
             try await Task.sleep(for: Self.retryInterval)
         }
+    }
+
+    /// The header fields sent with a forwarded request: the client's that routes read, the request's id and
+    /// the current trace context (the forwarding span's, when a tracer is bootstrapped).
+    static func forwardedHeaders(of request: Request, _ context: Context) -> [ForwardedHeader] {
+        var headers = ForwardedHeaderPolicy.headers(
+            of: request.headers, keeping: ForwardedHeaderPolicy.isForwardedRequestField)
+        if let id = context.requestID { headers.append(ForwardedHeader(name: "x-request-id", value: id)) }
+        InstrumentationSystem.instrument.inject(
+            InstrumentationContext.current ?? .topLevel, into: &headers, using: ForwardedHeaderInjector())
+        return headers
     }
 
     /// How often a waiting request looks again for a node that serves the exchange.
@@ -102,9 +117,7 @@ struct ForwardingMiddleware: RouterMiddleware {
     private func relayStream(_ request: Request, context: Context) async throws -> Response {
         let forwarded = ForwardedRequest(
             method: request.method.rawValue, target: request.head.path ?? "/",
-            headers: ForwardedHeaderPolicy.headers(
-                of: request.headers, keeping: ForwardedHeaderPolicy.isForwardedRequestField),
-            clientAddress: context.clientAddress)
+            headers: Self.forwardedHeaders(of: request, context), clientAddress: context.clientAddress)
         let stream: ForwardedStream
         do {
             stream = try await forwarder.forwardStream(forwarded)
@@ -172,4 +185,13 @@ struct ForwardingMiddleware: RouterMiddleware {
     }
 
     private static let localRoots: Set<Substring> = ["healthz", "readyz", "metrics", "openapi.json"]
+}
+
+/// Writes trace context fields (`traceparent`, `tracestate`) into a forwarded request's header list.
+struct ForwardedHeaderInjector: Injector {
+    func inject(_ value: String, forKey key: String, into carrier: inout [ForwardedHeader]) {
+        let name = key.lowercased()
+        carrier.removeAll { $0.name == name }
+        carrier.append(ForwardedHeader(name: name, value: value))
+    }
 }

@@ -1,3 +1,4 @@
+import Metrics
 import Storage
 import Trading
 
@@ -27,10 +28,29 @@ extension Exchange {
             scope = laterScope
             attempt += 1
         }
-        return InvariantReport(
+        let report = InvariantReport(
             checks: outcomes.map(\.check), attempts: attempt, checkedAtMillis: clock(), markets: scope.markets,
             accountShards: scope.accountShards, users: scope.users)
+        let violations = report.checks.reduce(0) { $0 + $1.violations }
+        (report.ok ? Exchange.verifyClean : Exchange.verifyFailed).increment()
+        Exchange.verifyViolations.record(violations)
+        if !report.ok {
+            logger.error(
+                "verify found violations",
+                metadata: [
+                    "violations": "\(violations)",
+                    "checks": "\(report.checks.filter { !$0.passed }.map(\.name).joined(separator: ","))",
+                ])
+        }
+        return report
     }
+
+    /// `bourse_verify_runs{outcome="clean"|"violations"}`: verify runs on this node, by result (the alert
+    /// BourseVerifyFailed fires on any with violations).
+    static let verifyClean = Counter(label: "bourse_verify_runs", dimensions: [("outcome", "clean")])
+    static let verifyFailed = Counter(label: "bourse_verify_runs", dimensions: [("outcome", "violations")])
+    /// `bourse_verify_violations`: the violations the last verify run on this node reported (0 when clean).
+    static let verifyViolations = Gauge(label: "bourse_verify_violations")
 
     /// One pass over every shard: the outcome of every check, in report order.
     func verificationPass() async -> ([InvariantChecker.Outcome], (markets: Int, accountShards: Int, users: Int)) {

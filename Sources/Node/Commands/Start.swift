@@ -5,6 +5,7 @@ import Foundation
 import Logging
 import ServiceLifecycle
 import Storage
+import Tracing
 import Trading
 
 struct Start: AsyncParsableCommand {
@@ -29,11 +30,6 @@ struct Start: AsyncParsableCommand {
     var noFeeds = false
 
     func run() async throws {
-        LoggingSystem.bootstrap { label in
-            var handler = JSONLogHandler(label: label)
-            handler.logLevel = .info
-            return handler
-        }
         let configuration: NodeConfiguration
         do {
             configuration = try NodeConfiguration.resolve(
@@ -44,6 +40,18 @@ struct Start: AsyncParsableCommand {
                 environment: ProcessInfo.processInfo.environment)
         } catch {
             throw ValidationError("\(error)")
+        }
+        // Every log line names the node that wrote it.
+        let node = configuration.nodeID
+        LoggingSystem.bootstrap { label in
+            var handler = JSONLogHandler(label: label)
+            handler.logLevel = .info
+            handler.metadata["node"] = .string(node)
+            return handler
+        }
+        if configuration.tracing == .log {
+            InstrumentationSystem.bootstrap(
+                LogTracer(logger: Logger(label: "bourse.trace"), sampleRatio: configuration.traceSampleRatio))
         }
         try await NodeRunner(configuration: configuration).run()
     }

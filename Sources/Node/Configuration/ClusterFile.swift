@@ -15,6 +15,10 @@ struct ClusterFile: Decodable, Sendable {
         var advertise_host: String?
         /// On SIGTERM, seconds between `/readyz` turning 503 and the handoff (default 1).
         var shutdown_delay_seconds: Double?
+        /// `off` (default) or `log`: request spans as JSON log lines, propagated between nodes.
+        var tracing: String?
+        /// Fraction of new traces recorded (0…1, default 1).
+        var trace_sample_ratio: Double?
     }
 
     struct Storage: Decodable, Sendable {

@@ -33,6 +33,16 @@ struct NodeConfiguration: Sendable {
     /// plain `bourse start` has no endpoints to wait for, but a client polling `/readyz` gets to move);
     /// Kubernetes sets 5 s.
     var shutdownDelay = Duration.seconds(1)
+    /// Tracing of client requests across nodes (`node.tracing`, `BOURSE_TRACING`): `off`, or `log` (every
+    /// sampled span is a JSON log line; see `LogTracer`).
+    var tracing = TracingMode.off
+    /// Fraction of new traces recorded when tracing is on (`node.trace_sample_ratio`, 0…1, default 1).
+    var traceSampleRatio = 1.0
+
+    /// `node.tracing`.
+    enum TracingMode: String, Sendable, CaseIterable {
+        case off, log
+    }
 
     /// Command-line values (nil: not given).
     struct Flags: Sendable {
@@ -74,6 +84,13 @@ struct NodeConfiguration: Sendable {
         if let host = file.node?.advertise_host { advertiseHost = host }
         if let seconds = file.node?.shutdown_delay_seconds {
             shutdownDelay = try Self.shutdownDelay(seconds, field: "node.shutdown_delay_seconds")
+        }
+        if let mode = file.node?.tracing { tracing = try Self.tracing(mode, field: "node.tracing") }
+        if let ratio = file.node?.trace_sample_ratio {
+            guard ratio.isFinite, (0...1).contains(ratio) else {
+                throw ConfigurationError("node.trace_sample_ratio must be between 0 and 1")
+            }
+            traceSampleRatio = ratio
         }
         if let url = file.storage?.database_url { databaseURL = url }
         if let dir = file.storage?.data_dir { dataDir = dir }
@@ -132,12 +149,23 @@ struct NodeConfiguration: Sendable {
         if let secret = environment["BOURSE_CLUSTER_SECRET"], !secret.isEmpty { clusterSecret = secret }
         if let password = environment["BOURSE_ADMIN_PASSWORD"], !password.isEmpty { adminPassword = password }
         if environment["BOURSE_FEEDS"] == "off" { marketData = MarketDataSettings() }
+        if let mode = environment["BOURSE_TRACING"], !mode.isEmpty {
+            tracing = try Self.tracing(mode, field: "BOURSE_TRACING")
+        }
         if let text = environment["BOURSE_SHUTDOWN_DELAY_SECONDS"], !text.isEmpty {
             guard let seconds = Double(text) else {
                 throw ConfigurationError("BOURSE_SHUTDOWN_DELAY_SECONDS must be a number of seconds")
             }
             shutdownDelay = try Self.shutdownDelay(seconds, field: "BOURSE_SHUTDOWN_DELAY_SECONDS")
         }
+    }
+
+    private static func tracing(_ text: String, field: String) throws -> TracingMode {
+        guard let mode = TracingMode(rawValue: text) else {
+            throw ConfigurationError(
+                "\(field) must be one of \(TracingMode.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        return mode
     }
 
     /// A shutdown delay of `seconds`: 0 to 600, to the millisecond.

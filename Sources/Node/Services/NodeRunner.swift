@@ -57,7 +57,8 @@ struct NodeRunner {
             limits: .init(
                 requestsPerSecond: configuration.requestsPerSecond, burst: Int(configuration.burst),
                 loginPerMinute: Int(configuration.loginPerMinute), bodyBytes: configuration.bodyBytes),
-            accessTokenTTLSeconds: Int64(configuration.accessTokenTTLSeconds))
+            accessTokenTTLSeconds: Int64(configuration.accessTokenTTLSeconds),
+            tracing: configuration.tracing != .off)
         if let certificate = configuration.tlsCertificate, let key = configuration.tlsPrivateKey {
             apiConfiguration.tls = .init(certificateChainPath: certificate, privateKeyPath: key)
         }
