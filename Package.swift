@@ -115,13 +115,15 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        // Benchmarks of the pure core and the inter-node transport: Trading, Cluster and Transport (NIOCore and
-        // Logging come with Transport anyway), so a release build stays quick.
+        // Benchmarks of the pure core, the inter-node transport and the client load generator (`load`): Trading,
+        // Cluster, Transport and the small HTTP/2 client (NIO and NIOHTTP2 come with Transport anyway), so a
+        // release build stays quick.
         .executableTarget(
             name: "BourseBench",
             dependencies: [
-                "Trading", "Cluster", "Transport", .product(name: "NIOCore", package: "swift-nio"),
+                "Trading", "Cluster", "Transport", "HTTP2Client", .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
             ],
             swiftSettings: strict),
         // Tick-to-signal latency through the real exchange on the embedded store (needs the storage drivers, so
@@ -148,11 +150,24 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        // Shared test helpers: seeded random numbers, the reference order book.
+        // A small h2c client (HTTP/2 with prior knowledge): the tests' client and `bourse-bench load`'s.
+        .target(
+            name: "HTTP2Client",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP2", package: "swift-nio-http2"),
+                .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
+                .product(name: "NIOHTTPTypesHTTP2", package: "swift-nio-extras"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ],
+            swiftSettings: strict
+        ),
+        // Shared test helpers: seeded random numbers, the reference order book, the HTTP/2 client.
         .target(
             name: "TestSupport",
             dependencies: [
-                "Trading", "Storage",
+                "Trading", "Storage", "HTTP2Client",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -5,6 +5,8 @@
 //   swift run -c release bourse-bench ring [--shards S] [--trials T]
 //   swift run -c release bourse-bench transport [--sequential N] [--concurrent N] [--callers C]
 //   swift run -c release bourse-bench indicators [--data CSV] [--passes N] [--runs R]
+//   swift run -c release bourse-bench load --nodes HOST:PORT[,…] [--users U] [--workers W] [--seconds S] [--mix 70,25,5]
+//     (a mixed HTTP/2 client workload against running nodes; scripts/bench-load runs it on 1 and 3 nodes)
 //
 // Every mode prints a human summary and, as its last line, one JSON object with its figures.
 
@@ -23,6 +25,8 @@ case "transport":
     await TransportBench.run(arguments: rest)
 case "indicators":
     IndicatorBench.run(arguments: rest)
+case "load":
+    await LoadBench.run(arguments: rest)
 default:
     print(
         """
@@ -32,5 +36,6 @@ default:
           ring     shard assignment: balance, shards moved on join and leave, time to compute
           transport  inter-node transport on 127.0.0.1: round-trip latency, throughput with concurrent callers
           indicators  incremental indicators over candle closes: updates per second, each and all together
+          load     mixed HTTP/2 client load (reads, orders, cancels) against running nodes: throughput, latency
         """)
 }

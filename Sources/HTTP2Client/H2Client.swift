@@ -5,7 +5,7 @@ import NIOHTTPTypes
 import NIOHTTPTypesHTTP2
 public import NIOPosix
 
-/// Minimal HTTP/2 client over cleartext with prior knowledge (h2c), for tests.
+/// Minimal HTTP/2 client over cleartext with prior knowledge (h2c), for tests and the load benchmark.
 ///
 /// One TCP connection; every request opens its own HTTP/2 stream on it, so concurrent
 /// calls are multiplexed. No TLS, no redirects, no retries.
