@@ -1,5 +1,8 @@
 import API
 import Actors
+import Foundation
+import Glibc
+import NIOCore
 import Logging
 import Storage
 import Synchronization
@@ -25,10 +28,12 @@ struct ActiveRoleTests {
         symbol: "BTC-USD", base: "BTC", quote: "USD", tickSize: "0.01", lotSize: "0.001", minQuantity: "0.001",
         makerFeeBps: 10, takerFeeBps: 20)
 
-    /// A node's exchange and role on `store`; peers are "reachable" at a fake address.
+    /// A node's exchange and role on `store`; peers are "reachable" at a fake address unless `peerAddress`
+    /// says where.
     static func node(
         _ id: String, store: InMemoryKeyStore, incarnation: Int64 = 1, ttlMillis: Int64 = 600,
-        renewInterval: Duration = .milliseconds(100)
+        renewInterval: Duration = .milliseconds(100), forwardTimeout: Duration = .seconds(15),
+        peerAddress: @escaping @Sendable (String) -> String? = { "127.0.0.1:\($0.count)" }
     ) -> ActiveRole {
         var configuration = Exchange.Configuration(markets: [market], accountShards: 4, nodeID: id)
         configuration.leaseOwner = ActiveRole.leaseOwner(nodeID: id, incarnation: incarnation)
@@ -37,11 +42,11 @@ struct ActiveRoleTests {
         let exchange = Exchange(configuration: configuration, store: store, logger: logger)
         return ActiveRole(
             exchange: exchange, store: store, nodeID: id, incarnation: incarnation,
-            peerAddress: { "127.0.0.1:\($0.count)" },
+            peerAddress: peerAddress,
             peers: PeerClients(
                 identity: PeerIdentity(nodeID: id, incarnation: 1), secret: PeerSecret("s"), logger: logger),
             ttlMillis: ttlMillis, renewInterval: renewInterval, pollInterval: .milliseconds(20),
-            safetyMargin: .milliseconds(100), logger: logger)
+            safetyMargin: .milliseconds(100), forwardTimeout: forwardTimeout, logger: logger)
     }
 
     /// Polls `condition` every 10 ms for up to 20 s.
@@ -138,4 +143,68 @@ struct ActiveRoleTests {
         }.value
         #expect(outcome.hasPrefix("lost:"), "\(outcome)")
     }
+
+    /// A request forwarded to an active node that never answers (a partition, a frozen process: here a port
+    /// that accepts connections and never replies) fails within a few seconds, not at the transport's
+    /// deadline; so does one whose target loses its lease while the request waits.
+    @Test func aForwardToASilentOrDeposedActiveFailsFast() async throws {
+        let silent = try SilentListener()
+        defer { silent.close() }
+        let store = InMemoryKeyStore()
+        let a = Self.node("node-a", store: store)
+        let b = Self.node(
+            "node-b", store: store, forwardTimeout: .seconds(60),
+            peerAddress: { $0 == "node-a" ? "127.0.0.1:\(silent.port)" : nil })
+        let runA = Task { try await a.run() }
+        await Self.eventually("a leads") { await a.exchange.isReady() }
+        let runB = Task { try await b.run() }
+        await Self.eventually("b follows a") { b.role == .standby(active: "node-a") }
+        let request = ForwardedRequest(
+            method: "GET", target: "/v1/orders", headers: [], body: ByteBuffer(), clientAddress: "127.0.0.1")
+
+        // Silent: missed pings end it.
+        let started = ContinuousClock.now
+        await #expect(throws: ActiveRole.ForwardingFailed.self) { _ = try await b.forward(request) }
+        let silentFor = ContinuousClock.now - started
+        #expect(silentFor < .seconds(20), "gave up after \(silentFor), the deadline is 60 s")
+
+        // Deposed: a's leases lapse (its run is cancelled, so it stops renewing) and b takes over.
+        let waiting = Task { try await b.forward(request) }
+        try await Task.sleep(for: .milliseconds(100))
+        runA.cancel()
+        _ = await runA.result
+        let outcome = await waiting.result
+        #expect(throws: ActiveRole.ForwardingFailed.self) { try outcome.get() }
+        await Self.eventually("b takes over") { await b.exchange.isReady() }
+        runB.cancel()
+        _ = await runB.result
+    }
+}
+
+/// A TCP port on 127.0.0.1 that completes connections (the kernel's backlog) and never reads or answers.
+final class SilentListener: Sendable {
+    let descriptor: Int32
+    let port: Int
+
+    init() throws {
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+        guard bound == 0, listen(descriptor, 16) == 0 else { throw POSIXError(.EADDRINUSE) }
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) }
+        }
+        self.descriptor = descriptor
+        self.port = Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    func close() { _ = Glibc.close(descriptor) }
 }

@@ -161,12 +161,69 @@ final class ActiveRole: Service, RequestForwarder {
     func forward(_ request: ForwardedRequest) async throws -> ForwardedResponse {
         guard let active = role.activeNode, let address = peerAddress(active), let client = peers.client(for: address)
         else { throw RequestNotForwarded("no active node to forward to") }
-        let reply = try await client.sendCounted(
-            PeerMessage(kind: PeerKind.forward, payload: request.encoded()), deadline: .now + forwardTimeout)
-        guard !reply.isError, reply.kind == PeerKind.forwarded else {
-            throw ForwardingFailed(description: "the active node \(active) did not take the request")
+        let payload = request.encoded()
+        let timeout = forwardTimeout
+        // The request waits for its answer, or for a sign that none will come (`watch`), whichever is first.
+        return try await withThrowingTaskGroup(of: ForwardedResponse?.self) { group in
+            group.addTask {
+                let reply = try await client.sendCounted(
+                    PeerMessage(kind: PeerKind.forward, payload: payload), deadline: .now + timeout)
+                guard !reply.isError, reply.kind == PeerKind.forwarded else {
+                    throw ForwardingFailed(description: "the active node \(active) did not take the request")
+                }
+                return try ForwardedResponse(decoding: reply.payload)
+            }
+            group.addTask {
+                try await self.watch(active, client: client)
+                return nil
+            }
+            defer { group.cancelAll() }
+            guard let first = try await group.next(), let response = first else {
+                throw ForwardingFailed(description: "the active node \(active) did not answer")
+            }
+            return response
         }
-        return try ForwardedResponse(decoding: reply.payload)
+    }
+
+    /// How long a forwarded request waits before its target is pinged, and how long each ping may take: a
+    /// target that misses `forwardPingsMissed` pings in a row is taken for gone.
+    static let forwardPatience = Duration.seconds(1)
+    static let forwardPingsMissed = 2
+
+    /// Returns (throws) once a request forwarded to `active` can no longer expect an answer, so that the client
+    /// gets its 503 in seconds instead of at the transport's deadline (`forwardTimeout`, 15 s):
+    /// - `active` is no longer the active node (its lease lapsed or was handed off; this node may have taken
+    ///   over): whatever it did not commit before the takeover is refused by the store;
+    /// - `active` does not answer pings over the transport (a partition, a frozen process): after
+    ///   `forwardPatience`, then `forwardPingsMissed` pings of `forwardPatience` each missed in a row.
+    /// The request may have run on the target before it went silent; clients retry with the same idempotency
+    /// key or client order id, which the exchange deduplicates.
+    private func watch(_ active: String, client: PeerClient) async throws {
+        var nextPing = ContinuousClock.now + Self.forwardPatience
+        var missed = 0
+        while true {
+            try await Task.sleep(for: .milliseconds(20))
+            guard role.activeNode == active else {
+                throw ForwardingFailed(description: "the active node \(active) lost its lease during the request")
+            }
+            guard ContinuousClock.now >= nextPing else { continue }
+            let answered: Bool
+            do {
+                let reply = try await client.sendCounted(
+                    PeerMessage(kind: PeerKind.ping, payload: ByteBuffer()), deadline: .now + Self.forwardPatience)
+                answered = !reply.isError && reply.kind == PeerKind.pong
+            } catch is CancellationError {
+                throw CancellationError()
+            } catch {
+                try Task.checkCancellation()
+                answered = false
+            }
+            missed = answered ? 0 : missed + 1
+            guard missed < Self.forwardPingsMissed else {
+                throw ForwardingFailed(description: "the active node \(active) stopped answering")
+            }
+            nextPing = ContinuousClock.now + Self.forwardPatience
+        }
     }
 
     func forwardStream(_ request: ForwardedRequest) async throws -> ForwardedStream {
