@@ -2,8 +2,8 @@ import API
 import Actors
 import Foundation
 import Glibc
-import NIOCore
 import Logging
+import NIOCore
 import Storage
 import Synchronization
 import TestSupport
