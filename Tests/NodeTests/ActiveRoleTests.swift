@@ -146,7 +146,7 @@ struct ActiveRoleTests {
 
     /// A request forwarded to an active node that never answers (a partition, a frozen process: here a port
     /// that accepts connections and never replies) fails within a few seconds, not at the transport's
-    /// deadline; so does one whose target loses its lease while the request waits.
+    /// deadline, also once its target has lost its lease while the request waits.
     @Test func aForwardToASilentOrDeposedActiveFailsFast() async throws {
         let silent = try SilentListener()
         defer { silent.close() }

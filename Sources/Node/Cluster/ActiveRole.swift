@@ -190,30 +190,23 @@ final class ActiveRole: Service, RequestForwarder {
     static let forwardPatience = Duration.seconds(1)
     static let forwardPingsMissed = 2
 
-    /// Returns (throws) once a request forwarded to `active` can no longer expect an answer, so that the client
-    /// gets its 503 in seconds instead of at the transport's deadline (`forwardTimeout`, 15 s):
-    /// - `active` is no longer the active node (its lease lapsed or was handed off; this node may have taken
-    ///   over): whatever it did not commit before the takeover is refused by the store;
-    /// - `active` does not answer pings over the transport (a partition, a frozen process): after
-    ///   `forwardPatience`, then `forwardPingsMissed` pings of `forwardPatience` each missed in a row.
+    /// Throws once a request forwarded to `active` can no longer expect an answer, so that the client gets its
+    /// 503 in seconds instead of at the transport's deadline (`forwardTimeout`, 15 s): when `active` does not
+    /// answer pings over the transport (dead, partitioned, frozen) — after `forwardPatience`, then
+    /// `forwardPingsMissed` pings of `forwardPatience` each missed in a row. A node that lost its lease but
+    /// still answers (a drain: the admin request waits for the handoff it starts) is waited for.
     /// The request may have run on the target before it went silent; clients retry with the same idempotency
     /// key or client order id, which the exchange deduplicates.
     private func watch(_ active: String, client: PeerClient) async throws {
         var nextPing = ContinuousClock.now + Self.forwardPatience
         var missed = 0
         while true {
-            try await Task.sleep(for: .milliseconds(20))
-            guard role.activeNode == active else {
-                throw ForwardingFailed(description: "the active node \(active) lost its lease during the request")
-            }
-            guard ContinuousClock.now >= nextPing else { continue }
+            try await Task.sleep(until: nextPing)
             let answered: Bool
             do {
                 let reply = try await client.sendCounted(
                     PeerMessage(kind: PeerKind.ping, payload: ByteBuffer()), deadline: .now + Self.forwardPatience)
                 answered = !reply.isError && reply.kind == PeerKind.pong
-            } catch is CancellationError {
-                throw CancellationError()
             } catch {
                 try Task.checkCancellation()
                 answered = false
