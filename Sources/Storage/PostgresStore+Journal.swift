@@ -55,6 +55,7 @@ extension PostgresStore {
                 }
             }
         }
+        if !stale.isEmpty { StorageMetrics.staleEpochRefusals.increment(by: stale.count) }
         return requests.enumerated().map { call, records -> StorageError? in
             let shard = records.first?.shard ?? ""
             if stale.contains(call) { return StorageError.staleEpoch(shard) }
@@ -207,7 +208,10 @@ extension PostgresStore {
             }
             return saved
         }
-        guard saved == 1 else { throw StorageError.staleEpoch(snapshot.shard) }
+        guard saved == 1 else {
+            StorageMetrics.staleEpochRefusals.increment()
+            throw StorageError.staleEpoch(snapshot.shard)
+        }
     }
 
     static let saveSnapshotSQL = """

@@ -50,6 +50,7 @@ public final class PostgresStore: DurableStore {
     /// cancellation. Only the first call does anything.
     public func run() async {
         guard started.compareExchange(expected: false, desired: true, ordering: .relaxed).exchanged else { return }
+        StorageMetrics.registerSeries()
         await withGracefulShutdownHandler {
             await withDiscardingTaskGroup { group in
                 group.addTask {

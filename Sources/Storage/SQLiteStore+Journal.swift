@@ -14,7 +14,7 @@ extension SQLiteStore {
     /// The transaction holds SQLite's write lock throughout, so no lease can change in between. A call is
     /// written whole or not at all, and only the offending call fails.
     func writeBatch(_ requests: [[JournalRecord]]) async throws -> [StorageError?] {
-        try await write("journal append") { db -> [StorageError?] in
+        let outcomes = try await write("journal append") { db -> [StorageError?] in
             let shards = Array(Set(requests.joined().map(\.shard)))
             var epochs: [String: Int64] = [:]
             for chunk in shards.chunked(by: Self.rowsPerStatement) {
@@ -61,6 +61,9 @@ extension SQLiteStore {
             }
             return outcomes
         }
+        let refused = outcomes.count { $0?.code == .staleEpoch }
+        if refused > 0 { StorageMetrics.staleEpochRefusals.increment(by: refused) }
+        return outcomes
     }
 
     public func records(shard: String, after: Int64, limit: Int) async throws -> [JournalRecord] {
@@ -112,7 +115,10 @@ extension SQLiteStore {
                 """, [.text(snapshot.shard), .int64(snapshot.sequence), .int64(Int64(Self.snapshotsKept - 1))])
             return true
         }
-        guard saved else { throw StorageError.staleEpoch(snapshot.shard) }
+        guard saved else {
+            StorageMetrics.staleEpochRefusals.increment()
+            throw StorageError.staleEpoch(snapshot.shard)
+        }
     }
 }
 

@@ -69,6 +69,7 @@ public final class SQLiteStore: DurableStore {
     /// Runs the group-commit loop until `shutdown()`, graceful shutdown or cancellation. Only the first call
     /// does anything.
     public func run() async {
+        StorageMetrics.registerSeries()
         await withGracefulShutdownHandler {
             await committer.run { requests in try await self.writeBatch(requests) }
         } onGracefulShutdown: {

@@ -1,0 +1,15 @@
+import Metrics
+
+/// Metrics the stores record themselves (swift-metrics; the node's `/metrics` shows them).
+public enum StorageMetrics {
+    /// Writes refused because their epoch is not the shard's current lease epoch: one per refused journal
+    /// append (a call of `append`, whatever its number of records) and one per refused snapshot save. The
+    /// refusal is decided in the same statement (PostgreSQL) or transaction (SQLite) as the write.
+    public static let staleEpochRefusals = Counter(label: "bourse_journal_stale_epoch_refusals")
+
+    /// Creates the series so that `/metrics` shows them at zero before anything was refused. Call after the
+    /// metrics backend is bootstrapped (the stores call it when they start running).
+    public static func registerSeries() {
+        _ = staleEpochRefusals
+    }
+}
