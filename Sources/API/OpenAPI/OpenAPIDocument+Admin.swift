@@ -3,8 +3,13 @@
 extension OpenAPIDocument {
     static func adminOperations() -> [(String, String, JSONValue)] {
         let nodeParameter = pathParameter("node_id", "Node id", pattern: "^.{1,255}$")
-        let shardParameter = pathParameter(
-            "shard", "Shard, percent-encoded: symbol%2FBTC-USD or accounts%2F0417", pattern: "^.{1,255}$")
+        // The examples are the values before percent-encoding: they tell clients (and fuzzers) that the
+        // parameter carries an encoded slash.
+        let shardParameter: JSONValue = [
+            "name": "shard", "in": "path", "required": true,
+            "description": "Shard, percent-encoded: symbol%2FBTC-USD or accounts%2F0417",
+            "schema": ["type": "string", "pattern": "^.{1,255}$", "examples": ["symbol/BTC-USD", "accounts/0417"]],
+        ]
         func admin(
             _ id: String, _ summary: String, parameters: [JSONValue] = [], body: JSONValue? = nil,
             success: [(Int, String, JSONValue?)], errors: [Int] = []

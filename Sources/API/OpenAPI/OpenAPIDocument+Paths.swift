@@ -126,7 +126,8 @@ extension OpenAPIDocument {
     }
 
     static func orderOperations() -> [(String, String, JSONValue)] {
-        let symbolFilter = queryParameter("symbol", "Only this market", schema: ["type": "string"])
+        let symbolFilter = queryParameter(
+            "symbol", "Only this market", schema: ["type": "string", "pattern": "^[A-Z0-9-]{1,20}$"])
         return [
             (
                 "/v1/orders", "post",
@@ -151,8 +152,9 @@ extension OpenAPIDocument {
             (
                 "/v1/orders", "delete",
                 operation(
-                    "cancelAllOrders", "Cancel all open orders (on one symbol or all)", tag: "Orders", secured: true,
-                    parameters: [symbolFilter], success: [(200, "Cancelled orders", array(ref("Order")))])
+                    "cancelAllOrders", "Cancel all open orders (on one symbol or all; an unknown symbol is a 404)",
+                    tag: "Orders", secured: true, parameters: [symbolFilter],
+                    success: [(200, "Cancelled orders", array(ref("Order")))], errors: [404])
             ),
             (
                 "/v1/orders/batch", "post",
@@ -215,7 +217,7 @@ extension OpenAPIDocument {
                         [
                             "name": "channels", "in": "query", "required": true,
                             "description": "Comma-separated: ticker:SYMBOL, orderbook:SYMBOL, trades:SYMBOL, orders",
-                            "schema": ["type": "string"],
+                            "schema": ["type": "string", "minLength": 1],
                         ]
                     ], success: [(200, "Event stream", ["type": "string", "description": "text/event-stream"])],
                     errors: [401, 404], contentType: "text/event-stream")

@@ -10,7 +10,7 @@ extension OpenAPIDocument {
         schemas.members += adminSchemas().members
         schemas.members += strategySchemas().members
         schemas.members += backtestSchemas().members
-        return schemas
+        return addingExamples(to: schemas)
     }
 
     static func primitiveSchemas() -> JSONObject {
