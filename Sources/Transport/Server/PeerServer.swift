@@ -192,6 +192,10 @@ public final class PeerServer: Sendable {
             } catch {
                 logger.debug("peer connection ended", metadata: ["error": "\(error)"])
             }
+            // Nobody takes this connection's streams any more: close it at once (this task runs on its event
+            // loop, so no frame gets in between), or a stream the peer opens next would be dropped unfinished,
+            // which NIOAsyncWriter turns into a crash.
+            connection.channel.close(promise: nil)
         }
     }
 
