@@ -15,7 +15,7 @@ struct ConservationTests {
 
     static let currencies = ["USD", "BTC", "ETH"]
 
-    @Test(.timeLimit(.minutes(2))) func moneyIsConservedAcrossConcurrentTrading() async throws {
+    @Test(.timeLimit(.minutes(4))) func moneyIsConservedAcrossConcurrentTrading() async throws {
         try await InProcessNode.run { node in
             let api = node.api
             var users: [Session] = []

@@ -7,7 +7,7 @@ import Testing
 /// idempotent.
 @Suite("End to end: recovery from snapshots and journal")
 struct RecoveryTests {
-    @Test(.timeLimit(.minutes(2)), arguments: [5, 1_000] as [Int64])
+    @Test(.timeLimit(.minutes(4)), arguments: [5, 1_000] as [Int64])
     func restartShowsTheSameState(snapshotEvery: Int64) async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("bourse-e2e-\(UUID())").path
         defer { try? FileManager.default.removeItem(atPath: directory) }

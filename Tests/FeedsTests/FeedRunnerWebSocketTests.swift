@@ -127,7 +127,7 @@ struct FeedRunnerWebSocketTests {
             backoff: Backoff(
                 initial: .milliseconds(5), maximum: .milliseconds(40), jitter: 0))
         let task = Task { try await runner.run { _ in } }
-        #expect(try await eventually { logs.count(of: "reconnecting to the feed") >= 4 })
+        #expect(try await eventually(timeout: .seconds(30)) { logs.count(of: "reconnecting to the feed") >= 4 })
         task.cancel()
         try await task.value
         let delays = logs.metadata(of: "reconnecting to the feed").prefix(4).compactMap { $0["delay"]?.description }
