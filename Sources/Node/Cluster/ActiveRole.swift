@@ -3,6 +3,7 @@ import Actors
 import Logging
 import Metrics
 import NIOCore
+import NIOPosix
 import ServiceLifecycle
 import Storage
 import Synchronization
@@ -19,6 +20,9 @@ import Transport
 ///   journals after taking the leases, so whatever the old one committed before is recovered.
 /// - **Fail-stop.** An active that finds a lease taken, or cannot renew for `ttl − safetyMargin`, throws: the
 ///   node's service group stops and the process exits (Kubernetes restarts it as a standby).
+/// - **Reads fenced by time.** The store refuses a deposed node's writes, not its reads: so the active admits
+///   a client request only while its own clock says its leases hold (last renewal asked + ttl − safetyMargin).
+///   A node frozen past its lease and thawed answers nothing from memory before its next renewal fails.
 /// - **Handoff.** On SIGTERM or a drain the active stops admitting client requests and waits for those it
 ///   admitted (`LocalRequestGate`), stops the exchange (journals durable, shards snapshotted), releases every
 ///   lease at once, and a standby takes over within a poll interval (20 ms: one single-row read per standby,
@@ -80,6 +84,12 @@ final class ActiveRole: Service, RequestForwarder {
     private let shuttingDown = Atomic<Bool>(false)
     /// When (`clock`, ms) this node last knew a node that serves the exchange (itself or the one it follows).
     private let servedAtMillis = Atomic<Int64>(0)
+    /// Until when (`clock`, ms) this node's leases are certainly still its own, while it is the active node:
+    /// the time the last successful renewal (or the takeover) was asked at, + `ttlMillis` − `safetyMargin`.
+    /// Reads are not fenced by the store as writes are, so past this instant the node admits no request: a node
+    /// thawed after a freeze longer than its lease would otherwise answer from a state that a new active node
+    /// has moved on from (an order it acknowledged meanwhile answered 404), until its next renewal fails.
+    private let leasesVouchedUntil = Atomic<Int64>(0)
     /// The client requests this node runs while it is the active node.
     private let localRequests = LocalRequestGate()
 
@@ -147,8 +157,19 @@ final class ActiveRole: Service, RequestForwarder {
     }
 
     func admitLocal() async -> Bool {
-        guard role == .active, localRequests.isOpen, await exchange.isReady() else { return false }
+        guard role == .active, localRequests.isOpen, leasesVouched, await exchange.isReady() else { return false }
         return localRequests.enter()
+    }
+
+    /// Whether this node's clock says its leases have not lapsed yet (see `leasesVouchedUntil`).
+    var leasesVouched: Bool { clock() < leasesVouchedUntil.load(ordering: .acquiring) }
+
+    /// Records a lease taken or renewed with `nowMillis`: from the store's point of view it lasts until
+    /// `nowMillis + ttlMillis`; this node counts on it `safetyMargin` less (other nodes' clocks).
+    private func vouch(askedAt nowMillis: Int64) {
+        let margin = safetyMargin.components
+        let marginMillis = margin.seconds * 1_000 + margin.attoseconds / 1_000_000_000_000_000
+        leasesVouchedUntil.store(nowMillis + ttlMillis - marginMillis, ordering: .releasing)
     }
 
     func finishLocal() { localRequests.leave() }
@@ -278,8 +299,11 @@ final class ActiveRole: Service, RequestForwarder {
                 } else if drainRequested.load(ordering: .sequentiallyConsistent) {
                     setFollowing(nil)
                 } else {
-                    return try await store.acquireLease(
-                        shard: Self.activeLease, owner: leaseOwner, ttlMillis: ttlMillis, nowMillis: clock())
+                    let askedAt = clock()
+                    let lease = try await store.acquireLease(
+                        shard: Self.activeLease, owner: leaseOwner, ttlMillis: ttlMillis, nowMillis: askedAt)
+                    vouch(askedAt: askedAt)
+                    return lease
                 }
             } catch let error as StorageError where error.code == .leaseHeld {
                 // Another standby won the race; the next read names it.
@@ -320,7 +344,10 @@ final class ActiveRole: Service, RequestForwarder {
         defer { localRequests.close() }
         logger.info("this node is the active node: taking every shard", metadata: ["epoch": "\(lease.epoch)"])
         try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await self.keepLeases(active: lease) }
+            // Renewals on an event loop (as membership): a busy pool must not let the leases lapse.
+            group.addTask(executorPreference: EventLoopTaskExecutor(MultiThreadedEventLoopGroup.singleton.next())) {
+                try await self.keepLeases(active: lease)
+            }
             group.addTask {
                 try await self.exchange.start()
                 while !Task.isShuttingDownGracefully, !self.drainRequested.load(ordering: .sequentiallyConsistent) {
@@ -359,10 +386,11 @@ final class ActiveRole: Service, RequestForwarder {
             try await Task.sleep(for: renewInterval)
             if handingOff.load(ordering: .sequentiallyConsistent) { try await Self.untilCancelled() }
             let started = ContinuousClock.now
+            let askedAt = clock()
             let leases = [(shard: lease.shard, epoch: lease.epoch)] + exchange.heldLeases
             do {
                 let renewed = try await store.renewLeases(
-                    owner: leaseOwner, leases, ttlMillis: ttlMillis, nowMillis: clock())
+                    owner: leaseOwner, leases, ttlMillis: ttlMillis, nowMillis: askedAt)
                 if handingOff.load(ordering: .sequentiallyConsistent) { try await Self.untilCancelled() }
                 let lost = leases.map(\.shard).filter { !renewed.contains($0) }
                 guard lost.isEmpty else {
@@ -371,6 +399,7 @@ final class ActiveRole: Service, RequestForwarder {
                     throw LeaseLost(description: "leases taken by another node: \(lost.prefix(5))")
                 }
                 renewedAt = started
+                vouch(askedAt: askedAt)
                 NodeMetrics.leaseRenewalsOK.increment()
                 NodeMetrics.shardsOwned.record(leases.count)
             } catch let error as LeaseLost {
