@@ -106,6 +106,35 @@ struct PeerServerTests {
         }
     }
 
+    @Test("inline kinds (probes) are answered on the event loop while every batch slot is busy")
+    func inlineKindsSkipTheQueue() async throws {
+        let handler = RecordingHandler()
+        var configuration = Fixtures.serverConfiguration()
+        configuration.maximumConcurrentBatchesPerStream = 1
+        configuration.inlineKinds = [7]
+        let server = PeerServer(configuration: configuration, handler: handler, logger: Fixtures.logger)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await server.run() }
+            let port = try await server.listeningAddress.port!
+            let client = try PeerClient(
+                configuration: Fixtures.clientConfiguration(port: port), logger: Fixtures.logger)
+            group.addTask { try await client.run() }
+            // The only batch slot is taken by a request its handler holds.
+            let held = Task {
+                try await client.send(
+                    PeerHarness.message("held", kind: RecordingHandler.gatedKind), deadline: .now + .seconds(60))
+            }
+            #expect(await Fixtures.eventually(within: .seconds(60)) { handler.requestCount == 1 })
+            let probe = try await client.send(PeerHarness.message("ping", kind: 7), deadline: .now + .seconds(10))
+            #expect(Fixtures.text(probe.payload) == "7:ping@bourse-0")
+            #expect(handler.handledOnEventLoop("ping") == true, "answered on the connection's event loop")
+            #expect(handler.handledOnEventLoop("held") == false, "other kinds run on the global pool")
+            handler.gate.open()
+            #expect(Fixtures.text(try await held.value.payload) == "99:held@bourse-0")
+            group.cancelAll()
+        }
+    }
+
     @Test("a message larger than a frame is refused before it is sent")
     func oversizedMessage() async throws {
         try await PeerHarness.withPeers(handler: RecordingHandler()) { server, client in

@@ -1,9 +1,11 @@
 import Cluster
 import Logging
 import Metrics
+import NIOPosix
 import ServiceLifecycle
 import Storage
 import Synchronization
+import Transport
 
 /// Asks a peer whether it is alive (over the transport); true when it answered in time.
 protocol PeerProber: Sendable {
@@ -58,6 +60,14 @@ final class MembershipRunner: Service {
     var nodeID: String { machine.withLock { $0.nodeID } }
 
     func run() async throws {
+        // On an event loop, not the cooperative pool: heartbeats and probes keep their pace while the pool is
+        // busy (a takeover replaying a thousand shards), so peers do not vote a busy node dead.
+        try await withTaskExecutorPreference(EventLoopTaskExecutor(MultiThreadedEventLoopGroup.singleton.next())) {
+            try await self.runSteps()
+        }
+    }
+
+    private func runSteps() async throws {
         while !Task.isCancelled, !Task.isShuttingDownGracefully {
             if let reason = await step() { throw Stopped(reason: reason) }
             try? await Task.sleep(for: tickInterval)

@@ -164,7 +164,7 @@ struct ClusterParts {
         let server = PeerServer(
             configuration: .init(
                 host: peerListen.host, port: peerListen.port, identity: identity, secret: secret,
-                maximumFrameBytes: PeerClients.maximumFrameBytes),
+                maximumFrameBytes: PeerClients.maximumFrameBytes, inlineKinds: [PeerKind.ping]),
             handler: NodePeerHandler(responder: responder, drain: { try await role.drain() }), logger: logger)
         return [.init(service: PeerServerService(server: server)), .init(service: membership), .init(service: role)]
     }

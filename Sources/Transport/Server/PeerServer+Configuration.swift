@@ -21,13 +21,19 @@ extension PeerServer {
         /// Idle time after which the server pings a connection (closing it if the ping goes unanswered);
         /// `nil` disables keepalive.
         public var keepaliveInterval: Duration?
+        /// Request kinds answered on the connection's event loop as soon as they are read, ahead of the
+        /// batches that wait for the global pool (and of the concurrency limit): liveness probes, so that a
+        /// node whose pool is busy (a takeover replaying a thousand shards on two cores) still answers them and
+        /// is not voted dead for being busy. Their handler must answer at once, without blocking or waiting.
+        public var inlineKinds: Set<UInt16>
 
         /// Creates a configuration.
         public init(
             host: String, port: Int, identity: PeerIdentity, secret: PeerSecret,
             maximumFrameBytes: Int = PeerFrameFormat.defaultMaximumFrameBytes,
             maximumConcurrentBatchesPerStream: Int = 32, maximumClockSkew: Duration = .seconds(60),
-            gracefulShutdownTimeout: Duration = .seconds(10), keepaliveInterval: Duration? = .seconds(30)
+            gracefulShutdownTimeout: Duration = .seconds(10), keepaliveInterval: Duration? = .seconds(30),
+            inlineKinds: Set<UInt16> = []
         ) {
             self.host = host
             self.port = port
@@ -38,6 +44,7 @@ extension PeerServer {
             self.maximumClockSkew = maximumClockSkew
             self.gracefulShutdownTimeout = gracefulShutdownTimeout
             self.keepaliveInterval = keepaliveInterval
+            self.inlineKinds = inlineKinds
         }
     }
 

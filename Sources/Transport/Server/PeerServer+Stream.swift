@@ -72,10 +72,18 @@ extension PeerServer {
                 do {
                     reading: while let part = try await frames.next() {
                         switch part {
-                        case .frame(let envelopes):
+                        case .frame(var envelopes):
                             counters.withLock {
                                 $0.framesReceived += 1
                                 $0.requestsReceived += envelopes.count
+                            }
+                            // Probes are answered here, on the event loop, whatever waits for the pool.
+                            let inline = configuration.inlineKinds
+                            if !inline.isEmpty, envelopes.contains(where: { inline.contains($0.kind) }) {
+                                let probes = envelopes.filter { inline.contains($0.kind) }
+                                await self.answer(probes, from: peer, into: outbox)
+                                envelopes.removeAll { inline.contains($0.kind) }
+                                if envelopes.isEmpty { continue reading }
                             }
                             if inFlight >= limit {
                                 await batches.next()

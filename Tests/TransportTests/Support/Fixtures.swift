@@ -1,5 +1,6 @@
 import Logging
 import NIOCore
+import NIOPosix
 import Synchronization
 
 @testable import Transport
@@ -68,6 +69,8 @@ final class RecordingHandler: PeerHandler {
     static let gatedKind: UInt16 = 99
     let gate = Gate()
     private let state = Mutex<(batches: [[UInt64]], payloads: [String])>(([], []))
+    /// Per payload handled: whether the handler ran on a NIO event loop thread.
+    private let threads = Mutex<[String: Bool]>([:])
 
     var batchCount: Int { state.withLock { $0.batches.count } }
     var requestCount: Int { state.withLock { $0.batches.reduce(0) { $0 + $1.count } } }
@@ -75,7 +78,13 @@ final class RecordingHandler: PeerHandler {
 
     func timesHandled(_ payload: String) -> Int { state.withLock { $0.payloads.filter { $0 == payload }.count } }
 
+    func handledOnEventLoop(_ payload: String) -> Bool? { threads.withLock { $0[payload] } }
+
     func handle(_ requests: [PeerRequest]) async -> [PeerReply] {
+        let onEventLoop = MultiThreadedEventLoopGroup.currentEventLoop != nil
+        threads.withLock { threads in
+            for request in requests { threads[Fixtures.text(request.payload)] = onEventLoop }
+        }
         state.withLock { state in
             state.batches.append(requests.map(\.id))
             state.payloads += requests.map { Fixtures.text($0.payload) }
