@@ -29,7 +29,7 @@ enum WebSocketConnector {
     ) async throws -> Connection {
         if url.isSecure, tls == nil { throw BourseError(.internal, "a wss URL needs a TLS context") }
         let (channel, upgrade) = try await ClientBootstrap(group: group)
-            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelOption(.tcpOption(.tcp_nodelay), value: 1)
             .connectTimeout(.seconds(10))
             .connect(host: url.host, port: url.port) { channel in
                 channel.eventLoop.makeCompletedFuture {
