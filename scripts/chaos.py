@@ -227,8 +227,8 @@ class Firewall:
     connections apart by the cgroup (v2) of the process that opened them. Every node runs in its own cgroup.
 
     (Loopback cannot tell them apart by address: every connection's source is 127.0.0.1 whatever the
-    destination; and running the nodes under other uids for iptables' owner match breaks the peer transport,
-    which sets SO_DEBUG -- see docs/reliability.md.)"""
+    destination; running the nodes under other uids for iptables' owner match broke the peer transport while it
+    set SO_DEBUG, fixed since -- see docs/reliability.md, Findings 1 -- and cgroups need no extra users.)"""
 
     def __init__(self, tag):
         self.tag = tag
