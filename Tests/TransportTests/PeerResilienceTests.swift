@@ -96,6 +96,32 @@ struct PeerResilienceTests {
         try await clientRun.value
     }
 
+    /// The chaos run saw a node crash as it stopped (docs/reliability.md, Findings 3): once the server's loop
+    /// over a connection's streams had ended, the connection stayed open, and a stream the peer opened next was
+    /// created and dropped unfinished, which `NIOAsyncWriter` turns into a trap that ends the process. Here a
+    /// peer opens streams back to back on one connection while the server's run is cancelled at a random
+    /// moment: the server must return and close every connection each time, and this process must survive.
+    @Test("streams opened while the server stops: every connection closes and nothing traps")
+    func streamsOpenedWhileTheServerStops() async throws {
+        var generator = SystemRandomNumberGenerator()
+        var opened = 0
+        for _ in 0..<20 {
+            let server = PeerServer(
+                configuration: Fixtures.serverConfiguration(), handler: RecordingHandler(), logger: Fixtures.logger)
+            let serverRun = Task { try await server.run() }
+            let port = try await server.listeningAddress.port!
+            let opener = Task { await RawPeerStream.openRepeatedly(port: port, for: .seconds(2)) }
+            try await Task.sleep(for: .milliseconds(Int.random(in: 5...60, using: &generator)))
+            serverRun.cancel()
+            _ = await serverRun.result
+            #expect(
+                await Fixtures.eventually(within: .seconds(5)) { server.openConnections == 0 },
+                "a connection outlived the server")
+            opened += await opener.value
+        }
+        #expect(opened > 20, "streams were opened during the rounds")
+    }
+
     /// Waits until nothing accepts connections on `port`.
     private func waitUntilClosed(port: Int) async throws {
         for _ in 0..<500 {

@@ -74,6 +74,9 @@ public final class PeerServer: Sendable {
     /// Counters so far.
     public var statistics: Statistics { counters.withLock { $0 } }
 
+    /// Connections accepted and not yet closed.
+    var openConnections: Int { state.withLock { $0.connections.count } }
+
     /// The bound address, once ``run()`` has bound it (waits until then).
     /// - Throws: ``PeerTransportError`` `.unavailable` if binding failed.
     public var listeningAddress: SocketAddress {
@@ -160,20 +163,11 @@ public final class PeerServer: Sendable {
         await withDiscardingTaskGroup { group in
             do {
                 try await listener.executeThenClose { connections in
+                    // Connections were registered as they were accepted (`register`), so the ones still
+                    // buffered here when this loop ends are closed by `closeEverything` too.
                     for try await connection in connections {
-                        let key = ObjectIdentifier(connection.channel)
-                        let admitted = state.withLock { state in
-                            guard !state.draining else { return false }
-                            state.connections[key] = connection.channel
-                            return true
-                        }
-                        guard admitted else {
-                            connection.channel.close(promise: nil)
-                            continue
-                        }
                         group.addTask(executorPreference: EventLoopTaskExecutor(connection.channel.eventLoop)) {
                             await self.serve(connection)
-                            _ = self.state.withLock { $0.connections.removeValue(forKey: key) }
                         }
                     }
                 }
@@ -183,19 +177,48 @@ public final class PeerServer: Sendable {
         }
     }
 
+    /// Serves the connection's streams until it closes. Cancellation closes the connection rather than ending
+    /// the loop over its inbound streams: a cancelled loop would finish that sequence while the connection
+    /// still reads, and a stream the peer opened next would be created and dropped unfinished, which
+    /// `NIOAsyncWriter` turns into a trap (docs/reliability.md, Findings 3). So the loop runs in a task of its
+    /// own, never cancelled, and ends when the closed connection finishes the sequence.
     private func serve(_ connection: Connection) async {
-        await withDiscardingTaskGroup { group in
-            do {
-                for try await stream in connection.streams.inbound {
-                    group.addTask { await self.serve(stream) }
+        let channel = connection.channel
+        let loop = Task(executorPreference: EventLoopTaskExecutor(channel.eventLoop)) {
+            await withDiscardingTaskGroup { group in
+                do {
+                    for try await stream in connection.streams.inbound {
+                        group.addTask { await self.serve(stream) }
+                    }
+                } catch {
+                    self.logger.debug("peer connection ended", metadata: ["error": "\(error)"])
                 }
-            } catch {
-                logger.debug("peer connection ended", metadata: ["error": "\(error)"])
+                // Nobody takes this connection's streams any more: close it (on its event loop, so no frame
+                // gets in between).
+                channel.close(promise: nil)
             }
-            // Nobody takes this connection's streams any more: close it at once (this task runs on its event
-            // loop, so no frame gets in between), or a stream the peer opens next would be dropped unfinished,
-            // which NIOAsyncWriter turns into a crash.
-            connection.channel.close(promise: nil)
+        }
+        await withTaskCancellationHandler {
+            await loop.value
+        } onCancel: {
+            channel.close(promise: nil)
+        }
+    }
+
+    /// Records an accepted connection, as soon as it is accepted, until it closes; refuses it (the channel is
+    /// then closed) once the server is draining. A connection the accept loop has not taken yet when the
+    /// server stops is closed with the others: left open, its stream sequence would be dropped with it and
+    /// every stream its peer opened next dropped unfinished, which `NIOAsyncWriter` turns into a trap.
+    private func register(_ channel: any Channel) throws {
+        let key = ObjectIdentifier(channel)
+        let admitted = state.withLock { state in
+            guard !state.draining else { return false }
+            state.connections[key] = channel
+            return true
+        }
+        guard admitted else { throw PeerTransportError(code: .unavailable, reason: "the peer server is stopping") }
+        channel.closeFuture.whenComplete { _ in
+            _ = self.state.withLock { $0.connections.removeValue(forKey: key) }
         }
     }
 
@@ -214,6 +237,7 @@ public final class PeerServer: Sendable {
             .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
             .bind(host: configuration.host, port: configuration.port) { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    try self.register(channel)
                     let streams = try channel.pipeline.syncOperations.configureAsyncHTTP2Pipeline(
                         mode: .server, connectionManagerConfiguration: management, http2HandlerConfiguration: http2
                     ) { stream in

@@ -51,6 +51,44 @@ enum RawPeerStream {
         }
     }
 
+    /// Connects once to 127.0.0.1:`port` and opens signed streams on that connection back to back (each sends
+    /// its head and one request frame, then closes), until the connection fails or `duration` has passed.
+    /// - Returns: how many streams were opened.
+    static func openRepeatedly(port: Int, for duration: Duration) async -> Int {
+        let deadline = ContinuousClock.now + duration
+        let connection = try? await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .connect(host: "127.0.0.1", port: port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let streams = try channel.pipeline.syncOperations.configureAsyncHTTP2Pipeline(mode: .client) {
+                        $0.close()
+                    }
+                    return (channel, streams)
+                }
+            }
+        guard let (channel, streams) = connection else { return 0 }
+        defer { channel.close(promise: nil) }
+        var opened = 0
+        while ContinuousClock.now < deadline {
+            do {
+                let stream = try await streams.openStream { stream in
+                    stream.eventLoop.makeCompletedFuture {
+                        try stream.pipeline.syncOperations.addHandler(PeerStreamCodec(maximumFrameBytes: 1 << 20))
+                        return try NIOAsyncChannel<PeerStreamInbound, PeerStreamOutbound>(
+                            wrappingChannelSynchronously: stream)
+                    }
+                }
+                try await stream.executeThenClose { _, outbound in
+                    try await outbound.write(.head(headers(), endStream: false))
+                    try await outbound.write(.frames(requestFrame()))
+                }
+                opened += 1
+            } catch {
+                return opened
+            }
+        }
+        return opened
+    }
+
     /// Whether a TCP connection to 127.0.0.1:`port` succeeds.
     static func canConnect(port: Int) async -> Bool {
         do {
