@@ -14,8 +14,9 @@ import Transport
 @testable import Node
 
 /// Active roles of several nodes on one store (in memory): one leads, the others follow it and forward, a
-/// drain hands every shard off, and a leader whose lease was taken stops. Real time with short leases, so
-/// every wait is generous and polls rather than sleeps a fixed time.
+/// drain hands every shard off, and a leader whose lease was taken stops. Real time with short leases (2 s:
+/// shorter ones lapsed on a starved CI machine, and a leader then stops admitting requests), so every wait is
+/// generous and polls rather than sleeps a fixed time.
 @Suite(.timeLimit(.minutes(2)))
 struct ActiveRoleTests {
     static let logger: Logger = {
@@ -31,8 +32,8 @@ struct ActiveRoleTests {
     /// A node's exchange and role on `store`; peers are "reachable" at a fake address unless `peerAddress`
     /// says where.
     static func node(
-        _ id: String, store: InMemoryKeyStore, incarnation: Int64 = 1, ttlMillis: Int64 = 600,
-        renewInterval: Duration = .milliseconds(100), forwardTimeout: Duration = .seconds(15),
+        _ id: String, store: InMemoryKeyStore, incarnation: Int64 = 1, ttlMillis: Int64 = 2_000,
+        renewInterval: Duration = .milliseconds(200), forwardTimeout: Duration = .seconds(15),
         peerAddress: @escaping @Sendable (String) -> String? = { "127.0.0.1:\($0.count)" },
         clock: @escaping @Sendable () -> Int64 = Exchange.wallClockMillis
     ) -> ActiveRole {

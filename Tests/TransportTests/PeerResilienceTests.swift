@@ -110,8 +110,11 @@ struct PeerResilienceTests {
                 configuration: Fixtures.serverConfiguration(), handler: RecordingHandler(), logger: Fixtures.logger)
             let serverRun = Task { try await server.run() }
             let port = try await server.listeningAddress.port!
-            let opener = Task { await RawPeerStream.openRepeatedly(port: port, for: .seconds(2)) }
-            try await Task.sleep(for: .milliseconds(Int.random(in: 5...60, using: &generator)))
+            let opener = Task { await RawPeerStream.openRepeatedly(port: port, for: .seconds(3)) }
+            // Stop once streams are flowing (on a starved machine the first one may take a while), at a random
+            // moment after that.
+            #expect(await Fixtures.eventually(within: .seconds(60)) { server.statistics.streamsAccepted > 0 })
+            try await Task.sleep(for: .milliseconds(Int.random(in: 0...40, using: &generator)))
             serverRun.cancel()
             _ = await serverRun.result
             #expect(
@@ -119,7 +122,7 @@ struct PeerResilienceTests {
                 "a connection outlived the server")
             opened += await opener.value
         }
-        #expect(opened > 20, "streams were opened during the rounds")
+        #expect(opened >= 20, "streams were opened in every round")
     }
 
     /// Waits until nothing accepts connections on `port`.
