@@ -151,8 +151,7 @@ final class ActiveRole: Service, RequestForwarder {
         case .unavailable:
             // A handoff or a takeover under way: requests sent here wait for the next active node.
             let since = clock() - servedAtMillis.load(ordering: .relaxed)
-            let wait = serviceWait.components
-            return since >= 0 && since < wait.seconds * 1_000 + wait.attoseconds / 1_000_000_000_000_000 ? true : nil
+            return since >= 0 && since < Self.milliseconds(serviceWait) ? true : nil
         }
     }
 
@@ -167,9 +166,13 @@ final class ActiveRole: Service, RequestForwarder {
     /// Records a lease taken or renewed with `nowMillis`: from the store's point of view it lasts until
     /// `nowMillis + ttlMillis`; this node counts on it `safetyMargin` less (other nodes' clocks).
     private func vouch(askedAt nowMillis: Int64) {
-        let margin = safetyMargin.components
-        let marginMillis = margin.seconds * 1_000 + margin.attoseconds / 1_000_000_000_000_000
-        leasesVouchedUntil.store(nowMillis + ttlMillis - marginMillis, ordering: .releasing)
+        leasesVouchedUntil.store(nowMillis + ttlMillis - Self.milliseconds(safetyMargin), ordering: .releasing)
+    }
+
+    /// `duration` in whole milliseconds (the unit of `clock` and of the leases).
+    private static func milliseconds(_ duration: Duration) -> Int64 {
+        let parts = duration.components
+        return parts.seconds * 1_000 + parts.attoseconds / 1_000_000_000_000_000
     }
 
     func finishLocal() { localRequests.leave() }
