@@ -115,13 +115,14 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        // Benchmarks of the pure core, the inter-node transport and the client load generator (`load`): Trading,
-        // Cluster, Transport and the small HTTP/2 client (NIO and NIOHTTP2 come with Transport anyway), so a
-        // release build stays quick.
+        // Benchmarks of the pure core, the account shard's passivation (`accounts`), the inter-node transport and
+        // the client load generator (`load`): Trading, Actors (which brings the storage drivers: a release build
+        // shares them with `bourse`), Cluster, Transport and the small HTTP/2 client.
         .executableTarget(
             name: "BourseBench",
             dependencies: [
-                "Trading", "Cluster", "Transport", "HTTP2Client", .product(name: "NIOCore", package: "swift-nio"),
+                "Trading", "Actors", "Cluster", "Transport", "HTTP2Client",
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ],

@@ -2,6 +2,7 @@
 //
 //   swift run -c release bourse-bench engine [--orders N] [--seed S]
 //   swift run -c release bourse-bench ledger
+//   swift run -c release bourse-bench accounts [--users N] [--orders K]
 //   swift run -c release bourse-bench ring [--shards S] [--trials T]
 //   swift run -c release bourse-bench transport [--sequential N] [--concurrent N] [--callers C]
 //   swift run -c release bourse-bench indicators [--data CSV] [--passes N] [--runs R]
@@ -19,6 +20,8 @@ case "engine":
     EngineBench.run(arguments: rest)
 case "ledger":
     LedgerBench.run(arguments: rest)
+case "accounts":
+    AccountsBench.run(arguments: rest)
 case "ring":
     RingBench.run(arguments: rest)
 case "transport":
@@ -33,6 +36,7 @@ default:
         usage: bourse-bench MODE [options]
           engine   matching engine: exchange-core-like mix and a liquibook-style add-only workload
           ledger   account ledger: reserve, settle and release cycles
+          accounts  idle users passivated: memory per user active and passivated, time to passivate and activate
           ring     shard assignment: balance, shards moved on join and leave, time to compute
           transport  inter-node transport on 127.0.0.1: round-trip latency, throughput with concurrent callers
           indicators  incremental indicators over candle closes: updates per second, each and all together

@@ -40,7 +40,7 @@ extension AccountShardActor {
                 metadata: ["shard": "\(journal.shard)", "error": "\(error)"])
         }
         guard offset < sequence, journal.lastSequence == sequence else { return }
-        var batch = state.projection(of: state.users.keys)
+        var batch = state.projection(of: state.userIDs)
         batch.offsets[journal.shard] = sequence
         batch.epochs[journal.shard] = journal.epoch
         projections.enqueue(batch)
@@ -48,7 +48,7 @@ extension AccountShardActor {
             "account shard projected again",
             metadata: [
                 "shard": "\(journal.shard)", "projected_through": "\(offset)", "journal": "\(sequence)",
-                "users": "\(state.users.count)",
+                "users": "\(state.userCount)",
             ])
     }
 }

@@ -96,6 +96,8 @@ public actor AccountShardActor: SnapshottingActor {
         -> (record: AccountShardState.Record, outcome: AccountShardState.Outcome)
     {
         let record = AccountShardState.Record(timestampMillis: nowMillis, command: command)
+        // Marks are taken of the users as they are, so a passivated user is activated before.
+        if projections != nil { state.activate(for: command) }
         let marks = projections == nil ? nil : state.projectionMarks(for: command)
         let outcome = try state.apply(record)
         if let marks { captureProjection(since: marks, outcome: outcome) }
@@ -104,7 +106,9 @@ public actor AccountShardActor: SnapshottingActor {
 
     /// Whether the request reuses a client order id (then nothing must be journaled).
     func existingOrder(user: UserID, clientOrderID: String?) -> OrderRecord? {
-        guard let client = clientOrderID, let id = state.users[user]?.clientOrderIDs[client] else { return nil }
+        guard let client = clientOrderID else { return nil }
+        state.activate(user)
+        guard let id = state.users[user]?.clientOrderIDs[client] else { return nil }
         return state.users[user]?.orders[id]
     }
 
@@ -178,9 +182,23 @@ public actor AccountShardActor: SnapshottingActor {
     /// Test hook (not API): changes the state in place without journaling, to corrupt it on purpose.
     func _mutateStateForTesting(_ body: (inout AccountShardState) -> Void) { body(&state) }
 
-    // MARK: Queries
-    func account(_ user: UserID) -> UserAccount? { state.users[user] }
-    func order(_ id: OrderID) -> OrderRecord? { state.orderOwners[id].flatMap { state.users[$0]?.orders[id] } }
+    /// Passivates the users not used since the previous call (see `AccountShardState.passivateIdle`).
+    /// Returns how many users are active and passivated now.
+    func passivateIdle() -> (active: Int, passive: Int, passiveBytes: Int) {
+        state.passivateIdle()
+        return (state.users.count, state.passive.count, state.passiveBytes)
+    }
+
+    // MARK: Queries (each activates the user it reads)
+    func account(_ user: UserID) -> UserAccount? {
+        state.activate(user)
+        return state.users[user]
+    }
+    func order(_ id: OrderID) -> OrderRecord? {
+        guard let owner = state.orderOwners[id] else { return nil }
+        state.activate(owner)
+        return state.users[owner]?.orders[id]
+    }
     var anomalies: Int { state.anomalies }
     /// Where the shard stands, for the admin API: journal and last snapshot.
     var progress: ShardProgress {

@@ -80,12 +80,14 @@ extension AccountShardState {
         return batch
     }
 
-    /// Every row of `users` that the shard holds in memory: their orders, ledger rows, fills, balances and
+    /// Every row of `users` (active or passivated) that the shard holds in memory: their orders, ledger rows, fills, balances and
     /// positions.
     public func projection(of users: some Sequence<UserID>) -> ProjectionBatch {
         var batch = ProjectionBatch()
         for user in users.sorted() {
-            guard let account = self.users[user] else { continue }
+            guard let account = self.users[user] ?? passive[user].map({ Self.decodePassive(user, $0) }) else {
+                continue
+            }
             batch.orders.append(contentsOf: account.orderIDs.compactMap { account.orders[$0].map(Self.orderRow) })
             batch.transactions.append(contentsOf: account.entries.map { Self.transactionRow($0, user: user) })
             batch.trades.append(contentsOf: account.trades.map { Self.tradeRow($0, user: user) })

@@ -35,7 +35,12 @@ public struct AccountShardState: Sendable {
     public let index: Int
     /// The markets whose orders this shard reserves and settles (markets added at run time join it).
     public internal(set) var markets: [String: MarketSpec]
+    /// The active users (see `AccountShardState+Passivation`: anything reading a user activates it first).
     public internal(set) var users: [UserID: UserAccount] = [:]
+    /// Passivated users, as the bytes of their part of a snapshot.
+    public internal(set) var passive: [UserID: [UInt8]] = [:]
+    /// Users activated since the last passivation sweep.
+    var recentlyUsed: Set<UserID> = []
     public internal(set) var orderOwners: [OrderID: UserID] = [:]
     public internal(set) var orderCounter: UInt64 = 0
     public internal(set) var lastBookSequence: [String: UInt64] = [:]
@@ -47,11 +52,13 @@ public struct AccountShardState: Sendable {
         self.markets = markets
     }
 
+    /// The user's account if it is active (`activate` it first to include passivated users).
     public func account(_ user: UserID) -> UserAccount? { users[user] }
 
     /// Applies a command; throws (changing nothing) when it is refused.
     public mutating func apply(_ record: Record) throws(BourseError) -> Outcome {
         let now = record.timestampMillis
+        activate(for: record.command)
         switch record.command {
         case .deposit(let user, let currency, let amount, let key):
             return .balance(
@@ -175,6 +182,7 @@ public struct AccountShardState: Sendable {
     mutating func withAccount<Result, Failure: Error>(
         _ user: UserID, _ body: (inout UserAccount) throws(Failure) -> Result
     ) throws(Failure) -> Result {
+        activate(user)  // never mistake a passivated user for a new one
         guard users[user] != nil else {
             var account = UserAccount(user: user)
             let result = try body(&account)

@@ -32,6 +32,8 @@ public final class Exchange: ExchangeService {
         /// Who the leases are taken by (default: the node id). A cluster node adds its incarnation, so that a
         /// restarted node takes its shards at a new epoch, fencing its previous life.
         public var leaseOwner: String?
+        /// How often idle users are passivated (a user unused for one to two intervals is); `nil` never.
+        public var passivationInterval: Duration? = .seconds(300)
         public init(
             markets: [MarketSpec], accountShards: Int = ShardKey.defaultAccountShards, nodeID: String = "local",
             protectionBps: Int64 = 500, snapshotEvery: Int64 = 1_000
@@ -58,6 +60,8 @@ public final class Exchange: ExchangeService {
     let ready = ReadyFlag()
     /// The leases this node holds: epoch by shard.
     private let held = Mutex<[String: Int64]>([:])
+    /// The periodic sweep that passivates idle users (`Exchange+Passivation.swift`).
+    let passivation = Mutex<Task<Void, Never>?>(nil)
 
     /// Every market's actor by symbol (configured markets and those added since).
     var symbols: [String: SymbolActor] { symbolDirectory.actors }
@@ -139,6 +143,7 @@ public final class Exchange: ExchangeService {
         for shard in accounts.all { await shard.abandonUnacknowledged(nowMillis: clock()) }
         ready.set()
         startSignalConsumer(signals)
+        startPassivation()
         logger.info(
             "exchange ready",
             metadata: [
@@ -159,6 +164,7 @@ public final class Exchange: ExchangeService {
     ///   refused by the store once the next owner holds the shard.
     public func stop(releasingLeases: Bool = false) async {
         guard ready.clear() else { return }
+        stopPassivation()
         await stopSignalConsumer()
         await withTaskGroup(of: Void.self) { group in
             for symbol in symbols.values { group.addTask { await symbol.checkpoint() } }

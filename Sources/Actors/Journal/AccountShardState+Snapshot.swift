@@ -26,51 +26,63 @@ extension AccountShardState {
             writer.write(symbol)
             writer.write(sequence)
         }
-        let userIDs = users.keys.sorted()
+        let userIDs = self.userIDs.sorted()
         writer.writeCount(userIDs.count)
         for id in userIDs {
-            guard let account = users[id] else { continue }
             writer.write(id)
-            writer.write(bytes: account.ledger.snapshot())
-            writer.writeCount(account.orderIDs.count)
-            for orderID in account.orderIDs { writer.write(record: account.orders[orderID]!) }
-            let results = account.idempotentResults.sorted { $0.key < $1.key }
-            writer.writeCount(results.count)
-            for (key, change) in results {
-                writer.write(key)
-                writer.write(change.transactionID)
-                writer.write(change.balance.currency)
-                writer.write(change.balance.available.units)
-                writer.write(change.balance.locked.units)
+            if let account = users[id] {
+                Self.encode(account, into: &writer, withSeries: withSeries)
+            } else if let bytes = passive[id] {
+                if withSeries {
+                    writer.writeRaw(bytes)
+                } else {
+                    Self.encode(Self.decodePassive(id, bytes), into: &writer, withSeries: false)
+                }
             }
-            writer.writeCount(account.entries.count)
-            for timed in account.entries {
-                let entry = timed.entry
-                writer.write(timed.timestampMillis)
-                writer.write(entry.id)
-                writer.write(entry.type.rawValue)
-                writer.write(entry.currency)
-                writer.write(entry.amount.units)
-                writer.write(entry.availableAfter.units)
-                writer.write(entry.lockedAfter.units)
-                writer.write(entry.referenceID)
-            }
-            writer.writeCount(account.trades.count)
-            for trade in account.trades {
-                writer.write(trade.tradeID)
-                writer.write(trade.orderID)
-                writer.write(trade.symbol)
-                writer.write(trade.side.rawValue)
-                writer.write(trade.price.ticks)
-                writer.write(trade.quantity.lots)
-                writer.write(trade.fee.units)
-                writer.write(trade.feeCurrency)
-                writer.write(trade.liquidity.rawValue)
-                writer.write(trade.timestampMillis)
-            }
-            if withSeries { account.daily.encode(into: &writer) }
         }
         return writer.bytes
+    }
+
+    /// One user's part of a snapshot (after the user id); also what a passivated user is kept as.
+    static func encode(_ account: UserAccount, into writer: inout BinaryWriter, withSeries: Bool = true) {
+        writer.write(bytes: account.ledger.snapshot())
+        writer.writeCount(account.orderIDs.count)
+        for orderID in account.orderIDs { writer.write(record: account.orders[orderID]!) }
+        let results = account.idempotentResults.sorted { $0.key < $1.key }
+        writer.writeCount(results.count)
+        for (key, change) in results {
+            writer.write(key)
+            writer.write(change.transactionID)
+            writer.write(change.balance.currency)
+            writer.write(change.balance.available.units)
+            writer.write(change.balance.locked.units)
+        }
+        writer.writeCount(account.entries.count)
+        for timed in account.entries {
+            let entry = timed.entry
+            writer.write(timed.timestampMillis)
+            writer.write(entry.id)
+            writer.write(entry.type.rawValue)
+            writer.write(entry.currency)
+            writer.write(entry.amount.units)
+            writer.write(entry.availableAfter.units)
+            writer.write(entry.lockedAfter.units)
+            writer.write(entry.referenceID)
+        }
+        writer.writeCount(account.trades.count)
+        for trade in account.trades {
+            writer.write(trade.tradeID)
+            writer.write(trade.orderID)
+            writer.write(trade.symbol)
+            writer.write(trade.side.rawValue)
+            writer.write(trade.price.ticks)
+            writer.write(trade.quantity.lots)
+            writer.write(trade.fee.units)
+            writer.write(trade.feeCurrency)
+            writer.write(trade.liquidity.rawValue)
+            writer.write(trade.timestampMillis)
+        }
+        if withSeries { account.daily.encode(into: &writer) }
     }
 
     public init(index: Int, markets: [String: MarketSpec], snapshot bytes: [UInt8]) throws(BourseError) {
@@ -89,60 +101,68 @@ extension AccountShardState {
         }
         for _ in 0..<(try reader.readCount(minimumElementSize: 16)) {
             let id = try reader.readUInt64()
-            var account = UserAccount(user: id)
-            account.ledger = try AccountLedger(snapshot: try reader.readBytes())
-            for _ in 0..<(try reader.readCount(minimumElementSize: 64)) {
-                let record = try reader.readOrderRecord()
-                account.add(record)
-                orderOwners[record.view.orderID] = id
-            }
-            for _ in 0..<(try reader.readCount(minimumElementSize: 16)) {
-                let key = try reader.readString()
-                let transactionID = try reader.readString()
-                let currency = try reader.readString()
-                account.idempotentResults[key] = BalanceChange(
-                    transactionID: transactionID,
-                    balance: BalanceView(
-                        currency: currency, available: Amount(units: try reader.readInt64()),
-                        locked: Amount(units: try reader.readInt64())))
-            }
-            for _ in 0..<(try reader.readCount(minimumElementSize: 40)) {
-                let timestamp = try reader.readInt64()
-                let entryID = try reader.readUInt64()
-                guard let type = LedgerEntry.EntryType(rawValue: try reader.readUInt8()) else { throw corruptSnapshot }
-                let entry = LedgerEntry(
-                    id: entryID, type: type, currency: try reader.readString(),
-                    amount: Amount(units: try reader.readInt64()),
-                    availableAfter: Amount(units: try reader.readInt64()),
-                    lockedAfter: Amount(units: try reader.readInt64()), referenceID: try reader.readString())
-                account.entries.append(TimedEntry(entry: entry, timestampMillis: timestamp))
-            }
-            for _ in 0..<(try reader.readCount(minimumElementSize: 60)) {
-                let tradeID = try reader.readUInt64()
-                let orderID = try reader.readUInt64()
-                let symbol = try reader.readString()
-                guard let side = Side(rawValue: try reader.readUInt8()) else { throw corruptSnapshot }
-                let price = Price(ticks: try reader.readInt64())
-                let quantity = Quantity(lots: try reader.readInt64())
-                let fee = Amount(units: try reader.readInt64())
-                let feeCurrency = try reader.readString()
-                guard let liquidity = LiquidityRole(rawValue: try reader.readUInt8()) else { throw corruptSnapshot }
-                account.trades.append(
-                    UserTrade(
-                        tradeID: tradeID, orderID: orderID, symbol: symbol, side: side, price: price,
-                        quantity: quantity, fee: fee, feeCurrency: feeCurrency, liquidity: liquidity,
-                        timestampMillis: try reader.readInt64()))
-            }
-            if withSeries {
-                account.daily = try DailySeries(decoding: &reader)
-            } else if let newest = account.entries.last {
-                let day = DailyBalances.day(ofMillis: newest.timestampMillis)
-                let rows = account.entries.reversed().prefix { DailyBalances.day(ofMillis: $0.timestampMillis) == day }
-                account.daily.seed(account.ledger, rows: rows.reversed().map(\.entry), atMillis: newest.timestampMillis)
-            }
+            let account = try Self.decodeAccount(id, from: &reader, withSeries: withSeries)
+            for orderID in account.orderIDs { orderOwners[orderID] = id }
             users[id] = account
         }
         try reader.expectEnd()
+    }
+
+    /// Reads one user's part of a snapshot, as `encode` wrote it.
+    static func decodeAccount(_ id: UserID, from reader: inout BinaryReader, withSeries: Bool = true)
+        throws(BourseError) -> UserAccount
+    {
+        var account = UserAccount(user: id)
+        account.ledger = try AccountLedger(snapshot: try reader.readBytes())
+        for _ in 0..<(try reader.readCount(minimumElementSize: 64)) {
+            let record = try reader.readOrderRecord()
+            account.add(record)
+        }
+        for _ in 0..<(try reader.readCount(minimumElementSize: 16)) {
+            let key = try reader.readString()
+            let transactionID = try reader.readString()
+            let currency = try reader.readString()
+            account.idempotentResults[key] = BalanceChange(
+                transactionID: transactionID,
+                balance: BalanceView(
+                    currency: currency, available: Amount(units: try reader.readInt64()),
+                    locked: Amount(units: try reader.readInt64())))
+        }
+        for _ in 0..<(try reader.readCount(minimumElementSize: 40)) {
+            let timestamp = try reader.readInt64()
+            let entryID = try reader.readUInt64()
+            guard let type = LedgerEntry.EntryType(rawValue: try reader.readUInt8()) else { throw corruptSnapshot }
+            let entry = LedgerEntry(
+                id: entryID, type: type, currency: try reader.readString(),
+                amount: Amount(units: try reader.readInt64()),
+                availableAfter: Amount(units: try reader.readInt64()),
+                lockedAfter: Amount(units: try reader.readInt64()), referenceID: try reader.readString())
+            account.entries.append(TimedEntry(entry: entry, timestampMillis: timestamp))
+        }
+        for _ in 0..<(try reader.readCount(minimumElementSize: 60)) {
+            let tradeID = try reader.readUInt64()
+            let orderID = try reader.readUInt64()
+            let symbol = try reader.readString()
+            guard let side = Side(rawValue: try reader.readUInt8()) else { throw corruptSnapshot }
+            let price = Price(ticks: try reader.readInt64())
+            let quantity = Quantity(lots: try reader.readInt64())
+            let fee = Amount(units: try reader.readInt64())
+            let feeCurrency = try reader.readString()
+            guard let liquidity = LiquidityRole(rawValue: try reader.readUInt8()) else { throw corruptSnapshot }
+            account.trades.append(
+                UserTrade(
+                    tradeID: tradeID, orderID: orderID, symbol: symbol, side: side, price: price,
+                    quantity: quantity, fee: fee, feeCurrency: feeCurrency, liquidity: liquidity,
+                    timestampMillis: try reader.readInt64()))
+        }
+        if withSeries {
+            account.daily = try DailySeries(decoding: &reader)
+        } else if let newest = account.entries.last {
+            let day = DailyBalances.day(ofMillis: newest.timestampMillis)
+            let rows = account.entries.reversed().prefix { DailyBalances.day(ofMillis: $0.timestampMillis) == day }
+            account.daily.seed(account.ledger, rows: rows.reversed().map(\.entry), atMillis: newest.timestampMillis)
+        }
+        return account
     }
 }
 

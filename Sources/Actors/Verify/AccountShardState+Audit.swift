@@ -6,9 +6,8 @@ extension AccountShardState {
     /// - Parameter sampleUsers: how many users' balances to keep for the read-model comparison.
     func audit(progress: ShardProgress, sampleUsers: Int = 0) -> AccountShardAudit {
         var audit = AccountShardAudit(progress: progress, anomalies: anomalies)
-        audit.users = users.count
-        for user in users.keys.sorted() {
-            guard let account = users[user] else { continue }
+        audit.users = userCount
+        forEachAccount { user, account in
             Self.auditMoney(account, user: user, into: &audit)
             Self.auditReservations(account, user: user, into: &audit)
             Self.auditFills(account, user: user, into: &audit)
