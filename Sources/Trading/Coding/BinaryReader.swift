@@ -72,7 +72,12 @@ public struct BinaryReader: Sendable {
         let start = offset
         let length = try readCount()
         let slice = bytes[offset..<offset + length]
-        guard let text = String(validating: slice, as: UTF8.self) else {
+        let text: String
+        if slice.allSatisfy({ $0 < 0x80 }) {
+            text = String(decoding: slice, as: UTF8.self)  // ASCII is valid UTF-8: skip the general validation
+        } else if let valid = String(validating: slice, as: UTF8.self) {
+            text = valid
+        } else {
             throw malformed("invalid UTF-8 in the string at offset \(start)")
         }
         offset += length
@@ -102,14 +107,20 @@ public struct BinaryReader: Sendable {
     private mutating func readLittleEndian(byteCount: Int, _ what: String) throws(BourseError) -> UInt64 {
         try need(byteCount, what)
         var value: UInt64 = 0
-        for index in 0..<byteCount { value |= UInt64(bytes[offset + index]) << (8 * UInt64(index)) }
+        if byteCount == 8 {
+            let start = offset
+            value = UInt64(
+                littleEndian: bytes.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: start, as: UInt64.self) })
+        } else {
+            for index in 0..<byteCount { value |= UInt64(bytes[offset + index]) << (8 * UInt64(index)) }
+        }
         offset += byteCount
         return value
     }
 
-    private func need(_ count: Int, _ what: String) throws(BourseError) {
+    private func need(_ count: Int, _ what: @autoclosure () -> String) throws(BourseError) {
         guard count <= remaining else {
-            throw malformed("truncated input: \(what) needs \(count) bytes at offset \(offset), \(remaining) left")
+            throw malformed("truncated input: \(what()) needs \(count) bytes at offset \(offset), \(remaining) left")
         }
     }
 

@@ -61,10 +61,8 @@ public struct BinaryWriter: Sendable {
 
     @inline(__always)
     private mutating func appendLittleEndian(_ value: UInt64, byteCount: Int) {
-        var remaining = value
-        for _ in 0..<byteCount {
-            bytes.append(UInt8(truncatingIfNeeded: remaining))
-            remaining >>= 8
+        withUnsafeBytes(of: value.littleEndian) { raw in
+            bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: raw[0..<byteCount]))
         }
     }
 }
