@@ -40,7 +40,7 @@ enum AccountsBench {
 
         state.passivateIdle()  // every user was used in this period: nothing yet
         let passivateStart = ContinuousClock.now
-        let passivated = state.passivateIdle()
+        let passivated = state.passivateIdle().passivated
         let passivateTime = ContinuousClock.now - passivateStart
         let passive = heapInUse() - baseline
         guard passivated == users, state.users.isEmpty else {

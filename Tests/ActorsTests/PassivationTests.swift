@@ -34,7 +34,9 @@ import Trading
                 let other = try? passivating.apply(record)
                 #expect(String(describing: outcome) == String(describing: other))
                 records += 1
-                if random.chance(15) { passivated += passivating.passivateIdle() }
+                if random.chance(15) {
+                    passivated += passivating.passivateIdle(limit: Int(random.int(in: 1...4))).passivated
+                }
                 if random.chance(10), !passivating.passive.isEmpty {
                     let users = passivating.passive.keys.sorted()  // a dictionary's order differs per process
                     passivating.activate(users[Int(random.int(in: 0...Int64(users.count - 1)))])
@@ -76,9 +78,27 @@ import Trading
                     protection: nil)))
         state.passivateIdle()  // both were used in this period
         #expect(state.passive.isEmpty)
-        #expect(state.passivateIdle() == 1)
+        #expect(state.passivateIdle() == (passivated: 1, done: true))
         #expect(state.users.keys.sorted() == [1] && state.passive.keys.sorted() == [2])
         #expect(state.userCount == 2)
+    }
+
+    @Test("a sweep in slices passivates every idle user, then starts a new period")
+    func slices() throws {
+        var state = AccountShardState(index: 0, markets: [:])
+        for user: UserID in 1...5 {
+            _ = try state.apply(
+                .init(
+                    timestampMillis: 1,
+                    command: .deposit(user: user, currency: "USD", amount: ExchangeFlowTests.amount("1"), key: nil)))
+        }
+        #expect(state.passivateIdle(limit: 2) == (passivated: 0, done: true))  // all used in this period
+        state.activate(5)
+        #expect(state.passivateIdle(limit: 2) == (passivated: 2, done: false))
+        #expect(state.passivateIdle(limit: 2) == (passivated: 2, done: true))
+        #expect(state.users.keys.sorted() == [5] && state.passive.count == 4)
+        #expect(state.passivateIdle(limit: 2) == (passivated: 1, done: true))
+        #expect(state.users.isEmpty && state.userCount == 5)
     }
 
     /// Through the exchange: a passivated maker is filled (the book's events activate it), passivated users

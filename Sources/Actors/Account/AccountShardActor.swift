@@ -182,11 +182,12 @@ public actor AccountShardActor: SnapshottingActor {
     /// Test hook (not API): changes the state in place without journaling, to corrupt it on purpose.
     func _mutateStateForTesting(_ body: (inout AccountShardState) -> Void) { body(&state) }
 
-    /// Passivates the users not used since the previous call (see `AccountShardState.passivateIdle`).
-    /// Returns how many users are active and passivated now.
-    func passivateIdle() -> (active: Int, passive: Int, passiveBytes: Int) {
-        state.passivateIdle()
-        return (state.users.count, state.passive.count, state.passiveBytes)
+    /// Passivates up to `limit` of the users not used since the previous sweep (see
+    /// `AccountShardState.passivateIdle`); `done` once none is left. Returns how many users are active and
+    /// passivated now.
+    func passivateIdle(limit: Int) -> (done: Bool, active: Int, passive: Int, passiveBytes: Int) {
+        let done = state.passivateIdle(limit: limit).done
+        return (done, state.users.count, state.passive.count, state.passiveBytes)
     }
 
     // MARK: Queries (each activates the user it reads)

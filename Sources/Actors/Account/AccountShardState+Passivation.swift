@@ -42,16 +42,20 @@ extension AccountShardState {
         activate(owner)
     }
 
-    /// Passivates the active users not used since the previous sweep, then starts a new period. A user with
-    /// an order its book has not answered for yet stays active (recovery abandons such orders among the
-    /// active users). Returns how many users were passivated.
+    /// Passivates the active users not used since the previous sweep, at most `limit` of them; once no idle
+    /// user is left, starts a new period (`done`). A user with an order its book has not answered for yet
+    /// stays active (recovery abandons such orders among the active users). An actor calls this in slices,
+    /// so that encoding many users never holds up its commands for long.
     @discardableResult
-    public mutating func passivateIdle() -> Int {
+    public mutating func passivateIdle(limit: Int = .max) -> (passivated: Int, done: Bool) {
         var idle: [UserID] = []
         for (user, account) in users where !recentlyUsed.contains(user) {
             if account.orders.values.contains(where: { !$0.acknowledged && $0.view.status.isOpen }) { continue }
             idle.append(user)
+            if idle.count > limit { break }
         }
+        let done = idle.count <= limit
+        if !done { idle.removeLast() }
         for user in idle {
             guard let account = users.removeValue(forKey: user) else { continue }
             var writer = BinaryWriter(reservingCapacity: 4_096)
@@ -62,8 +66,8 @@ extension AccountShardState {
                 count = buffer.initialize(fromContentsOf: encoded)
             }
         }
-        recentlyUsed.removeAll(keepingCapacity: true)
-        return idle.count
+        if done { recentlyUsed.removeAll(keepingCapacity: true) }
+        return (idle.count, done)
     }
 
     /// Every user of the shard, active or passivated, by id; passivated users are decoded for `body` and
