@@ -203,10 +203,15 @@ def main():
 
         for mode, number in (("failover", signal.SIGKILL), ("handoff", signal.SIGTERM)):
             times = []
+            worst = (0.0, [])
             for _ in range(args.rounds):
                 current = active()
                 assert current, "no active node"
                 survivor = next(n for n in nodes.values() if n is not current and n.process.poll() is None)
+                signalled = time.perf_counter()
+                # What the client saw of the round: every answer that was not a quick 200 (ms after the signal,
+                # status or "timeout", ms the request took), to tell a slow answer from a refusal.
+                trace = []
                 current.signal(number)
                 # The outage a client sees: the longest time without a 200, from the signal until a request
                 # succeeds after the old active has exited (a stopping active still answers for a while).
@@ -216,8 +221,12 @@ def main():
                 while time.perf_counter() < deadline:
                     # A short client timeout: a request the survivor forwarded to the dead node waits for the
                     # transport's deadline; the client gives up on it and asks again.
+                    sent = time.perf_counter()
                     status = request(survivor.port, "GET", "/v1/orders?limit=1", token=token, timeout=0.25)[0]
                     now = time.perf_counter()
+                    if status != 200 or now - sent > 0.05:
+                        trace.append((round((sent - signalled) * 1000, 1), status or "timeout",
+                                      round((now - sent) * 1000, 1)))
                     if status == 200:
                         longest = max(longest, now - last_ok)
                         last_ok = now
@@ -225,9 +234,12 @@ def main():
                             break
                     time.sleep(0.005)
                 times.append(longest * 1000)
+                if longest * 1000 > worst[0]:
+                    worst = (longest * 1000, trace[:40])
                 current.wait()
                 current.start()
             results[mode] = summary(times)
+            results[f"{mode}_worst_round"] = {"outage_ms": round(worst[0], 1), "answers": worst[1]}
 
         current = active()
         standby = next(n for n in nodes.values() if n is not current)

@@ -96,7 +96,8 @@ public protocol JournalStore: Sendable {
     func acquireLeases(shards: [String], owner: String, ttlMillis: Int64, nowMillis: Int64) async throws
         -> [ShardLease]
 
-    /// Extends `owner`'s lease at `epoch`. Throws `StorageError.staleEpoch` if it is no longer theirs.
+    /// Extends `owner`'s lease at `epoch`. Throws `StorageError.staleEpoch` if it is no longer theirs, or if it
+    /// was released: a release is final, so a renewal racing a handoff never takes a released lease back.
     func renewLease(shard: String, owner: String, epoch: Int64, ttlMillis: Int64, nowMillis: Int64) async throws
 
     /// Extends many of `owner`'s leases in one round trip (a node renews every shard it owns every couple of

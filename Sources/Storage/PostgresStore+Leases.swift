@@ -9,7 +9,7 @@ extension PostgresStore {
     {
         let expires = leaseExpiry(nowMillis: nowMillis, ttlMillis: ttlMillis)
         let acquired = try await attempt("lease acquire") { () -> ShardLease? in
-            let rows = try await client.query(
+            let rows = try await control.query(
                 """
                 INSERT INTO shard_leases AS l (shard, owner, epoch, expires_at_ms)
                 VALUES (\(shard), \(owner), 1, \(expires))
@@ -40,7 +40,7 @@ extension PostgresStore {
         let expires = leaseExpiry(nowMillis: nowMillis, ttlMillis: ttlMillis)
         let sorted = Array(Set(shards)).sorted()
         return try await attempt("lease acquire") {
-            let rows = try await client.query(
+            let rows = try await control.query(
                 """
                 INSERT INTO shard_leases AS l (shard, owner, epoch, expires_at_ms)
                 SELECT s.shard, \(owner), 1, \(expires) FROM unnest(\(sorted)::text[]) AS s(shard) ORDER BY s.shard
@@ -65,10 +65,10 @@ extension PostgresStore {
     {
         let expires = leaseExpiry(nowMillis: nowMillis, ttlMillis: ttlMillis)
         let renewed = try await attempt("lease renew") {
-            let rows = try await client.query(
+            let rows = try await control.query(
                 """
                 UPDATE shard_leases SET expires_at_ms = \(expires)
-                WHERE shard = \(shard) AND owner = \(owner) AND epoch = \(epoch)
+                WHERE shard = \(shard) AND owner = \(owner) AND epoch = \(epoch) AND expires_at_ms > 0
                 RETURNING epoch
                 """, logger: Self.quiet)
             return try await rows.collect().count
@@ -86,13 +86,13 @@ extension PostgresStore {
         let shards = leases.map(\.shard)
         let epochs = leases.map(\.epoch)
         return try await attempt("lease renew") {
-            let rows = try await client.query(
+            let rows = try await control.query(
                 """
                 WITH locked AS (
                     SELECT l.shard FROM shard_leases l
                     JOIN unnest(\(shards)::text[], \(epochs)::bigint[]) AS r(shard, epoch)
                         ON l.shard = r.shard AND l.epoch = r.epoch
-                    WHERE l.owner = \(owner)
+                    WHERE l.owner = \(owner) AND l.expires_at_ms > 0
                     ORDER BY l.shard
                     FOR UPDATE OF l
                 )
@@ -109,7 +109,7 @@ extension PostgresStore {
     /// Marks the lease lapsed (the row and its epoch stay, so the next owner's epoch is higher).
     public func releaseLease(shard: String, owner: String, epoch: Int64) async throws {
         try await attempt("lease release") {
-            try await client.query(
+            try await control.query(
                 """
                 UPDATE shard_leases SET expires_at_ms = 0
                 WHERE shard = \(shard) AND owner = \(owner) AND epoch = \(epoch)
@@ -125,7 +125,7 @@ extension PostgresStore {
         let shards = leases.map(\.shard)
         let epochs = leases.map(\.epoch)
         try await attempt("lease release") {
-            try await client.query(
+            try await control.query(
                 """
                 WITH locked AS (
                     SELECT l.shard FROM shard_leases l
@@ -152,7 +152,7 @@ extension PostgresStore {
 
     private func leases(matching shard: String?) async throws -> [ShardLease] {
         try await attempt("lease read") {
-            let rows = try await client.query(
+            let rows = try await control.query(
                 """
                 SELECT shard, owner, epoch, expires_at_ms FROM shard_leases
                 WHERE \(shard)::text IS NULL OR shard = \(shard) ORDER BY shard

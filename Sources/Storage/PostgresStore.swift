@@ -21,6 +21,10 @@ public final class PostgresStore: DurableStore {
     public static let snapshotsKept = 3
 
     let client: PostgresClient
+    /// A pool of its own for leases and membership (renewals, heartbeats, votes, the active lease's polls):
+    /// these decide whether a node is alive and may serve, so they never queue behind journal batches,
+    /// snapshots and read-model writes (a handoff saves a thousand snapshots at once).
+    let control: PostgresClient
     let committer: GroupCommitter
     let logger: Logger
     private let started = Atomic(false)
@@ -29,7 +33,8 @@ public final class PostgresStore: DurableStore {
     ///
     /// - Parameters:
     ///   - url: where to connect. Never logged with its password.
-    ///   - maximumConnections: the pool's size. One connection at a time carries the journal batches.
+    ///   - maximumConnections: the data pool's size. One connection at a time carries the journal batches.
+    ///     Leases and membership have `controlConnections` more of their own.
     ///   - maxBatchRecords: the most records one journal round trip carries.
     ///   - logger: for migrations and failures; postgres-nio's own messages below `info` are dropped, as its
     ///     trace level would print row contents.
@@ -42,6 +47,9 @@ public final class PostgresStore: DurableStore {
         var background = logger
         background.logLevel = max(background.logLevel, .info)
         self.client = PostgresClient(configuration: configuration, backgroundLogger: background)
+        var controlConfiguration = url.clientConfiguration()
+        controlConfiguration.options.maximumConnections = Self.controlConnections
+        self.control = PostgresClient(configuration: controlConfiguration, backgroundLogger: background)
         self.committer = GroupCommitter(maxBatchRecords: maxBatchRecords)
         self.logger = logger
     }
@@ -58,6 +66,7 @@ public final class PostgresStore: DurableStore {
                     // The pool is closed (graceful shutdown or cancellation): nothing more can be written.
                     self.committer.beginShutdown()
                 }
+                group.addTask { await self.control.run() }
                 await self.committer.run { requests in try await self.writeBatch(requests) }
                 group.cancelAll()
             }
@@ -72,6 +81,9 @@ public final class PostgresStore: DurableStore {
     }
 
     public var commitStatistics: GroupCommitter.Statistics { committer.statistics }
+
+    /// Connections of the control pool (leases and membership).
+    public static let controlConnections = 2
 
     /// Applies the migrations this database lacks, each in its own transaction under a transaction-scoped
     /// advisory lock, so that nodes starting together apply each exactly once.

@@ -38,7 +38,7 @@ extension SQLiteStore {
         let expires = leaseExpiry(nowMillis: nowMillis, ttlMillis: ttlMillis)
         let renewed = try await write("lease renew") { db -> Bool in
             let rows = try await db.query(
-                "UPDATE shard_leases SET expires_at_ms = ? WHERE shard = ? AND owner = ? AND epoch = ? RETURNING epoch",
+                "UPDATE shard_leases SET expires_at_ms = ? WHERE shard = ? AND owner = ? AND epoch = ? AND expires_at_ms > 0 RETURNING epoch",
                 [.int64(expires), .text(shard), .text(owner), .int64(epoch)])
             return !rows.isEmpty
         }
@@ -55,7 +55,8 @@ extension SQLiteStore {
             var renewed = Set<String>()
             for lease in leases {
                 let rows = try await db.query(
-                    "UPDATE shard_leases SET expires_at_ms = ? WHERE shard = ? AND owner = ? AND epoch = ? RETURNING shard",
+                    "UPDATE shard_leases SET expires_at_ms = ? WHERE shard = ? AND owner = ? AND epoch = ? AND expires_at_ms > 0 "
+                        + "RETURNING shard",
                     [.int64(expires), .text(lease.shard), .text(owner), .int64(lease.epoch)])
                 if !rows.isEmpty { renewed.insert(lease.shard) }
             }

@@ -16,6 +16,10 @@ public final class InMemoryKeyStore: JournalStore {
 
     private let state = Mutex(State())
     private let behavesLikeANetwork: Bool
+    private let snapshotDelay = Mutex(Duration.zero)
+
+    /// Makes every snapshot write take `delay` (a slow database under a handoff).
+    public func setSnapshotDelay(_ delay: Duration) { snapshotDelay.withLock { $0 = delay } }
 
     /// A store holding `values` already (e.g. a pre-made signing key, to keep tests fast).
     /// - Parameter behavesLikeANetwork: journal, snapshot and lease writes then take a millisecond and fail with
@@ -62,6 +66,8 @@ public final class InMemoryKeyStore: JournalStore {
 
     public func saveSnapshot(_ snapshot: ShardSnapshot) async throws {
         try await roundTrip()
+        let delay = snapshotDelay.withLock { $0 }
+        if delay > .zero { try await Task.sleep(for: delay) }
         try state.withLock { state in
             guard state.leases[snapshot.shard]?.epoch ?? snapshot.epoch == snapshot.epoch else {
                 throw StorageError.staleEpoch(snapshot.shard)
@@ -93,9 +99,8 @@ public final class InMemoryKeyStore: JournalStore {
         async throws
     {
         try state.withLock { state in
-            guard let lease = state.leases[shard], lease.owner == owner, lease.epoch == epoch else {
-                throw StorageError.staleEpoch(shard)
-            }
+            guard let lease = state.leases[shard], lease.owner == owner, lease.epoch == epoch, lease.expiresAtMillis > 0
+            else { throw StorageError.staleEpoch(shard) }
             state.leases[shard]?.expiresAtMillis = nowMillis + ttlMillis
         }
     }

@@ -123,6 +123,45 @@ struct ActiveRoleTests {
         }
     }
 
+    /// A handoff that takes longer than the lease (big shards to snapshot on a busy machine) used to stop
+    /// renewing when it began: the leases lapsed half-way, the standby took the shards before they were
+    /// released, the old node's snapshots were refused as stale and the node was voted dead and exited 1
+    /// (chaos run, finding 5). The handoff now keeps its leases until it releases them.
+    @Test func aHandoffLongerThanTheLeaseKeepsItsLeasesUntilItReleasesThem() async throws {
+        let store = InMemoryKeyStore()
+        let a = Self.node("node-a", store: store)
+        let b = Self.node("node-b", store: store)
+        let runA = Task { try await a.run() }
+        await Self.eventually("a leads") { await a.exchange.isReady() }
+        let runB = Task { try await b.run() }
+        await Self.eventually("b follows a") { b.role == .standby(active: "node-a") }
+        // One user in each of the four account shards, so that each has a stop snapshot to write.
+        var shardsTouched = Set<Int>()
+        var user: UserID = 0
+        while shardsTouched.count < 4 {
+            user += 1
+            guard shardsTouched.insert(ShardKey.accountShardIndex(user, shards: 4)).inserted else { continue }
+            _ = try await a.exchange.deposit(
+                user: user, currency: "USD", amount: Amount(units: 100), idempotencyKey: nil)
+        }
+        store.setSnapshotDelay(.seconds(3))  // each changed shard's stop snapshot: longer than the 2 s lease
+        let drained = ContinuousClock.now
+        try await a.drain()
+        #expect(ContinuousClock.now - drained > .seconds(3), "the handoff waited for its snapshots")
+        await Self.eventually("b takes over") { await b.exchange.isReady() }
+        // Every changed shard was snapshotted by a at its epoch (none refused as stale), and b took them after.
+        var snapshots: [ShardSnapshot?] = []
+        for index in 0..<4 { snapshots.append(try await store.latestSnapshot(shard: ShardKey.account(index: index))) }
+        #expect(snapshots.allSatisfy { $0?.epoch == 1 }, "\(snapshots.map { $0?.epoch })")
+        #expect(try await store.leases().filter { $0.shard.hasPrefix("accounts/") }.allSatisfy { $0.epoch == 2 })
+        await Self.eventually("a follows b") { a.role == .drained(active: "node-b") }
+        store.setSnapshotDelay(.zero)
+        runA.cancel()
+        runB.cancel()
+        _ = await runA.result
+        _ = await runB.result
+    }
+
     @Test func aLeaderWhoseLeaseWasTakenStops() async throws {
         let store = InMemoryKeyStore()
         let a = Self.node("node-a", store: store)

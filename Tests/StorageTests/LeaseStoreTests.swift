@@ -110,6 +110,16 @@ import Testing
             #expect(try await store.lease(shard: "accounts/0002") == taken)
             #expect(try await store.lease(shard: "accounts/0001")?.expiresAtMillis == 0)
             #expect(try await store.lease(shard: "symbol/X") == nil)
+            // A release is final: a renewal racing the handoff (asked before, run after) does not take it back.
+            #expect(
+                try await store.renewLeases(owner: "node-a", [("accounts/0001", 1)], ttlMillis: 1_000, nowMillis: 1_250)
+                    .isEmpty)
+            #expect(
+                await storageErrorCode {
+                    try await store.renewLease(
+                        shard: "accounts/0001", owner: "node-a", epoch: 1, ttlMillis: 1_000, nowMillis: 1_250)
+                } == .staleEpoch)
+            #expect(try await store.lease(shard: "accounts/0001")?.expiresAtMillis == 0)
             let next = try await store.acquireLease(
                 shard: "accounts/0001", owner: "node-b", ttlMillis: 1_000, nowMillis: 1_300)
             #expect(next.epoch == 2)

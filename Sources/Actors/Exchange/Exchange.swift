@@ -166,10 +166,10 @@ public final class Exchange: ExchangeService {
         guard ready.clear() else { return }
         stopPassivation()
         await stopSignalConsumer()
-        await withTaskGroup(of: Void.self) { group in
-            for symbol in symbols.values { group.addTask { await symbol.checkpoint() } }
-            for shard in accounts.all { group.addTask { await shard.checkpoint() } }
-        }
+        // A few shards at a time: a thousand snapshot writes at once would queue every other statement of the
+        // store's pool (journal batches, read models) behind them.
+        let shards: [any SnapshottingActor] = Array(symbols.values) + accounts.all
+        try? await Self.concurrently(shards, width: Self.checkpointWidth) { await $0.checkpoint() }
         logger.info("exchange stopped: journals durable, shards snapshotted")
         guard releasingLeases else { return }
         let leases = heldLeases
@@ -220,6 +220,8 @@ public final class Exchange: ExchangeService {
 
     /// Shards recovering at the same time.
     static let recoveryWidth = 16
+    /// Shards writing their stop snapshot at the same time.
+    static let checkpointWidth = 8
     /// Account shards whose snapshots and journal heads are read in one statement.
     static let recoveryBatch = 256
     /// Journal records per shard read with its snapshot.

@@ -378,24 +378,40 @@ final class ActiveRole: Service, RequestForwarder {
         logger.info("handed off: this node owns no shard")
     }
 
-    /// Renews `cluster/active` and every shard lease together until the handoff; throws when one was taken or
-    /// renewals have failed for too long. Once the handoff has begun it stops renewing and waits to be
-    /// cancelled: returning would end `lead`'s task group and cancel the handoff half-way (snapshots and
-    /// lease releases then fail, and the next owner waits for the leases to lapse).
+    /// Renews `cluster/active` and every shard lease together until the handoff has released them; throws when
+    /// one was taken or renewals have failed for too long.
+    ///
+    /// During a handoff it goes on renewing what the node still holds, so that leases never lapse while the
+    /// shards are being snapshotted (which can take seconds on a busy machine with big shards): the next
+    /// active node then takes the shards when they are released, not when they lapse, and this node is never
+    /// taken for dead half-way. A lease missing from a renewal then is one the handoff has just released; from
+    /// there it waits to be cancelled, as returning would end `lead`'s task group and cancel the handoff.
     private func keepLeases(active lease: ShardLease) async throws {
         var renewedAt = ContinuousClock.now
         let lapse = Duration.milliseconds(ttlMillis) - safetyMargin
+        var handOffSince: ContinuousClock.Instant?
         while true {
             try await Task.sleep(for: renewInterval)
-            if handingOff.load(ordering: .sequentiallyConsistent) { try await Self.untilCancelled() }
+            if handingOff.load(ordering: .sequentiallyConsistent) {
+                let since = handOffSince ?? ContinuousClock.now
+                handOffSince = since
+                // A handoff that hangs (a store that stopped answering mid-way) must not keep the cluster
+                // without an active node: past this, the leases lapse and a standby takes over.
+                if ContinuousClock.now - since > Self.handOffRenewalLimit {
+                    logger.warning("the handoff is taking too long: letting the leases lapse")
+                    try await Self.untilCancelled()
+                }
+            }
             let started = ContinuousClock.now
             let askedAt = clock()
             let leases = [(shard: lease.shard, epoch: lease.epoch)] + exchange.heldLeases
             do {
                 let renewed = try await store.renewLeases(
                     owner: leaseOwner, leases, ttlMillis: ttlMillis, nowMillis: askedAt)
-                if handingOff.load(ordering: .sequentiallyConsistent) { try await Self.untilCancelled() }
                 let lost = leases.map(\.shard).filter { !renewed.contains($0) }
+                if !lost.isEmpty, handingOff.load(ordering: .sequentiallyConsistent) {
+                    try await Self.untilCancelled()
+                }
                 guard lost.isEmpty else {
                     logger.critical(
                         "a lease was taken by another node: stopping", metadata: ["shards": "\(lost.prefix(5))"])
@@ -422,6 +438,9 @@ final class ActiveRole: Service, RequestForwarder {
 
     /// How long a handoff waits for the client requests this node admitted before it stops the exchange.
     static let requestDrainTimeout = Duration.seconds(5)
+
+    /// How long a handoff keeps its leases renewed while it snapshots the shards.
+    static let handOffRenewalLimit = Duration.seconds(15)
 
     /// Suspends until the task is cancelled (then throws `CancellationError`).
     private static func untilCancelled() async throws {

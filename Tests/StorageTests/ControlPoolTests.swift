@@ -1,0 +1,40 @@
+import PostgresNIO
+import Synchronization
+import Testing
+
+@testable import Storage
+
+/// Leases and membership have a connection pool of their own: a node whose data pool is busy (a handoff
+/// saving a thousand snapshots, a burst of read-model writes) still renews its leases and heartbeats. Without
+/// it, a node writing big snapshots was voted dead half-way through its handoff (chaos run, finding 5).
+@Suite struct ControlPoolTests {
+    @Test func leasesAndMembershipDoNotWaitForABusyDataPool() async throws {
+        try await withStore(.postgres) { store in
+            let postgres = try #require(store as? PostgresStore)
+            _ = try await postgres.acquireLease(
+                shard: "accounts/0001", owner: "node-a", ttlMillis: 60_000, nowMillis: 0)
+            // Every connection of the data pool (4 in the tests) busy for 5 s.
+            let finished = Finished()
+            let sleepers = (0..<4).map { _ in
+                Task {
+                    try await postgres.client.query("SELECT pg_sleep(5)", logger: PostgresStore.quiet).drain()
+                    finished.count.add(1, ordering: .relaxed)
+                }
+            }
+            try await Task.sleep(for: .milliseconds(500))  // the sleepers hold their connections
+            let renewed = try await postgres.renewLeases(
+                owner: "node-a", [("accounts/0001", 1)], ttlMillis: 60_000, nowMillis: 1_000)
+            _ = try await postgres.membership()
+            _ = try await postgres.heartbeat(nodeID: "node-a", incarnation: 1, nowMillis: 1_000)
+            #expect(renewed == ["accounts/0001"])
+            #expect(finished.count.load(ordering: .relaxed) == 0, "the control statements waited for the data pool")
+            for sleeper in sleepers { try await sleeper.value }
+            #expect(finished.count.load(ordering: .relaxed) == 4)
+        }
+    }
+}
+
+/// Sleepers done so far.
+private final class Finished: Sendable {
+    let count = Atomic(0)
+}
