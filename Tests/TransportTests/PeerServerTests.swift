@@ -89,10 +89,12 @@ struct PeerServerTests {
     func deadlineExpiry() async throws {
         let handler = RecordingHandler()
         try await PeerHarness.withPeers(handler: handler) { server, client in
-            // The request reaches the handler, which holds it past the caller's deadline.
+            // The request reaches the handler, which holds it past the caller's deadline. 15 s: on a starved CI
+            // machine (every suite at once on 2 cores) the connection and the send took more than 5 s, and a
+            // request whose deadline has passed is never handed to the handler.
             let call = Task {
                 try await client.send(
-                    PeerHarness.message("slow", kind: RecordingHandler.gatedKind), deadline: .now + .seconds(5))
+                    PeerHarness.message("slow", kind: RecordingHandler.gatedKind), deadline: .now + .seconds(15))
             }
             #expect(await Fixtures.eventually(within: .seconds(60)) { handler.requestCount == 1 })
             let error = await #expect(throws: PeerTransportError.self) { try await call.value }
