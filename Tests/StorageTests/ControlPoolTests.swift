@@ -13,11 +13,12 @@ import Testing
             let postgres = try #require(store as? PostgresStore)
             _ = try await postgres.acquireLease(
                 shard: "accounts/0001", owner: "node-a", ttlMillis: 60_000, nowMillis: 0)
-            // Every connection of the data pool (4 in the tests) busy for 5 s.
+            // Every connection of the data pool (4 in the tests) busy for 15 s: a wide margin, as a run of every suite at
+            // once on 2 cores once took 5 s to get the control statements through.
             let finished = Finished()
             let sleepers = (0..<4).map { _ in
                 Task {
-                    try await postgres.client.query("SELECT pg_sleep(5)", logger: PostgresStore.quiet).drain()
+                    try await postgres.client.query("SELECT pg_sleep(15)", logger: PostgresStore.quiet).drain()
                     finished.count.add(1, ordering: .relaxed)
                 }
             }
