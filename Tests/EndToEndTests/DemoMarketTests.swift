@@ -61,9 +61,9 @@ struct DemoMarketTests {
                 #expect(moved, "the candles did not change in 30 s")
 
                 // A user's market buy fills against the provider at once, at or above the best bid. The provider
-                // requotes by cancelling its ladder and placing the next one, so on a loaded machine the ask side
-                // can be empty for an instant ("no liquidity", 422, nothing placed): the buy is retried then, as
-                // a client would, for a few seconds.
+                // requotes make before break, so its asks are never all gone at once; a 422 ("no liquidity",
+                // nothing placed) would still be answered if its inventory were spent, so the buy is retried then,
+                // as a client would, for a few seconds.
                 var response = try await api.place(
                     user, ["symbol": "BTC-USD", "side": "buy", "type": "market", "quantity": "0.01"])
                 let retryDeadline = ContinuousClock.now + .seconds(10)

@@ -53,35 +53,69 @@ public struct LiquidityProvider: Sendable {
         }
     }
 
-    /// Cancels the provider's resting orders in the market and places the ladder at `reference`. Returns false
-    /// when the exchange could not take it (it is stopping, or a shard is moving): the next price retries.
+    /// Replaces the provider's resting orders in the market by the ladder at `reference`, make before break
+    /// (`RequotePlan`): a side's new quotes are placed before its old ones are cancelled, so a user's market
+    /// order never finds a side empty because of a requote. When the inventory cannot hold both ladders of a
+    /// side at once, that side's old quotes are cancelled first and the refused quotes placed again. Returns
+    /// false when the exchange could not take it (it is stopping, or a shard is moving): the next price
+    /// retries, and cancels whatever this attempt left resting.
     @discardableResult
     public func requote(at reference: Price) async -> Bool {
+        let resting: [RequotePlan.Resting]
         do {
-            _ = try await exchange.cancelAll(user: user, symbol: symbol)
+            resting = try await exchange.orders(
+                user: user, filter: OrderFilter(status: .open, symbol: symbol, limit: .max)
+            ).compactMap { order in
+                order.price.map { RequotePlan.Resting(orderID: order.orderID, side: order.side, price: $0) }
+            }
         } catch {
             logger.debug("liquidity requote skipped", metadata: ["error": "\(error)"])
             return false
         }
+        let plan = RequotePlan(
+            resting: resting, ladder: QuoteLadder(reference: reference, configuration: configuration))
         var refused = 0
-        for quote in QuoteLadder(reference: reference, configuration: configuration).quotes {
-            let request = OrderRequest(
-                symbol: symbol, side: quote.side, type: .limit, quantity: quote.quantity, price: quote.price)
-            do {
-                _ = try await exchange.placeOrder(user: user, request: request)
-            } catch let error as BourseError
-                where error.code == .insufficientFunds || error.code == .orderRejected
-            {
-                refused += 1
-            } catch {
-                logger.debug("liquidity requote stopped", metadata: ["error": "\(error)"])
-                return false
+        do {
+            for step in plan.steps {
+                var cancelled = false
+                for quote in step.quotes {
+                    if try await place(quote) { continue }
+                    // Both ladders of this side do not fit the inventory (or the market refuses): make room.
+                    if !cancelled {
+                        await cancel(step.cancels)
+                        cancelled = true
+                        if try await place(quote) { continue }
+                    }
+                    refused += 1
+                }
+                if !cancelled { await cancel(step.cancels) }
             }
+        } catch {
+            logger.debug("liquidity requote stopped", metadata: ["error": "\(error)"])
+            return false
         }
         if refused > 0 {
             logger.warning(
                 "liquidity quotes refused (inventory spent or market halted)", metadata: ["refused": "\(refused)"])
         }
         return true
+    }
+
+    /// Places one quote; false when the exchange refuses it for lack of funds or because the market refuses
+    /// orders (halted), throws when the exchange cannot take orders at all.
+    private func place(_ quote: QuoteLadder.Quote) async throws -> Bool {
+        let request = OrderRequest(
+            symbol: symbol, side: quote.side, type: .limit, quantity: quote.quantity, price: quote.price)
+        do {
+            _ = try await exchange.placeOrder(user: user, request: request)
+            return true
+        } catch let error as BourseError where error.code == .insufficientFunds || error.code == .orderRejected {
+            return false
+        }
+    }
+
+    /// Cancels old quotes; one that has filled or was cancelled meanwhile is skipped.
+    private func cancel(_ orders: [OrderID]) async {
+        for order in orders { _ = try? await exchange.cancelOrder(user: user, orderID: order) }
     }
 }
