@@ -17,24 +17,7 @@ extension AccountShardState {
 
     /// Activates every user `command` can read or change.
     public mutating func activate(for command: Command) {
-        switch command {
-        case .deposit(let user, _, _, _), .withdraw(let user, _, _, _), .place(let user, _, _),
-            .amend(let user, _, _, _):
-            activate(user)
-        case .bookEvents(_, let events):
-            for event in events {
-                switch event.kind {
-                case .trade(let trade):
-                    activateOwner(of: trade.makerOrderID)
-                    activateOwner(of: trade.takerOrderID)
-                case .accepted(let id), .rejected(let id, _), .cancelled(let id, _, _), .expired(let id, _),
-                    .triggered(let id), .amended(let id, _, _, _):
-                    activateOwner(of: id)
-                }
-            }
-        case .abandon(let orderID, _):
-            activateOwner(of: orderID)
-        }
+        command.forEachSubject(user: { activate($0) }, order: { activateOwner(of: $0) })
     }
 
     private mutating func activateOwner(of order: OrderID) {

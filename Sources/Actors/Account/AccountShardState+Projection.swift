@@ -37,26 +37,7 @@ extension AccountShardState {
             marks.orders.insert(id)
             touch(user: owner)
         }
-        switch command {
-        case .deposit(let user, _, _, _), .withdraw(let user, _, _, _), .place(let user, _, _):
-            touch(user: user)
-        case .amend(let user, let orderID, _, _):
-            touch(user: user)
-            touch(order: orderID)
-        case .bookEvents(_, let events):
-            for event in events {
-                switch event.kind {
-                case .trade(let trade):
-                    touch(order: trade.makerOrderID)
-                    touch(order: trade.takerOrderID)
-                case .accepted(let id), .rejected(let id, _), .cancelled(let id, _, _), .expired(let id, _),
-                    .triggered(let id), .amended(let id, _, _, _):
-                    touch(order: id)
-                }
-            }
-        case .abandon(let orderID, _):
-            touch(order: orderID)
-        }
+        command.forEachSubject(user: { touch(user: $0) }, order: { touch(order: $0) })
         return marks
     }
 
@@ -180,6 +161,34 @@ extension RejectReason {
         case .noLiquidity: "no_liquidity"
         case .unknownOrder: "unknown_order"
         case .invalidAmend: "invalid_amend"
+        }
+    }
+}
+
+extension AccountShardState.Command {
+    /// Calls `user` for each user the command names and `order` for each order it touches (book events name
+    /// orders only; the shard finds their owners, among its own orders): the subjects that activation and the
+    /// read-model marks look at.
+    func forEachSubject(user: (UserID) -> Void, order: (OrderID) -> Void) {
+        switch self {
+        case .deposit(let id, _, _, _), .withdraw(let id, _, _, _), .place(let id, _, _):
+            user(id)
+        case .amend(let id, let orderID, _, _):
+            user(id)
+            order(orderID)
+        case .bookEvents(_, let events):
+            for event in events {
+                switch event.kind {
+                case .trade(let trade):
+                    order(trade.makerOrderID)
+                    order(trade.takerOrderID)
+                case .accepted(let id), .rejected(let id, _), .cancelled(let id, _, _), .expired(let id, _),
+                    .triggered(let id), .amended(let id, _, _, _):
+                    order(id)
+                }
+            }
+        case .abandon(let orderID, _):
+            order(orderID)
         }
     }
 }
