@@ -19,6 +19,7 @@ Everything started here is stopped on exit; the database is dropped.
 """
 
 import argparse
+import random
 import json
 import os
 import signal
@@ -36,10 +37,24 @@ SECRET = "bench-failover-secret"
 ADMIN_PASSWORD = "bench-failover-admin"
 
 
+_HANDED_OUT = set()
+
+
 def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A port nobody listens on now, below the kernel's ephemeral range (32768-60999 on Linux): outgoing
+    connections take their local ports there, so a port picked there could be taken before a node binds it,
+    or while a killed node is down before its restart on the same port."""
+    while True:
+        port = random.randint(20000, 32000)
+        if port in _HANDED_OUT:
+            continue
+        _HANDED_OUT.add(port)
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
 
 
 def request(port, method, path, body=None, token=None, timeout=10):

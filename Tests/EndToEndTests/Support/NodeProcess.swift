@@ -217,23 +217,38 @@ final class NodeProcess: @unchecked Sendable {  // `Process` is thread-safe for 
         return text.split(separator: "\n", omittingEmptySubsequences: false).suffix(lines).joined(separator: "\n")
     }
 
-    /// A port nobody listens on now (the kernel's pick for a socket bound to port 0).
+    /// A port nobody listens on now, for a node to bind later.
+    ///
+    /// Not the kernel's pick for port 0: that comes from the ephemeral range, where every outgoing connection
+    /// (to PostgreSQL, between nodes, from the tests' clients) also takes its local port, so between this pick
+    /// and the node's bind (or a node's restart on the same port) a connection of a test running beside could
+    /// take it ("Address already in use"). Ports are drawn below that range (Linux: 32768-60999) and never
+    /// handed out twice by this process, and each is checked free by binding it.
     static func freePort() throws -> Int {
+        for _ in 0..<1_000 {
+            let candidate = Int.random(in: portRange)
+            guard handedOut.withLock({ $0.insert(candidate).inserted }) else { continue }
+            if try canBind(candidate) { return candidate }
+        }
+        throw HarnessError("no free port in \(portRange)")
+    }
+
+    /// Below the kernel's ephemeral ports and above the usual services'.
+    static let portRange = 20_000...32_000
+    private static let handedOut = Mutex<Set<Int>>([])
+
+    private static func canBind(_ port: Int) throws -> Bool {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw HarnessError("socket() failed") }
         defer { close(fd) }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = 0
+        address.sin_port = UInt16(port).bigEndian
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0
-            }
+        let length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 }
         }
-        guard bound else { throw HarnessError("bind() failed") }
-        return Int(UInt16(bigEndian: address.sin_port))
     }
 }
 
