@@ -19,6 +19,7 @@ Everything started here is stopped on exit; the database is dropped.
 """
 
 import argparse
+import datetime
 import random
 import json
 import os
@@ -218,12 +219,13 @@ def main():
 
         for mode, number in (("failover", signal.SIGKILL), ("handoff", signal.SIGTERM)):
             times = []
-            worst = (0.0, [])
+            worst = (0.0, [], None, None, None)
             for _ in range(args.rounds):
                 current = active()
                 assert current, "no active node"
                 survivor = next(n for n in nodes.values() if n is not current and n.process.poll() is None)
                 signalled = time.perf_counter()
+                signalled_at = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="milliseconds")
                 # What the client saw of the round: every answer that was not a quick 200 (ms after the signal,
                 # status or "timeout", ms the request took), to tell a slow answer from a refusal.
                 trace = []
@@ -250,11 +252,13 @@ def main():
                     time.sleep(0.005)
                 times.append(longest * 1000)
                 if longest * 1000 > worst[0]:
-                    worst = (longest * 1000, trace[:40])
+                    worst = (longest * 1000, trace[:40], current.node_id, survivor.node_id, signalled_at)
                 current.wait()
                 current.start()
             results[mode] = summary(times)
-            results[f"{mode}_worst_round"] = {"outage_ms": round(worst[0], 1), "answers": worst[1]}
+            results[f"{mode}_worst_round"] = {
+                "outage_ms": round(worst[0], 1), "answers": worst[1], "stopped": worst[2], "client_on": worst[3],
+                "signalled_at": worst[4], "logs": work}
 
         current = active()
         standby = next(n for n in nodes.values() if n is not current)
