@@ -164,13 +164,22 @@ public final class Exchange: ExchangeService {
     ///   refused by the store once the next owner holds the shard.
     public func stop(releasingLeases: Bool = false) async {
         guard ready.clear() else { return }
+        let started = ContinuousClock.now
         stopPassivation()
         await stopSignalConsumer()
         // A few shards at a time: a thousand snapshot writes at once would queue every other statement of the
         // store's pool (journal batches, read models) behind them.
         let shards: [any SnapshottingActor] = Array(symbols.values) + accounts.all
-        try? await Self.concurrently(shards, width: Self.checkpointWidth) { await $0.checkpoint() }
-        logger.info("exchange stopped: journals durable, shards snapshotted")
+        let written = SnapshotTally()
+        try? await Self.concurrently(shards, width: Self.checkpointWidth) { written.add(await $0.checkpoint()) }
+        let (snapshotted, bytes) = written.total
+        let elapsed = (ContinuousClock.now - started).components
+        logger.info(
+            "exchange stopped: journals durable, shards snapshotted",
+            metadata: [
+                "shards_snapshotted": "\(snapshotted)", "snapshot_bytes": "\(bytes)",
+                "stop_ms": "\(elapsed.seconds * 1_000 + elapsed.attoseconds / 1_000_000_000_000_000)",
+            ])
         guard releasingLeases else { return }
         let leases = heldLeases
         do {
@@ -252,6 +261,16 @@ public final class Exchange: ExchangeService {
         clock_gettime(CLOCK_REALTIME, &spec)
         return Int64(spec.tv_sec) * 1_000 + Int64(spec.tv_nsec) / 1_000_000
     }
+}
+
+/// Snapshots written by a graceful stop, counted from the shards' tasks.
+final class SnapshotTally: Sendable {
+    private let counts = Mutex((shards: 0, bytes: 0))
+    func add(_ bytes: Int) {
+        guard bytes > 0 else { return }
+        counts.withLock { $0 = (shards: $0.shards + 1, bytes: $0.bytes + bytes) }
+    }
+    var total: (shards: Int, bytes: Int) { counts.withLock { $0 } }
 }
 
 /// A flag readable from any thread: set once recovered, cleared (once) when the exchange stops serving.

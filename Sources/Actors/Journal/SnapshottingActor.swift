@@ -21,9 +21,13 @@ extension SnapshottingActor {
 
     /// At a graceful stop, once no more commands arrive: snapshots the shard if it changed since its last
     /// snapshot, and returns once that is saved, so that the next start replays nothing.
-    func checkpoint() async {
-        guard journal.lastSequence > snapshots.last, journal.broken == nil else { return }
-        await write(capture())
+    /// Returns the size of the snapshot written (0 when the shard had not changed).
+    @discardableResult
+    func checkpoint() async -> Int {
+        guard journal.lastSequence > snapshots.last, journal.broken == nil else { return 0 }
+        let snapshot = capture()
+        await write(snapshot)
+        return snapshot.payload.count
     }
 
     private func capture() -> ShardSnapshot {
