@@ -12,6 +12,9 @@ orders), then for each round:
     after the old active has exited. Then the killed node is restarted (as a standby);
   * handoff: the same with SIGTERM (a graceful handoff).
 
+With `--load R`, a background client places R orders per second during those rounds (so the moving
+shards have changed and must be snapshotted), through the live nodes in turn.
+
 Then places orders one at a time through the active node and through a standby (forwarded), and reports
 the latency of each; and with h2load measures saturated order throughput with every client on the active
 node against the same clients spread over the three nodes (two of three forwarded): the 3-vs-1 ratio. Prints a table and, as its last line, one JSON object with every figure.
@@ -29,6 +32,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -129,6 +133,10 @@ def main():
     parser.add_argument("--rounds", type=int, default=10)
     parser.add_argument("--orders", type=int, default=300)
     parser.add_argument("--throughput-seconds", type=int, default=10)
+    parser.add_argument("--load", type=float, default=0,
+                        help="orders per second placed during the failover and handoff rounds by a background "
+                             "client (through the live nodes in turn; failures ignored), so that the shards "
+                             "have changed when they move")
     args = parser.parse_args()
     postgres = os.environ["POSTGRES_URL"]
     parts = urllib.parse.urlsplit(postgres)
@@ -217,6 +225,26 @@ def main():
             results["orders_per_s_three_entries"] = three
             results["three_vs_one"] = three / one
 
+        stop_load = threading.Event()
+        load_counts = {"placed": 0, "failed": 0}
+
+        def background_load():
+            index = 0
+            while not stop_load.wait(1.0 / args.load):
+                live = [n for n in nodes.values() if n.process and n.process.poll() is None]
+                if not live:
+                    continue
+                node = live[index % len(live)]
+                side = "buy" if index % 2 == 0 else "sell"
+                status, _ = request(node.port, "POST", "/v1/orders",
+                                    {"symbol": "BTC-USD", "side": side, "type": "limit", "quantity": "0.001",
+                                     "price": "50010" if side == "buy" else "49990"}, token, timeout=5)
+                load_counts["placed" if status == 201 else "failed"] += 1
+                index += 1
+
+        loader = threading.Thread(target=background_load, daemon=True) if args.load > 0 else None
+        if loader:
+            loader.start()
         for mode, number in (("failover", signal.SIGKILL), ("handoff", signal.SIGTERM)):
             times = []
             worst = (0.0, [], None, None, None)
@@ -260,6 +288,24 @@ def main():
                 "outage_ms": round(worst[0], 1), "answers": worst[1], "stopped": worst[2], "client_on": worst[3],
                 "signalled_at": worst[4], "logs": work}
 
+        if loader:
+            stop_load.set()
+            loader.join()
+            results["background_load"] = {"orders_per_s": args.load, **load_counts}
+        # The nodes' side of the handoffs: how long each graceful stop took and what it snapshotted.
+        stops = []
+        for name in os.listdir(work):
+            if name.endswith(".log"):
+                with open(os.path.join(work, name), errors="replace") as f:
+                    for line in f:
+                        if '"exchange stopped' in line and '"stop_ms"' in line:
+                            entry = json.loads(line)
+                            stops.append((int(entry["stop_ms"]), int(entry["shards_snapshotted"]),
+                                          int(entry["snapshot_bytes"])))
+        if stops:
+            results["node_stop_ms"] = summary([stop[0] for stop in stops])
+            results["node_stop_shards_snapshotted"] = summary([stop[1] for stop in stops])
+            results["node_stop_snapshot_bytes"] = summary([stop[2] for stop in stops])
         current = active()
         standby = next(n for n in nodes.values() if n is not current)
         results["order_direct_ms"] = summary([place(current.port, i) for i in range(args.orders)])
