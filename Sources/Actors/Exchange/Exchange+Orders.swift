@@ -9,7 +9,10 @@ extension Exchange {
         defer { Exchange.orderLatency.record(duration: ContinuousClock.now - started) }
         let symbol = try symbolActor(request.symbol)
         let account = accounts.shard(ofUser: user)
-        if let existing = await account.existingOrder(user: user, clientOrderID: request.clientOrderID) {
+        // Only an order with a client order id can be a retry (no actor hop for the others).
+        if request.clientOrderID != nil,
+            let existing = await account.existingOrder(user: user, clientOrderID: request.clientOrderID)
+        {
             return (try Self.retried(try await acknowledged(existing, in: account), request), false)
         }
         if await symbol.isHalted { throw BourseError(.orderRejected, "market \(request.symbol) is halted") }
