@@ -159,10 +159,14 @@ public struct StorageError: Error, Hashable, Sendable, CustomStringConvertible {
 public struct RecoveryStart: Sendable {
     public var snapshot: ShardSnapshot?
     public var records: [JournalRecord]
+    /// Whether `records` are all the records after the snapshot (fewer than the limit came back), so that the
+    /// shard need not ask for more.
+    public var isComplete: Bool
 
-    public init(snapshot: ShardSnapshot?, records: [JournalRecord]) {
+    public init(snapshot: ShardSnapshot?, records: [JournalRecord], isComplete: Bool = false) {
         self.snapshot = snapshot
         self.records = records
+        self.isComplete = isComplete
     }
 }
 
@@ -173,7 +177,7 @@ extension JournalStore {
         for shard in shards {
             let snapshot = try await latestSnapshot(shard: shard)
             let records = try await records(shard: shard, after: snapshot?.sequence ?? 0, limit: limit)
-            starts[shard] = RecoveryStart(snapshot: snapshot, records: records)
+            starts[shard] = RecoveryStart(snapshot: snapshot, records: records, isComplete: records.count < limit)
         }
         return starts
     }

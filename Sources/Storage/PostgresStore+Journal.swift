@@ -162,7 +162,8 @@ extension PostgresStore {
         }
         var starts: [String: RecoveryStart] = [:]
         for shard in shards {
-            starts[shard] = RecoveryStart(snapshot: snapshots[shard], records: records[shard] ?? [])
+            let head = records[shard] ?? []
+            starts[shard] = RecoveryStart(snapshot: snapshots[shard], records: head, isComplete: head.count < limit)
         }
         return starts
     }

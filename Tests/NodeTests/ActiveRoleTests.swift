@@ -135,14 +135,17 @@ struct ActiveRoleTests {
         await Self.eventually("a leads") { await a.exchange.isReady() }
         let runB = Task { try await b.run() }
         await Self.eventually("b follows a") { b.role == .standby(active: "node-a") }
-        // One user in each of the four account shards, so that each has a stop snapshot to write.
+        // One user in each of the four account shards, each with enough records that the handoff snapshots its
+        // shard rather than leave the records to the next owner (`Exchange.recoveryHead`).
         var shardsTouched = Set<Int>()
         var user: UserID = 0
         while shardsTouched.count < 4 {
             user += 1
             guard shardsTouched.insert(ShardKey.accountShardIndex(user, shards: 4)).inserted else { continue }
-            _ = try await a.exchange.deposit(
-                user: user, currency: "USD", amount: Amount(units: 100), idempotencyKey: nil)
+            for _ in 0..<Exchange.recoveryHead {
+                _ = try await a.exchange.deposit(
+                    user: user, currency: "USD", amount: Amount(units: 100), idempotencyKey: nil)
+            }
         }
         store.setSnapshotDelay(.seconds(3))  // each changed shard's stop snapshot: longer than the 2 s lease
         let drained = ContinuousClock.now

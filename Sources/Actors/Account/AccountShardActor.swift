@@ -49,11 +49,14 @@ public actor AccountShardActor: SnapshottingActor {
             snapshots.restored(at: after)
         }
         var prefetched = start?.records
-        while true {
+        // A head that holds every record after the snapshot needs no further read.
+        var complete = false
+        while !complete {
             let records: [JournalRecord]
             if let head = prefetched {
                 records = head
                 prefetched = nil
+                complete = start?.isComplete ?? false
             } else {
                 records = try await store.records(shard: journal.shard, after: after, limit: 5_000)
             }

@@ -159,7 +159,10 @@ public final class Exchange: ExchangeService {
     /// last snapshot writes one, so that the next start replays nothing.
     ///
     /// - Parameter releasingLeases: then gives every lease up, so that the next owner takes the shards at
-    ///   once instead of waiting for them to lapse (a cluster node handing off). Requests still arriving
+    ///   once instead of waiting for them to lapse (a cluster node handing off). A handoff saves only the
+    ///   shards `recoveryHead` or more records past their last snapshot: the next owner reads that many records
+    ///   with each snapshot and replays them, which is quicker than saving the whole state of every shard
+    ///   that changed while the requests wait. Requests still arriving
     ///   answer 503 from here on; one that was already inside is durable before its shard's snapshot, or
     ///   refused by the store once the next owner holds the shard.
     public func stop(releasingLeases: Bool = false) async {
@@ -171,7 +174,11 @@ public final class Exchange: ExchangeService {
         // store's pool (journal batches, read models) behind them.
         let shards: [any SnapshottingActor] = Array(symbols.values) + accounts.all
         let written = SnapshotTally()
-        try? await Self.concurrently(shards, width: Self.checkpointWidth) { written.add(await $0.checkpoint()) }
+        // A handoff leaves short tails to the next owner, who reads them with the snapshots anyway.
+        let tailLimit = releasingLeases ? Int64(Self.recoveryHead) : 1
+        try? await Self.concurrently(shards, width: Self.checkpointWidth) {
+            written.add(await $0.checkpoint(savingTailsFrom: tailLimit))
+        }
         let (snapshotted, bytes) = written.total
         let elapsed = (ContinuousClock.now - started).components
         logger.info(
@@ -233,8 +240,8 @@ public final class Exchange: ExchangeService {
     static let checkpointWidth = 8
     /// Account shards whose snapshots and journal heads are read in one statement.
     static let recoveryBatch = 256
-    /// Journal records per shard read with its snapshot.
-    static let recoveryHead = 200
+    /// Journal records per shard read with its snapshot (and so the longest tail a handoff leaves unsaved).
+    public static let recoveryHead = 200
 
     /// Runs `body` on every item, at most `width` at a time; the first error cancels the rest and is thrown.
     static func concurrently<Item: Sendable>(

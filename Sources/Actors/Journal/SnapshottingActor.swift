@@ -21,10 +21,27 @@ extension SnapshottingActor {
 
     /// At a graceful stop, once no more commands arrive: snapshots the shard if it changed since its last
     /// snapshot, and returns once that is saved, so that the next start replays nothing.
-    /// Returns the size of the snapshot written (0 when the shard had not changed).
+    ///
+    /// - Parameter tailLimit: a shard fewer records than this past its last snapshot is not saved again: its
+    ///   records are only made durable (a symbol's accounts' settlements of its events too), and whoever
+    ///   recovers it next replays them. A handoff passes the records the next owner reads with the snapshot
+    ///   anyway (`Exchange.recoveryHead`): replaying a short tail costs less than encoding and saving the whole
+    ///   state again, which for an account shard with long histories is megabytes. 1 saves every change.
+    /// - Returns: the size of the snapshot written (0 when none was).
     @discardableResult
-    func checkpoint() async -> Int {
-        guard journal.lastSequence > snapshots.last, journal.broken == nil else { return 0 }
+    func checkpoint(savingTailsFrom tailLimit: Int64 = 1) async -> Int {
+        let tail = journal.lastSequence - snapshots.last
+        guard tail > 0, journal.broken == nil else { return 0 }
+        guard tail >= tailLimit else {
+            do {
+                try await awaitDurable(through: journal.lastSequence)
+                try await prepareToSave()
+            } catch {
+                logger.warning(
+                    "journal not durable at stop", metadata: ["shard": "\(journal.shard)", "error": "\(error)"])
+            }
+            return 0
+        }
         let snapshot = capture()
         await write(snapshot)
         return snapshot.payload.count

@@ -24,7 +24,7 @@ import Transport
 ///   a client request only while its own clock says its leases hold (last renewal asked + ttl − safetyMargin).
 ///   A node frozen past its lease and thawed answers nothing from memory before its next renewal fails.
 /// - **Handoff.** On SIGTERM or a drain the active stops admitting client requests and waits for those it
-///   admitted (`LocalRequestGate`), stops the exchange (journals durable, shards snapshotted), releases every
+///   admitted (`LocalRequestGate`), stops the exchange (journals durable, long tails snapshotted), releases every
 ///   lease at once, and a standby takes over within a poll interval (20 ms: one single-row read per standby,
 ///   which a handoff's outage includes, so it is kept short). A drained node stays a standby that never takes
 ///   over again, until it is restarted; it keeps forwarding to the new active node.
