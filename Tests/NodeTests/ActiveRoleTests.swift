@@ -34,6 +34,7 @@ struct ActiveRoleTests {
     static func node(
         _ id: String, store: InMemoryKeyStore, incarnation: Int64 = 1, ttlMillis: Int64 = 2_000,
         renewInterval: Duration = .milliseconds(200), forwardTimeout: Duration = .seconds(15),
+        forwardPatience: Duration = .seconds(1),
         peerAddress: @escaping @Sendable (String) -> String? = { "127.0.0.1:\($0.count)" },
         clock: @escaping @Sendable () -> Int64 = Exchange.wallClockMillis
     ) -> ActiveRole {
@@ -48,7 +49,8 @@ struct ActiveRoleTests {
             peers: PeerClients(
                 identity: PeerIdentity(nodeID: id, incarnation: 1), secret: PeerSecret("s"), logger: logger),
             ttlMillis: ttlMillis, renewInterval: renewInterval, pollInterval: .milliseconds(20),
-            safetyMargin: .milliseconds(100), forwardTimeout: forwardTimeout, clock: clock, logger: logger)
+            safetyMargin: .milliseconds(100), forwardTimeout: forwardTimeout, forwardPatience: forwardPatience,
+            clock: clock, logger: logger)
     }
 
     /// Polls `condition` every 10 ms for up to 20 s.
@@ -246,6 +248,40 @@ struct ActiveRoleTests {
         #expect(throws: ActiveRole.ForwardingFailed.self) { try outcome.get() }
         await Self.eventually("b takes over") { await b.exchange.isReady() }
         runB.cancel()
+        _ = await runB.result
+    }
+
+    /// A request forwarded to the active node just before it hands off can find the node gone before its answer
+    /// comes (the peer server stops after the release): it used to hang until the forward's watch gave up on the
+    /// silent node (seconds), which the handoff benchmark saw as a client timeout. Once the standby sees another
+    /// node take the lease (here, itself), what is still waiting on the old one fails at once (503).
+    @Test func aForwardWaitingOnAnActiveThatHandsOffFailsWhenTheNextTakesOver() async throws {
+        let silent = try SilentListener()
+        defer { silent.close() }
+        let store = InMemoryKeyStore()
+        let a = Self.node("node-a", store: store)
+        // Pings would end the forward only after a minute: only the takeover can end it sooner.
+        let b = Self.node(
+            "node-b", store: store, forwardTimeout: .seconds(120), forwardPatience: .seconds(60),
+            peerAddress: { $0 == "node-a" ? "127.0.0.1:\(silent.port)" : nil })
+        let runA = Task { try await a.run() }
+        await Self.eventually("a leads") { await a.exchange.isReady() }
+        let runB = Task { try await b.run() }
+        await Self.eventually("b follows a") { b.role == .standby(active: "node-a") }
+        let request = ForwardedRequest(
+            method: "GET", target: "/v1/orders", headers: [], body: ByteBuffer(), clientAddress: "127.0.0.1")
+        let started = ContinuousClock.now
+        let waiting = Task { try await b.forward(request) }
+        try await Task.sleep(for: .milliseconds(100))
+        try await a.drain()
+        let outcome = await waiting.result
+        let waited = ContinuousClock.now - started
+        #expect(throws: ActiveRole.ForwardingFailed.self) { try outcome.get() }
+        #expect(waited < .seconds(30), "failed after \(waited): the watch (60 s) or the deadline ended it")
+        await Self.eventually("b takes over") { await b.exchange.isReady() }
+        runA.cancel()
+        runB.cancel()
+        _ = await runA.result
         _ = await runB.result
     }
 }

@@ -66,6 +66,23 @@ struct PeerCallTableTests {
         #expect(ids(table.nextOutbound(writer: "w", now: now)) == [1, 3, 4])
     }
 
+    @Test("failing the calls of one kind completes them and leaves the others waiting")
+    func failingOneKind() throws {
+        var table = Table(sender: Fixtures.clientIdentity, maximumFrameBytes: 1 << 20)
+        table.connectionEstablished()
+        _ = table.addSingle(id: 1, message: message("a"), deadline: now + .seconds(5), waiter: "a", now: now)
+        _ = table.addSingle(
+            id: 2, message: PeerMessage(kind: 7, payload: ByteBuffer()), deadline: now + .seconds(5), waiter: "b",
+            now: now)
+        let actions = table.failAll(.unavailable, reason: "gone", kind: 7)
+        #expect(actions.completions.count == 1)
+        guard case .single(let waiter, let outcome) = actions.completions.first else { return }
+        #expect(waiter == "b")
+        #expect(throws: PeerTransportError.self) { try outcome.get() }
+        #expect(table.pendingCount == 1)
+        #expect(ids(table.nextOutbound(writer: "w", now: now)) == [1], "the failed call is not sent")
+    }
+
     @Test("the timer times out due calls only and re-arms for the next deadline")
     func deadlines() {
         var table = Table(sender: Fixtures.clientIdentity, maximumFrameBytes: 1 << 20)

@@ -74,11 +74,16 @@ final class ActiveRole: Service, RequestForwarder {
     let pollInterval: Duration
     let safetyMargin: Duration
     let forwardTimeout: Duration
+    /// How long a forwarded request waits before its target is pinged, and how long each ping may take (see
+    /// `watch`).
+    let forwardPatience: Duration
     let clock: @Sendable () -> Int64
     let logger: Logger
     /// How long a client request waits for a node to serve the exchange before it answers 503.
     let serviceWait: Duration
     private let state = Mutex(Role.standby(active: nil))
+    /// The node requests were last forwarded to, and its peer address then (see `abandonForwards(to:)`).
+    private let forwardedTo = Mutex<(node: String, address: String)?>(nil)
     private let drainRequested = Atomic<Bool>(false)
     private let handingOff = Atomic<Bool>(false)
     private let shuttingDown = Atomic<Bool>(false)
@@ -100,7 +105,8 @@ final class ActiveRole: Service, RequestForwarder {
         ttlMillis: Int64 = 3_000,
         renewInterval: Duration = .milliseconds(500), pollInterval: Duration = .milliseconds(20),
         safetyMargin: Duration = .milliseconds(500), forwardTimeout: Duration = .seconds(15),
-        serviceWait: Duration = .seconds(3), clock: @escaping @Sendable () -> Int64 = Exchange.wallClockMillis,
+        forwardPatience: Duration = .seconds(1), serviceWait: Duration = .seconds(3),
+        clock: @escaping @Sendable () -> Int64 = Exchange.wallClockMillis,
         logger: Logger
     ) {
         self.exchange = exchange
@@ -115,6 +121,7 @@ final class ActiveRole: Service, RequestForwarder {
         self.pollInterval = pollInterval
         self.safetyMargin = safetyMargin
         self.forwardTimeout = forwardTimeout
+        self.forwardPatience = forwardPatience
         self.serviceWait = serviceWait
         self.clock = clock
         self.logger = logger
@@ -185,13 +192,21 @@ final class ActiveRole: Service, RequestForwarder {
     func forward(_ request: ForwardedRequest) async throws -> ForwardedResponse {
         guard let active = role.activeNode, let address = peerAddress(active), let client = peers.client(for: address)
         else { throw RequestNotForwarded("no active node to forward to") }
+        forwardedTo.withLock { last in
+            if last?.node != active || last?.address != address { last = (node: active, address: address) }
+        }
         let payload = request.encoded()
         let timeout = forwardTimeout
         // The request waits for its answer, or for a sign that none will come (`watch`), whichever is first.
         return try await withThrowingTaskGroup(of: ForwardedResponse?.self) { group in
             group.addTask {
-                let reply = try await client.sendCounted(
-                    PeerMessage(kind: PeerKind.forward, payload: payload), deadline: .now + timeout)
+                let reply: PeerReply
+                do {
+                    reply = try await client.sendCounted(
+                        PeerMessage(kind: PeerKind.forward, payload: payload), deadline: .now + timeout)
+                } catch {
+                    throw ForwardingFailed(description: "the request to the active node \(active) failed: \(error)")
+                }
                 guard !reply.isError, reply.kind == PeerKind.forwarded else {
                     throw ForwardingFailed(description: "the active node \(active) did not take the request")
                 }
@@ -209,9 +224,7 @@ final class ActiveRole: Service, RequestForwarder {
         }
     }
 
-    /// How long a forwarded request waits before its target is pinged, and how long each ping may take: a
-    /// target that misses `forwardPingsMissed` pings in a row is taken for gone.
-    static let forwardPatience = Duration.seconds(1)
+    /// Pings a forwarded request's target may miss in a row before it is taken for gone.
     static let forwardPingsMissed = 2
 
     /// Throws once a request forwarded to `active` can no longer expect an answer, so that the client gets its
@@ -222,14 +235,14 @@ final class ActiveRole: Service, RequestForwarder {
     /// The request may have run on the target before it went silent; clients retry with the same idempotency
     /// key or client order id, which the exchange deduplicates.
     private func watch(_ active: String, client: PeerClient) async throws {
-        var nextPing = ContinuousClock.now + Self.forwardPatience
+        var nextPing = ContinuousClock.now + forwardPatience
         var missed = 0
         while true {
             try await Task.sleep(until: nextPing)
             let answered: Bool
             do {
                 let reply = try await client.sendCounted(
-                    PeerMessage(kind: PeerKind.ping, payload: ByteBuffer()), deadline: .now + Self.forwardPatience)
+                    PeerMessage(kind: PeerKind.ping, payload: ByteBuffer()), deadline: .now + forwardPatience)
                 answered = !reply.isError && reply.kind == PeerKind.pong
             } catch {
                 try Task.checkCancellation()
@@ -239,7 +252,7 @@ final class ActiveRole: Service, RequestForwarder {
             guard missed < Self.forwardPingsMissed else {
                 throw ForwardingFailed(description: "the active node \(active) stopped answering")
             }
-            nextPing = ContinuousClock.now + Self.forwardPatience
+            nextPing = ContinuousClock.now + forwardPatience
         }
     }
 
@@ -319,23 +332,42 @@ final class ActiveRole: Service, RequestForwarder {
     }
 
     private func setFollowing(_ active: String?) {
-        state.withLock { state in
+        let previous = state.withLock { state -> String? in
             switch state {
-            case .standby(let previous) where previous != active: state = .standby(active: active)
-            case .drained(let previous) where previous != active: state = .drained(active: active)
-            default: break
+            case .standby(let previous) where previous != active:
+                state = .standby(active: active)
+                return previous
+            case .drained(let previous) where previous != active:
+                state = .drained(active: active)
+                return previous
+            default:
+                return nil
             }
         }
+        if let previous { abandonForwards(to: previous) }
+    }
+
+    /// Requests forwarded to `node`, which no longer holds the active lease, that are still unanswered will get
+    /// no answer worth waiting for: a node that hands off answers what it admitted before it releases the
+    /// lease, and one that lost it commits nothing. So they fail now (503, the client retries, on the node
+    /// that serves next) rather than hang until the forward's watch gives up on a node that has exited.
+    private func abandonForwards(to node: String) {
+        guard let address = forwardedTo.withLock({ $0?.node == node ? $0?.address : nil }),
+            let client = peers.existingClient(for: address)
+        else { return }
+        client.failPendingCalls(kind: PeerKind.forward, reason: "\(node) no longer serves the exchange")
     }
 
     /// As the active: takes every shard, serves until SIGTERM or a drain, then hands off. Throws when a lease
     /// is lost (the node must stop).
     private func lead(_ lease: ShardLease) async throws {
-        let drained = state.withLock { state in
-            if case .drained = state { return true }
+        let (drained, previous) = state.withLock { state -> (Bool, String?) in
+            if case .drained = state { return (true, nil) }
+            let previous = state.activeNode
             state = .active
-            return false
+            return (false, previous)
         }
+        if let previous { abandonForwards(to: previous) }
         guard !drained else {
             // Drained between taking the lease and now: give it back at once.
             try? await store.releaseLease(shard: Self.activeLease, owner: leaseOwner, epoch: lease.epoch)

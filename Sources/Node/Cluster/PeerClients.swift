@@ -20,6 +20,9 @@ final class PeerClients: Sendable {
         self.logger = logger
     }
 
+    /// The client for `address` if one was made (none is made here).
+    func existingClient(for address: String) -> PeerClient? { clients.withLock { $0[address]?.client } }
+
     /// The client for `address` (`host:port` or `[v6]:port`), created on first use; nil for an address that
     /// is not `host:port`.
     func client(for address: String) -> PeerClient? {

@@ -198,10 +198,11 @@ struct PeerCallTable<Single, Batch, Writer> {
         return actions
     }
 
-    /// Fails every waiting call with `code` (e.g. `.unauthenticated` when the peer refuses the stream).
-    mutating func failAll(_ code: PeerTransportError.Code, reason: String) -> Actions {
+    /// Fails every waiting call with `code` (e.g. `.unauthenticated` when the peer refuses the stream), or only
+    /// those of message kind `kind`.
+    mutating func failAll(_ code: PeerTransportError.Code, reason: String, kind: UInt16? = nil) -> Actions {
         var actions = Actions()
-        for id in Array(calls.keys) {
+        for (id, call) in calls where kind == nil || call.message.kind == kind {
             finish(id, with: .failure(PeerTransportError(code: code, reason: reason)), into: &actions)
         }
         wakeWriterIfDrained(&actions)

@@ -110,6 +110,12 @@ public final class PeerClient: PeerChannel {
         }
     }
 
+    /// Fails the waiting calls of message kind `kind` at once with `.unavailable` (the caller knows that no
+    /// answer will come: the peer gave up the role the calls were sent to it for).
+    public func failPendingCalls(kind: UInt16, reason: String) {
+        perform(table.withLock { $0.failAll(.unavailable, reason: reason, kind: kind) })
+    }
+
     /// Refuses new calls and lets ``run()`` return once the waiting ones are answered (or time out).
     public func triggerGracefulShutdown() {
         perform(table.withLock { $0.drain() })
