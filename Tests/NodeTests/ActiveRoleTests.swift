@@ -272,6 +272,13 @@ struct ActiveRoleTests {
             method: "GET", target: "/v1/orders", headers: [], body: ByteBuffer(), clientAddress: "127.0.0.1")
         let started = ContinuousClock.now
         let waiting = Task { try await b.forward(request) }
+        // An admin request (a drain through b waits for the handoff it starts) is not given up on.
+        let admin = Task {
+            try await b.forward(
+                ForwardedRequest(
+                    method: "POST", target: "/admin/v1/nodes/node-a/drain", headers: [], body: ByteBuffer(),
+                    clientAddress: "127.0.0.1"))
+        }
         try await Task.sleep(for: .milliseconds(100))
         try await a.drain()
         let outcome = await waiting.result
@@ -279,6 +286,15 @@ struct ActiveRoleTests {
         #expect(throws: ActiveRole.ForwardingFailed.self) { try outcome.get() }
         #expect(waited < .seconds(30), "failed after \(waited): the watch (60 s) or the deadline ended it")
         await Self.eventually("b takes over") { await b.exchange.isReady() }
+        try await Task.sleep(for: .milliseconds(200))
+        admin.cancel()
+        let adminOutcome = await admin.result
+        switch adminOutcome {
+        case .success(let response): Issue.record("a silent node answered: \(response)")
+        case .failure(let error):
+            // Ended by the cancellation, not given up on at the takeover.
+            #expect(!"\(error)".contains("no longer serves"), "\(error)")
+        }
         runA.cancel()
         runB.cancel()
         _ = await runA.result

@@ -74,7 +74,7 @@ struct PeerCallTableTests {
         _ = table.addSingle(
             id: 2, message: PeerMessage(kind: 7, payload: ByteBuffer()), deadline: now + .seconds(5), waiter: "b",
             now: now)
-        let actions = table.failAll(.unavailable, reason: "gone", kind: 7)
+        let actions = table.failAll(.unavailable, reason: "gone") { $0.kind == 7 }
         #expect(actions.completions.count == 1)
         guard case .single(let waiter, let outcome) = actions.completions.first else { return }
         #expect(waiter == "b")

@@ -351,11 +351,22 @@ final class ActiveRole: Service, RequestForwarder {
     /// no answer worth waiting for: a node that hands off answers what it admitted before it releases the
     /// lease, and one that lost it commits nothing. So they fail now (503, the client retries, on the node
     /// that serves next) rather than hang until the forward's watch gives up on a node that has exited.
+    /// Admin requests are left to wait: a drain's answer comes once the handoff it started is over.
     private func abandonForwards(to node: String) {
         guard let address = forwardedTo.withLock({ $0?.node == node ? $0?.address : nil }),
             let client = peers.existingClient(for: address)
         else { return }
-        client.failPendingCalls(kind: PeerKind.forward, reason: "\(node) no longer serves the exchange")
+        client.failPendingCalls(reason: "\(node) no longer serves the exchange") { message in
+            guard message.kind == PeerKind.forward, let request = try? ForwardedRequest(decoding: message.payload)
+            else { return false }
+            return !Self.isAdmin(target: request.target)
+        }
+    }
+
+    /// Whether a request target's path is under `/admin/` (empty path components skipped, as the router does).
+    static func isAdmin(target: String) -> Bool {
+        let path = target.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
+        return path.split(separator: "/").first == "admin"
     }
 
     /// As the active: takes every shard, serves until SIGTERM or a drain, then hands off. Throws when a lease

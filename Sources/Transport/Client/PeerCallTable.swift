@@ -199,10 +199,12 @@ struct PeerCallTable<Single, Batch, Writer> {
     }
 
     /// Fails every waiting call with `code` (e.g. `.unauthenticated` when the peer refuses the stream), or only
-    /// those of message kind `kind`.
-    mutating func failAll(_ code: PeerTransportError.Code, reason: String, kind: UInt16? = nil) -> Actions {
+    /// those whose message `matching` accepts.
+    mutating func failAll(
+        _ code: PeerTransportError.Code, reason: String, matching: (PeerMessage) -> Bool = { _ in true }
+    ) -> Actions {
         var actions = Actions()
-        for (id, call) in calls where kind == nil || call.message.kind == kind {
+        for (id, call) in calls where matching(call.message) {
             finish(id, with: .failure(PeerTransportError(code: code, reason: reason)), into: &actions)
         }
         wakeWriterIfDrained(&actions)

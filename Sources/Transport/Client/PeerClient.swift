@@ -110,10 +110,10 @@ public final class PeerClient: PeerChannel {
         }
     }
 
-    /// Fails the waiting calls of message kind `kind` at once with `.unavailable` (the caller knows that no
-    /// answer will come: the peer gave up the role the calls were sent to it for).
-    public func failPendingCalls(kind: UInt16, reason: String) {
-        perform(table.withLock { $0.failAll(.unavailable, reason: reason, kind: kind) })
+    /// Fails at once with `.unavailable` the waiting calls whose message `matching` accepts (the caller knows
+    /// that no answer will come: the peer gave up the role the calls were sent to it for).
+    public func failPendingCalls(reason: String, matching: @Sendable (PeerMessage) -> Bool) {
+        perform(table.withLock { $0.failAll(.unavailable, reason: reason, matching: matching) })
     }
 
     /// Refuses new calls and lets ``run()`` return once the waiting ones are answered (or time out).
