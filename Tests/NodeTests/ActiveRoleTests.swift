@@ -53,6 +53,26 @@ struct ActiveRoleTests {
             clock: clock, logger: logger)
     }
 
+    /// Node a leading and node b following it, b forwarding to `silent` as a's peer address (a node that takes
+    /// connections and never answers).
+    static func activeAndStandbyForwardingTo(
+        _ silent: SilentListener, forwardTimeout: Duration, forwardPatience: Duration = .seconds(1)
+    ) async -> (a: ActiveRole, b: ActiveRole, runA: Task<Void, any Error>, runB: Task<Void, any Error>) {
+        let store = InMemoryKeyStore()
+        let a = node("node-a", store: store)
+        let b = node(
+            "node-b", store: store, forwardTimeout: forwardTimeout, forwardPatience: forwardPatience,
+            peerAddress: { $0 == "node-a" ? "127.0.0.1:\(silent.port)" : nil })
+        let runA = Task { try await a.run() }
+        await eventually("a leads") { await a.exchange.isReady() }
+        let runB = Task { try await b.run() }
+        await eventually("b follows a") { b.role == .standby(active: "node-a") }
+        return (a, b, runA, runB)
+    }
+
+    static let ordersRequest = ForwardedRequest(
+        method: "GET", target: "/v1/orders", headers: [], body: ByteBuffer(), clientAddress: "127.0.0.1")
+
     /// Polls `condition` every 10 ms for up to 20 s.
     static func eventually(_ what: String, _ condition: () async -> Bool) async {
         let deadline = ContinuousClock.now + .seconds(20)
@@ -221,17 +241,8 @@ struct ActiveRoleTests {
     @Test func aForwardToASilentOrDeposedActiveFailsFast() async throws {
         let silent = try SilentListener()
         defer { silent.close() }
-        let store = InMemoryKeyStore()
-        let a = Self.node("node-a", store: store)
-        let b = Self.node(
-            "node-b", store: store, forwardTimeout: .seconds(60),
-            peerAddress: { $0 == "node-a" ? "127.0.0.1:\(silent.port)" : nil })
-        let runA = Task { try await a.run() }
-        await Self.eventually("a leads") { await a.exchange.isReady() }
-        let runB = Task { try await b.run() }
-        await Self.eventually("b follows a") { b.role == .standby(active: "node-a") }
-        let request = ForwardedRequest(
-            method: "GET", target: "/v1/orders", headers: [], body: ByteBuffer(), clientAddress: "127.0.0.1")
+        let (_, b, runA, runB) = await Self.activeAndStandbyForwardingTo(silent, forwardTimeout: .seconds(60))
+        let request = Self.ordersRequest
 
         // Silent: missed pings end it.
         let started = ContinuousClock.now
@@ -258,18 +269,10 @@ struct ActiveRoleTests {
     @Test func aForwardWaitingOnAnActiveThatHandsOffFailsWhenTheNextTakesOver() async throws {
         let silent = try SilentListener()
         defer { silent.close() }
-        let store = InMemoryKeyStore()
-        let a = Self.node("node-a", store: store)
         // Pings would end the forward only after a minute: only the takeover can end it sooner.
-        let b = Self.node(
-            "node-b", store: store, forwardTimeout: .seconds(120), forwardPatience: .seconds(60),
-            peerAddress: { $0 == "node-a" ? "127.0.0.1:\(silent.port)" : nil })
-        let runA = Task { try await a.run() }
-        await Self.eventually("a leads") { await a.exchange.isReady() }
-        let runB = Task { try await b.run() }
-        await Self.eventually("b follows a") { b.role == .standby(active: "node-a") }
-        let request = ForwardedRequest(
-            method: "GET", target: "/v1/orders", headers: [], body: ByteBuffer(), clientAddress: "127.0.0.1")
+        let (a, b, runA, runB) = await Self.activeAndStandbyForwardingTo(
+            silent, forwardTimeout: .seconds(120), forwardPatience: .seconds(60))
+        let request = Self.ordersRequest
         let started = ContinuousClock.now
         let waiting = Task { try await b.forward(request) }
         // An admin request (a drain through b waits for the handoff it starts) is not given up on.
