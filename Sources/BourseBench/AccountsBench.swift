@@ -94,7 +94,7 @@ enum AccountsBench {
                     symbol: spec.symbol, side: .buy, type: .limit, quantity: quantity, price: price,
                     clientOrderID: "c-\(user)-\(index)")
                 guard
-                    case .order(let order) = try state.apply(
+                    case .order(let order, _) = try state.apply(
                         .init(timestampMillis: now, command: .place(user: user, request: request, protection: nil)))
                 else { throw BourseError(.internal, "no order") }
                 sequence += 1

@@ -255,7 +255,7 @@ struct VerifyTests {
         let request = OrderRequest(
             symbol: btc.symbol, side: .buy, type: .limit, quantity: ExchangeFlowTests.quantity("0.1"),
             price: ExchangeFlowTests.price("50000"))
-        guard case .order(let order) = try apply(.place(user: 1, request: request, protection: nil)) else {
+        guard case .order(let order, _) = try apply(.place(user: 1, request: request, protection: nil)) else {
             Issue.record("no order")
             return
         }

@@ -7,6 +7,7 @@ extension AccountShardState {
     mutating func applyBookEvents(symbol: String, events: [BookEvent], now: Int64) {
         let last = lastBookSequence[symbol] ?? 0
         for event in events where event.sequence > last {
+            if !unanswered.isEmpty { markAnswered(event) }
             apply(event, symbol: symbol, now: now)
             lastBookSequence[symbol] = event.sequence
         }
@@ -28,7 +29,9 @@ extension AccountShardState {
             if record.pendingAmend {
                 // The amend (or a cancel racing it) failed: the order is unchanged; hold what it needs.
                 finishAmend(id, price: record.view.price, quantity: record.view.quantity, now: now)
-            } else if !record.acknowledged || record.triggered {
+            } else if (!record.acknowledged && reason != .unknownOrder) || record.triggered {
+                // An unknown order is the answer to a cancel or an amend that overtook the order's place on
+                // its way to the book (`cancelAll` lists orders still being placed): the place comes next.
                 close(id, status: .rejected, reason: reason, now: now)
             }
         case .cancelled(let id, _, _), .expired(let id, _):
@@ -45,6 +48,21 @@ extension AccountShardState {
                 settle(
                     trade, symbol: symbol, orderID: trade.takerOrderID, side: trade.takerSide, role: .taker, now: now)
             }
+        }
+    }
+
+    /// Any event of an order means its book has seen it, except "unknown order" (a cancel or an amend that
+    /// overtook the place).
+    private mutating func markAnswered(_ event: BookEvent) {
+        switch event.kind {
+        case .trade(let trade):
+            unanswered.answer(trade.makerOrderID)
+            unanswered.answer(trade.takerOrderID)
+        case .rejected(_, .unknownOrder):
+            break
+        case .accepted(let id), .rejected(let id, _), .cancelled(let id, _, _), .expired(let id, _), .triggered(let id),
+            .amended(let id, _, _, _):
+            unanswered.answer(id)
         }
     }
 
@@ -101,6 +119,7 @@ extension AccountShardState {
 
     /// Ends an order: status, reason, and whatever its reservation still holds goes back.
     mutating func close(_ id: OrderID, status: OrderStatus, reason: RejectReason?, now: Int64) {
+        unanswered.answer(id)
         guard let user = orderOwners[id], var record = users[user]?.orders[id] else { return }
         guard record.view.status.isOpen else { return }
         record.acknowledged = true

@@ -44,7 +44,7 @@ extension AccountShardState {
     /// The rows a command changed: `marks` were taken before it, `outcome` is what it returned.
     public func projection(since marks: ProjectionMarks, outcome: Outcome) -> ProjectionBatch {
         var orderIDs = marks.orders
-        if case .order(let order) = outcome { orderIDs.insert(order.id) }
+        if case .order(let order, _) = outcome { orderIDs.insert(order.id) }
         var batch = ProjectionBatch()
         for id in orderIDs.sorted() {
             guard let owner = orderOwners[id], let record = users[owner]?.orders[id] else { continue }

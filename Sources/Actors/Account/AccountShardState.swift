@@ -28,7 +28,8 @@ public struct AccountShardState: Sendable {
 
     public enum Outcome: Sendable {
         case balance(BalanceChange)
-        case order(NewOrder)
+        /// A new order, and the shard's `settledThrough` watermark to send with it to its book.
+        case order(NewOrder, settledThrough: OrderID)
         case none
     }
 
@@ -44,12 +45,20 @@ public struct AccountShardState: Sendable {
     public internal(set) var orderOwners: [OrderID: UserID] = [:]
     public internal(set) var orderCounter: UInt64 = 0
     public internal(set) var lastBookSequence: [String: UInt64] = [:]
+    /// Orders no book has answered yet (not journaled: rebuilt from the orders on restore).
+    var unanswered = UnansweredOrders()
     /// Book events that could not be applied (should stay 0; a non-zero value is a bug to investigate).
     public internal(set) var anomalies = 0
 
     public init(index: Int, markets: [String: MarketSpec]) {
         self.index = index
         self.markets = markets
+    }
+
+    /// Every order id of this shard at or below this is answered by its book or given up (see
+    /// `UnansweredOrders`): a book may forget which of them it placed.
+    public var settledThrough: OrderID {
+        unanswered.settledThrough(latest: OrderIDs.make(shard: index, counter: orderCounter))
     }
 
     /// The user's account if it is active (`activate` it first to include passivated users).
@@ -67,7 +76,8 @@ public struct AccountShardState: Sendable {
             return .balance(
                 try moveMoney(user: user, currency: currency, amount: amount, key: key, deposit: false, now: now))
         case .place(let user, let request, let protection):
-            return .order(try place(user: user, request: request, protection: protection, now: now))
+            let order = try place(user: user, request: request, protection: protection, now: now)
+            return .order(order, settledThrough: settledThrough)
         case .amend(let user, let orderID, let price, let quantity):
             try prepareAmend(user: user, orderID: orderID, price: price, quantity: quantity, now: now)
             return .none
@@ -141,6 +151,7 @@ public struct AccountShardState: Sendable {
         }
         orderCounter += 1
         orderOwners[id] = user
+        unanswered.add(id)
         return order
     }
 

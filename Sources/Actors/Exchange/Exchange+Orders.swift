@@ -44,9 +44,11 @@ extension Exchange {
             else { throw error }
             return (try Self.retried(try await acknowledged(existing, in: account), request), false)
         }
-        guard case .order(let order) = outcome else { throw BourseError(.internal, "unexpected outcome") }
+        guard case .order(let order, let settledThrough) = outcome else {
+            throw BourseError(.internal, "unexpected outcome")
+        }
         do {
-            _ = try await symbol.submit(.place(order), nowMillis: clock())
+            _ = try await symbol.place(order, settledThrough: settledThrough, nowMillis: clock())
         } catch let error as BourseError where error.code == .orderRejected {
             // Halted between the check and the submit: the order never reached the book.
             _ = try? await account.execute(.abandon(orderID: order.id, reason: .invalidOrder), nowMillis: clock())

@@ -106,6 +106,11 @@ extension AccountShardState {
             users[id] = account
         }
         try reader.expectEnd()
+        // Orders no book had answered when the snapshot was taken (a user with one is never passivated).
+        let waiting = users.values.flatMap { account in
+            account.orders.lazy.filter { !$0.value.acknowledged && $0.value.view.status.isOpen }.map(\.key)
+        }
+        for id in waiting.sorted() { unanswered.add(id) }
     }
 
     /// Reads one user's part of a snapshot, as `encode` wrote it.

@@ -103,6 +103,10 @@ extension SymbolState.Record {
         case .book(let command):
             writer.write(UInt8(0))
             writer.write(bookCommand: command)
+        case .place(let order, let watermark):
+            writer.write(UInt8(5))
+            writer.write(order: order)
+            writer.write(watermark)
         case .halt: writer.write(UInt8(1))
         case .resume: writer.write(UInt8(2))
         case .strategy(let command):
@@ -138,6 +142,7 @@ extension SymbolState.Record {
                         price: Price(ticks: try reader.readInt64()), quantity: Quantity(lots: try reader.readInt64())))
             }
             command = .reference(prints)
+        case 5: command = .place(try reader.readOrder(), settledThrough: try reader.readUInt64())
         default: throw BourseError(.internal, "corrupt journal: symbol record")
         }
         try reader.expectEnd()

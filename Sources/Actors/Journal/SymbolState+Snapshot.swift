@@ -1,12 +1,13 @@
 import Trading
 
-/// Snapshot of a symbol shard: the book's own snapshot plus the halt flag, market data and, from version 2,
-/// the strategies (definitions, statuses, signals). Indicators are not saved: a restored state rebuilds them
-/// from the candles it holds (`StrategyBook.rebuildIndicators`). Version 1 snapshots still load, with no
-/// strategies.
+/// Snapshot of a symbol shard: the book's own snapshot plus the halt flag, market data, from version 2
+/// the strategies (definitions, statuses, signals) and from version 3 the placement log. Indicators are not
+/// saved: a restored state rebuilds them from the candles it holds (`StrategyBook.rebuildIndicators`).
+/// Version 1 snapshots still load, with no strategies; versions 1 and 2 with an empty placement log.
 extension SymbolState {
     static let snapshotMagicV1: [UInt8] = Array("BSY1".utf8)
-    static let snapshotMagic: [UInt8] = Array("BSY2".utf8)
+    static let snapshotMagicV2: [UInt8] = Array("BSY2".utf8)
+    static let snapshotMagic: [UInt8] = Array("BSY3".utf8)
 
     public func snapshot() -> [UInt8] {
         var writer = BinaryWriter(reservingCapacity: 4_096)
@@ -35,13 +36,14 @@ extension SymbolState {
             }
         }
         writer.write(strategies: strategies)
+        writer.write(placements: placements)
         return writer.bytes
     }
 
     public init(spec: MarketSpec, snapshot bytes: [UInt8]) throws(BourseError) {
         var reader = BinaryReader(bytes)
         let magic = try reader.readRaw(count: 4)
-        guard magic == SymbolState.snapshotMagic || magic == SymbolState.snapshotMagicV1,
+        guard [SymbolState.snapshotMagic, SymbolState.snapshotMagicV2, SymbolState.snapshotMagicV1].contains(magic),
             try reader.readString() == spec.symbol
         else {
             throw BourseError(.internal, "snapshot is not of symbol \(spec.symbol)")
@@ -77,10 +79,11 @@ extension SymbolState {
             }
             marketData.candles[interval] = series
         }
-        if magic == SymbolState.snapshotMagic {
+        if magic != SymbolState.snapshotMagicV1 {
             strategies = try reader.readStrategyBook()
             strategies.rebuildIndicators(from: marketData, spec: spec)
         }
+        if magic == SymbolState.snapshotMagic { placements = try reader.readPlacements() }
         try reader.expectEnd()
     }
 }

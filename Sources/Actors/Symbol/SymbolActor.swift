@@ -93,16 +93,29 @@ public actor SymbolActor: SnapshottingActor {
         logger.info("symbol recovered", metadata: ["shard": "\(journal.shard)", "sequence": "\(after)"])
     }
 
-    /// Applies a book command and returns its events once they are durable and delivered.
     /// Time to apply one book command (matching, without the journal commit).
     static let matchLatency = Metrics.Timer(label: "bourse_match_latency")
 
+    /// Applies a cancel or an amend (or a place that needs no repeat check) and returns its events once they
+    /// are durable and delivered.
     public func submit(_ command: BookCommand, nowMillis: Int64) async throws -> [BookEvent] {
-        if state.halted, case .place = command {
-            throw BourseError(.orderRejected, "market \(symbol) is halted")
-        }
+        if case .place = command, state.halted { throw BourseError(.orderRejected, "market \(symbol) is halted") }
+        return try await run(.book(command), nowMillis: nowMillis)
+    }
+
+    /// Places an account shard's new order, with the shard's watermark (`PlacementLog`); returns its events
+    /// once they are durable and delivered. A repeat — the order was placed here before, or its shard has
+    /// settled it — is neither applied nor journaled and returns no events (those of the first place were
+    /// delivered to the accounts when it was applied).
+    public func place(_ order: NewOrder, settledThrough: OrderID, nowMillis: Int64) async throws -> [BookEvent] {
+        if state.placements.isRepeat(order.id) { return [] }
+        if state.halted { throw BourseError(.orderRejected, "market \(symbol) is halted") }
+        return try await run(.place(order, settledThrough: settledThrough), nowMillis: nowMillis)
+    }
+
+    private func run(_ command: SymbolState.Command, nowMillis: Int64) async throws -> [BookEvent] {
         let since = ContinuousClock.now
-        let record = SymbolState.Record(timestampMillis: nowMillis, command: .book(command))
+        let record = SymbolState.Record(timestampMillis: nowMillis, command: command)
         let events = state.apply(record)
         Self.matchLatency.record(duration: ContinuousClock.now - since)
         let fired = state.strategies.takeFired()

@@ -5,7 +5,11 @@ import Trading
 /// replays into the same state (strategies fire again at the same closes; see `StrategyBook`).
 public struct SymbolState: Sendable {
     public enum Command: Sendable, Hashable {
+        /// A cancel or an amend (and, in journals written before `place`, a place).
         case book(BookCommand)
+        /// A new order from an account shard, with the shard's watermark (`PlacementLog`); a repeat changes
+        /// nothing.
+        case place(NewOrder, settledThrough: OrderID)
         case halt
         case resume
         case strategy(StrategyCommand)
@@ -29,6 +33,8 @@ public struct SymbolState: Sendable {
     public internal(set) var book: OrderBook
     public internal(set) var marketData = MarketData()
     public internal(set) var strategies = StrategyBook()
+    /// The orders placed here, per account shard, so that none is placed twice.
+    public internal(set) var placements = PlacementLog()
 
     public init(spec: MarketSpec, protectionBps: Int64 = 500) {
         self.spec = spec
@@ -58,19 +64,27 @@ public struct SymbolState: Sendable {
                 evaluateStrategies(closed, atMillis: record.timestampMillis)
             }
             return []
+        case .place(let order, let watermark):
+            guard !placements.isRepeat(order.id) else { return [] }
+            placements.record(order.id, settledThrough: watermark)
+            return applyBook(.place(order), atMillis: record.timestampMillis)
         case .book(let command):
-            let events = book.apply(command)
-            for event in events {
-                if case .trade(let trade) = event.kind {
-                    let closed = marketData.record(
-                        PublicTrade(
-                            tradeID: trade.id, price: trade.price, quantity: trade.quantity,
-                            takerSide: trade.takerSide, timestampMillis: record.timestampMillis))
-                    evaluateStrategies(closed, atMillis: record.timestampMillis)
-                }
-            }
-            return events
+            return applyBook(command, atMillis: record.timestampMillis)
         }
+    }
+
+    private mutating func applyBook(_ command: BookCommand, atMillis millis: Int64) -> [BookEvent] {
+        let events = book.apply(command)
+        for event in events {
+            if case .trade(let trade) = event.kind {
+                let closed = marketData.record(
+                    PublicTrade(
+                        tradeID: trade.id, price: trade.price, quantity: trade.quantity,
+                        takerSide: trade.takerSide, timestampMillis: millis))
+                evaluateStrategies(closed, atMillis: millis)
+            }
+        }
+        return events
     }
 
     /// Runs the strategies over the candles a print closed (a minute candle closes with every longer one).
