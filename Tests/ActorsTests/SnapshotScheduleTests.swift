@@ -16,14 +16,18 @@ struct SnapshotScheduleTests {
         schedule.taken(at: 1_000, bytes: 100)
         // One snapshot is written at a time.
         #expect(!schedule.isDue(at: 5_000))
-        schedule.written()
+        schedule.written(saved: true)
         #expect(!schedule.isDue(at: 1_999))
         #expect(schedule.isDue(at: 2_000))
         // A 2.56 MB snapshot at 256 bytes per record: the next one after 10,000 records.
         schedule.taken(at: 2_000, bytes: 2_560_000)
-        schedule.written()
+        schedule.written(saved: true)
         #expect(!schedule.isDue(at: 11_999))
         #expect(schedule.isDue(at: 12_000))
+        // A snapshot that could not be saved: the records since the last saved one are still to save.
+        schedule.taken(at: 12_000, bytes: 2_560_000)
+        schedule.written(saved: false)
+        #expect(schedule.last == 2_000)
         schedule.restored(at: 50_000)
         #expect(!schedule.isDue(at: 50_500))
     }

@@ -117,12 +117,35 @@ struct StrategyCodecTests {
         var state = SymbolState(spec: Self.market)
         state.halted = true
         var bytes = state.snapshot()
-        // Version 1 is version 2 without the strategies at the end (next sequence and count: 16 bytes).
+        // Version 1 is version 3 without the strategies (next sequence and count: 16 bytes) and the placement
+        // log (its count: 8 bytes) at the end.
         bytes.replaceSubrange(0..<4, with: Array("BSY1".utf8))
-        bytes.removeLast(16)
+        bytes.removeLast(24)
         let restored = try SymbolState(spec: Self.market, snapshot: bytes)
         #expect(restored.halted)
         #expect(restored.strategies.strategies.isEmpty)
         #expect(restored.strategies.nextSequence == 1)
+    }
+
+    @Test("a version 2 snapshot (before the placement log) still loads, with an empty log")
+    func versionTwoSnapshot() throws {
+        var state = SymbolState(spec: Self.market)
+        _ = state.apply(
+            SymbolState.Record(
+                timestampMillis: 1,
+                command: .place(
+                    NewOrder(
+                        id: OrderIDs.make(shard: 1, counter: 1), owner: 1, side: .buy, type: .limit,
+                        price: Price(ticks: 100), stopPrice: nil, quantity: Quantity(lots: 1), timeInForce: .gtc,
+                        postOnly: false), settledThrough: 0)))
+        #expect(state.placements.remembered == 1)
+        var bytes = state.snapshot()
+        #expect(try SymbolState(spec: Self.market, snapshot: bytes).placements == state.placements)
+        // Version 2 is version 3 without the placement log (one shard: count, index, watermark, count, id).
+        bytes.replaceSubrange(0..<4, with: Array("BSY2".utf8))
+        bytes.removeLast(40)
+        let restored = try SymbolState(spec: Self.market, snapshot: bytes)
+        #expect(restored.placements == PlacementLog())
+        #expect(restored.book.stateHash == state.book.stateHash)
     }
 }

@@ -7,7 +7,7 @@ extension Exchange {
     public func placeOrder(user: UserID, request: OrderRequest) async throws -> (order: OrderView, created: Bool) {
         let started = ContinuousClock.now
         defer { Exchange.orderLatency.record(duration: ContinuousClock.now - started) }
-        let symbol = try symbolActor(request.symbol)
+        let symbol = try symbolRoute(request.symbol)
         let account = accounts.shard(ofUser: user)
         // Only an order with a client order id can be a retry (no actor hop for the others).
         if request.clientOrderID != nil,
@@ -15,12 +15,13 @@ extension Exchange {
         {
             return (try Self.retried(try await acknowledged(existing, in: account), request), false)
         }
-        if await symbol.isHalted { throw BourseError(.orderRejected, "market \(request.symbol) is halted") }
+        let quote = try await symbol.quote()
+        if quote.halted { throw BourseError(.orderRejected, "market \(request.symbol) is halted") }
         var protection: Price?
         if request.side == .buy {
             switch request.type {
             case .market:
-                guard let ask = await symbol.bestPrices().ask else {
+                guard let ask = quote.ask else {
                     throw BourseError(.orderRejected, "no liquidity for a market order")
                 }
                 protection = MarketSpec.protectionPrice(side: .buy, reference: ask, bps: configuration.protectionBps)
@@ -85,7 +86,7 @@ extension Exchange {
     public func cancelOrder(user: UserID, orderID: OrderID) async throws -> OrderView {
         let record = try await ownedOrder(user: user, orderID: orderID)
         guard record.view.status.isOpen else { throw BourseError(.conflict, "order is \(record.view.status.rawValue)") }
-        _ = try await symbolActor(record.view.symbol).submit(.cancel(orderID), nowMillis: clock())
+        _ = try await symbolRoute(record.view.symbol).submit(.cancel(orderID), nowMillis: clock())
         let after = try await ownedOrder(user: user, orderID: orderID).view
         guard after.status.isOpen else { return after }
         throw BourseError(.conflict, "order is no longer cancellable")
@@ -109,7 +110,7 @@ extension Exchange {
         let account = accounts.shard(ofUser: user)
         _ = try await account.execute(
             .amend(user: user, orderID: orderID, price: price, quantity: quantity), nowMillis: clock())
-        let events = try await symbolActor(record.view.symbol).submit(
+        let events = try await symbolRoute(record.view.symbol).submit(
             .amend(orderID, price: price, quantity: quantity), nowMillis: clock())
         for event in events {
             guard case .rejected(let id, let reason) = event.kind, id == orderID else { continue }

@@ -9,7 +9,7 @@ extension Exchange {
         var active = 0
         var passive = 0
         var bytes = 0
-        for shard in accounts.all {
+        for shard in accounts.served {
             while true {
                 // In slices: each is one turn of the shard's actor, so commands wait for one slice at most.
                 let counts = await shard.passivateIdle(limit: Self.passivationSlice)

@@ -54,21 +54,28 @@ extension Exchange {
 
     /// One pass over every shard: the outcome of every check, in report order.
     func verificationPass() async -> ([InvariantChecker.Outcome], (markets: Int, accountShards: Int, users: Int)) {
-        // Accounts first, then books: every fill an account settled was made by its book already.
-        let perShard = max(1, Exchange.readModelSample / max(1, accounts.shardCount))
-        var accountAudits: [AccountShardAudit] = []
-        for shard in accounts.all { accountAudits.append(await shard.audit(sampleUsers: perShard)) }
-        var symbolAudits: [SymbolAudit] = []
-        for spec in symbolDirectory.specs {
-            guard let actor = symbolDirectory.actor(spec.symbol) else { continue }
-            symbolAudits.append(await actor.audit())
-        }
+        let (accountAudits, symbolAudits) = await audits()
         let checker = InvariantChecker(accounts: accountAudits, symbols: symbolAudits)
         let outcomes = checker.checks() + [await readModelCheck(accountAudits)]
         return (
             outcomes,
             (symbolAudits.count, accountAudits.count, accountAudits.reduce(0) { $0 + $1.users })
         )
+    }
+
+    /// What `verify` checks of every shard this exchange serves, accounts first, then books (in market order):
+    /// every fill an account settled was made by its book already.
+    func audits() async -> (accounts: [AccountShardAudit], symbols: [SymbolAudit]) {
+        let served = accounts.served
+        let perShard = max(1, Exchange.readModelSample / max(1, served.count))
+        var accountAudits: [AccountShardAudit] = []
+        for shard in served { accountAudits.append(await shard.audit(sampleUsers: perShard)) }
+        var symbolAudits: [SymbolAudit] = []
+        for spec in symbolDirectory.specs where serves(ShardKey.symbol(spec.symbol)) {
+            guard let actor = symbolDirectory.actor(spec.symbol) else { continue }
+            symbolAudits.append(await actor.audit())
+        }
+        return (accountAudits, symbolAudits)
     }
 
     /// A sample of users' balances against the `wallets` read model, in shards whose read models have caught

@@ -34,6 +34,10 @@ public final class Exchange: ExchangeService {
         public var leaseOwner: String?
         /// How often idle users are passivated (a user unused for one to two intervals is); `nil` never.
         public var passivationInterval: Duration? = .seconds(300)
+        /// The shards this exchange serves (`ShardKey` names); `nil`, every shard. The others are reached
+        /// through the exchange's `ShardPeers`: an order of an account shard served here goes to its book
+        /// wherever that is served, and a book's events go to the account shards of their orders.
+        public var servedShards: Set<String>?
         public init(
             markets: [MarketSpec], accountShards: Int = ShardKey.defaultAccountShards, nodeID: String = "local",
             protectionBps: Int64 = 500, snapshotEvery: Int64 = 1_000
@@ -63,8 +67,16 @@ public final class Exchange: ExchangeService {
     /// The periodic sweep that passivates idle users (`Exchange+Passivation.swift`).
     let passivation = Mutex<Task<Void, Never>?>(nil)
 
-    /// Every market's actor by symbol (configured markets and those added since).
+    /// Where the shards served by other nodes are reached (`nil`: this exchange serves every shard).
+    let peers: (any ShardPeers)?
+
+    /// Every market's actor by symbol (configured markets and those added since), served here or not.
     var symbols: [String: SymbolActor] { symbolDirectory.actors }
+    /// The markets whose books this exchange serves.
+    var servedSymbols: [SymbolActor] { symbols.values.filter { serves(ShardKey.symbol($0.symbol)) } }
+
+    /// Whether this exchange serves `shard`.
+    func serves(_ shard: String) -> Bool { configuration.servedShards?.contains(shard) ?? true }
 
     /// Builds the actors; call `start()` to take the shards' leases and recover them.
     ///
@@ -72,9 +84,10 @@ public final class Exchange: ExchangeService {
     ///   before `start()`, stop it after the exchange); `nil` keeps no read models.
     public init(
         configuration: Configuration, store: any JournalStore, projections: ProjectionWriter? = nil, logger: Logger,
-        clock: @escaping @Sendable () -> Int64 = Exchange.wallClockMillis
+        peers: (any ShardPeers)? = nil, clock: @escaping @Sendable () -> Int64 = Exchange.wallClockMillis
     ) {
         self.configuration = configuration
+        self.peers = peers
         self.store = store
         self.logger = logger
         self.clock = clock
@@ -86,7 +99,9 @@ public final class Exchange: ExchangeService {
             AccountShardActor(
                 index: $0, markets: specs, store: store, epoch: 0, feed: feed, projections: projections, logger: logger)
         }
-        let accounts = AccountDirectory(shards: shards)
+        let served = configuration.servedShards
+        let accounts = AccountDirectory(
+            shards: shards, serves: { served?.contains(ShardKey.account(index: $0)) ?? true }, peers: peers)
         self.accounts = accounts
         // Duplicates are dropped by the directory (the first spec of a symbol wins, as in `specs`).
         let configured = configuration.markets.map { spec in
@@ -113,14 +128,16 @@ public final class Exchange: ExchangeService {
     public func start() async throws {
         let signals = strategyRuntime.open()
         try await loadAddedMarkets()
+        let servedAccounts = accounts.served
+        let servedSymbols = self.servedSymbols
         let epochs = try await takeLeases(
-            accounts.all.map { ShardKey.account(index: $0.index) } + symbols.keys.map { ShardKey.symbol($0) },
+            servedAccounts.map { ShardKey.account(index: $0.index) } + servedSymbols.map { ShardKey.symbol($0.symbol) },
             waitingUntil: ContinuousClock.now + configuration.leaseWait)
-        for shard in accounts.all {
+        for shard in servedAccounts {
             await shard.setEpoch(epochs[ShardKey.account(index: shard.index)] ?? 0)
             await shard.setSnapshotEvery(configuration.snapshotEvery)
         }
-        for symbol in symbols.values {
+        for symbol in servedSymbols {
             await symbol.setEpoch(epochs[ShardKey.symbol(symbol.symbol)] ?? 0)
             await symbol.setSnapshotEvery(configuration.snapshotEvery)
         }
@@ -128,8 +145,8 @@ public final class Exchange: ExchangeService {
         // a node taking over a cluster's shards is unavailable until the last one has.
         // Snapshots and journal heads are read for many shards per statement (most account shards of a
         // cluster are small or empty); each shard reads the rest of a long journal itself.
-        let groups = stride(from: 0, to: accounts.all.count, by: Self.recoveryBatch).map {
-            Array(accounts.all[$0..<min($0 + Self.recoveryBatch, accounts.all.count)])
+        let groups = stride(from: 0, to: servedAccounts.count, by: Self.recoveryBatch).map {
+            Array(servedAccounts[$0..<min($0 + Self.recoveryBatch, servedAccounts.count)])
         }
         let store = self.store
         try await Self.concurrently(groups, width: 2) { group in
@@ -139,16 +156,16 @@ public final class Exchange: ExchangeService {
                 try await shard.recover(from: starts[ShardKey.account(index: shard.index)])
             }
         }
-        try await Self.concurrently(Array(symbols.values), width: Self.recoveryWidth) { try await $0.recover() }
-        for shard in accounts.all { await shard.abandonUnacknowledged(nowMillis: clock()) }
+        try await Self.concurrently(servedSymbols, width: Self.recoveryWidth) { try await $0.recover() }
+        for shard in servedAccounts { await shard.abandonUnacknowledged(nowMillis: clock()) }
         ready.set()
         startSignalConsumer(signals)
         startPassivation()
         logger.info(
             "exchange ready",
             metadata: [
-                "node": "\(configuration.nodeID)", "markets": "\(symbols.count)",
-                "account_shards": "\(accounts.shardCount)",
+                "node": "\(configuration.nodeID)", "markets": "\(servedSymbols.count)",
+                "account_shards": "\(servedAccounts.count)",
             ])
     }
 
@@ -172,13 +189,15 @@ public final class Exchange: ExchangeService {
         await stopSignalConsumer()
         // A few shards at a time: a thousand snapshot writes at once would queue every other statement of the
         // store's pool (journal batches, read models) behind them.
-        let shards: [any SnapshottingActor] = Array(symbols.values) + accounts.all
+        let books = servedSymbols
+        let shards: [any SnapshottingActor] = books + accounts.served
         let written = SnapshotTally()
         // A handoff leaves short tails to the next owner, who reads them with the snapshots anyway.
         let tailLimit = releasingLeases ? Int64(Self.recoveryHead) : 1
         try? await Self.concurrently(shards, width: Self.checkpointWidth) {
             written.add(await $0.checkpoint(savingTailsFrom: tailLimit))
         }
+        for book in books { await book.retire() }
         let (snapshotted, bytes) = written.total
         let elapsed = (ContinuousClock.now - started).components
         logger.info(
@@ -232,6 +251,14 @@ public final class Exchange: ExchangeService {
             throw BourseError(.notFound, "unknown symbol \(symbol)")
         }
         return actor
+    }
+
+    /// The book of `symbol` for the order flow: its actor when served here, else its owner through `peers`.
+    func symbolRoute(_ symbol: String) throws(BourseError) -> SymbolRoute {
+        let actor = try symbolActor(symbol)
+        if configuration.servedShards == nil || serves(ShardKey.symbol(symbol)) { return .local(actor) }
+        guard let peers else { throw BourseError(.unavailable, "market \(symbol) is served by another node") }
+        return .remote(symbol: symbol, peers: peers)
     }
 
     /// Shards recovering at the same time.

@@ -10,6 +10,8 @@ struct SnapshotSchedule: Sendable {
     private(set) var last: Int64 = 0
     private var interval: Int64
     private var inFlight = false
+    /// `last` before the snapshot in flight was taken: back to it if that one is not saved.
+    private var lastSaved: Int64 = 0
 
     init(every: Int64) {
         self.every = max(1, every)
@@ -21,16 +23,24 @@ struct SnapshotSchedule: Sendable {
 
     /// A snapshot of `bytes` bytes was taken at `sequence` and is being written.
     mutating func taken(at sequence: Int64, bytes: Int) {
+        lastSaved = last
         last = sequence
         interval = max(every, Int64(bytes) / bytesPerRecord)
         inFlight = true
     }
 
-    /// The snapshot being written is saved (or failed: the next one is due as scheduled).
-    mutating func written() { inFlight = false }
+    /// The snapshot being written is saved, or failed: then the last saved one counts again (the records since
+    /// are still to save; the next one is due as scheduled from there).
+    mutating func written(saved: Bool) {
+        inFlight = false
+        if !saved { last = lastSaved }
+    }
 
     /// Recovery restored the snapshot at `sequence`.
-    mutating func restored(at sequence: Int64) { last = sequence }
+    mutating func restored(at sequence: Int64) {
+        last = sequence
+        lastSaved = sequence
+    }
 
     mutating func setEvery(_ records: Int64) {
         every = max(1, records)

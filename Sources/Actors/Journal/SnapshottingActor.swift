@@ -43,8 +43,7 @@ extension SnapshottingActor {
             return 0
         }
         let snapshot = capture()
-        await write(snapshot)
-        return snapshot.payload.count
+        return await write(snapshot) ? snapshot.payload.count : 0
     }
 
     private func capture() -> ShardSnapshot {
@@ -54,14 +53,19 @@ extension SnapshottingActor {
             shard: journal.shard, epoch: journal.epoch, sequence: journal.lastSequence, payload: payload)
     }
 
-    private func write(_ snapshot: ShardSnapshot) async {
-        defer { snapshots.written() }
+    /// Saves the snapshot once what it covers is durable; false when it could not be saved.
+    @discardableResult
+    private func write(_ snapshot: ShardSnapshot) async -> Bool {
         do {
             try await awaitDurable(through: snapshot.sequence)
             try await prepareToSave()
             try await store.saveSnapshot(snapshot)
+            snapshots.written(saved: true)
+            return true
         } catch {
+            snapshots.written(saved: false)
             logger.warning("snapshot not saved", metadata: ["shard": "\(journal.shard)", "error": "\(error)"])
+            return false
         }
     }
 }

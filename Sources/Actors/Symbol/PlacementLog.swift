@@ -6,7 +6,7 @@ import Trading
 ///
 /// It stays small because every place carries its account shard's watermark (`AccountShardState.settledThrough`):
 /// the shard's ids at or below it are answered or given up, so the log keeps only the ids above the highest
-/// watermark it has seen and refuses every id at or below it (an order its shard gave up is not placed once
+/// watermark it has seen (and up to `pruneAt` below it, forgotten in bulk) and refuses every id at or below it (an order its shard gave up is not placed once
 /// the book knows that). The log is part of the symbol's state: rebuilt by replay, kept in snapshots.
 public struct PlacementLog: Sendable, Hashable {
     struct Shard: Sendable, Hashable {
@@ -33,14 +33,21 @@ public struct PlacementLog: Sendable, Hashable {
         // A watermark of another shard (corrupt input) must not settle this one's ids.
         if OrderIDs.shard(of: watermark) == index, watermark > shard.settledThrough {
             shard.settledThrough = watermark
-            if !shard.placed.isEmpty { shard.placed = shard.placed.filter { $0 > watermark } }
+        }
+        // Ids at or below the watermark are refused by it anyway: forgotten in bulk, not on every place.
+        if shard.placed.count >= Self.pruneAt {
+            let settled = shard.settledThrough
+            shard.placed = shard.placed.filter { $0 > settled }
         }
         if id > shard.settledThrough { shard.placed.insert(id) }
         shards[index] = shard
     }
 
-    /// Ids remembered above the watermarks (what the log costs).
+    /// Ids remembered (what the log costs): those above the watermarks, and fewer than `pruneAt` per shard below.
     public var remembered: Int { shards.values.reduce(0) { $0 + $1.placed.count } }
+
+    /// A shard's remembered ids are pruned when there are this many.
+    static let pruneAt = 64
 }
 
 extension BinaryWriter {

@@ -4,9 +4,14 @@ import Storage
 import Trading
 
 /// Book events of one symbol record, with the record's time.
-struct BookEventBatch: Sendable {
-    var timestampMillis: Int64
-    var events: [BookEvent]
+public struct BookEventBatch: Sendable, Hashable {
+    public var timestampMillis: Int64
+    public var events: [BookEvent]
+
+    public init(timestampMillis: Int64, events: [BookEvent]) {
+        self.timestampMillis = timestampMillis
+        self.events = events
+    }
 }
 
 extension [BookEventBatch] {
@@ -41,6 +46,15 @@ public actor SymbolActor: SnapshottingActor {
     /// Events applied but not yet delivered, in book order, with the journal sequence of their record:
     /// only events of durable records are delivered.
     private var outbox: [(sequence: Int64, batch: BookEventBatch)] = []
+    /// Per account shard, events whose delivery failed (its owner could not be reached), in book order: sent
+    /// again, ahead of newer ones, at the next delivery. A snapshot waits until there are none.
+    private var undelivered: [Int: [BookEventBatch]] = [:]
+    /// One delivery at a time, so that each account shard gets its events in book order.
+    private var delivering = false
+    private var deliveryQueue: [CheckedContinuation<Void, Never>] = []
+    /// Delivers `undelivered` again after a pause, until nothing is left or the shard is retired.
+    private var redelivery: Task<Void, Never>?
+    private var retired = false
     /// The latest price from the market's reference feed (not journaled: the feed sends the next one).
     public private(set) var referencePrice: Price?
     /// Stream subscribers (shared by every actor of the node).
@@ -173,21 +187,34 @@ public actor SymbolActor: SnapshottingActor {
     /// The records are durable, and so delivered (`durableSequence` moves after `didCommit`); the accounts'
     /// settlements of their events must be durable too.
     func prepareToSave() async throws {
-        let marks = deliveryMarks
-        deliveryMarks.removeAll()
-        for (shard, sequence) in marks {
+        if !undelivered.isEmpty { await deliverOutbox(through: journal.durableSequence) }
+        guard undelivered.isEmpty else {
+            throw BourseError(.unavailable, "book events not delivered to \(undelivered.count) account shards yet")
+        }
+        for (shard, sequence) in deliveryMarks {
             try await accounts.awaitDurable(shard: shard, through: sequence)
+            // Only once durable (an owner out of reach keeps its mark for the next snapshot); a later mark set
+            // meanwhile stays.
+            if deliveryMarks[shard] == sequence { deliveryMarks[shard] = nil }
         }
     }
 
     /// Delivers the events of durable records to the account shards concerned, each shard its events
     /// in book order. Accounts settle them at once and journal them in the background.
     private func deliverOutbox(through sequence: Int64) async {
+        while delivering { await withCheckedContinuation { deliveryQueue.append($0) } }
+        delivering = true
+        defer {
+            delivering = false
+            if !deliveryQueue.isEmpty { deliveryQueue.removeFirst().resume() }
+            if !undelivered.isEmpty { scheduleRedelivery() }
+        }
         let count = outbox.prefix { $0.sequence <= sequence }.count
-        guard count > 0 else { return }
+        guard count > 0 || !undelivered.isEmpty else { return }
         // Per shard, its events in book order, stamped with the time of the record that made them (a
-        // redelivery after a restart settles them with the same time).
-        var byShard: [Int: [BookEventBatch]] = [:]
+        // redelivery after a restart settles them with the same time); what failed before goes first.
+        var byShard = undelivered
+        undelivered.removeAll()
         for (_, batch) in outbox[..<count] {
             for event in batch.events {
                 for shard in AccountDirectory.shards(of: event) {
@@ -197,13 +224,46 @@ public actor SymbolActor: SnapshottingActor {
         }
         outbox.removeFirst(count)
         for (shard, batches) in byShard {
-            if let mark = await accounts.deliver(symbol: symbol, batches: batches, toShard: shard) {
-                deliveryMarks[shard] = max(deliveryMarks[shard] ?? 0, mark)
+            do {
+                if let mark = try await accounts.deliver(symbol: symbol, batches: batches, toShard: shard) {
+                    deliveryMarks[shard] = max(deliveryMarks[shard] ?? 0, mark)
+                }
+            } catch {
+                // Kept, in order, for the next delivery (at least once: the shard skips what it has applied).
+                undelivered[shard] = batches + (undelivered[shard] ?? [])
+                logger.warning(
+                    "book events not delivered",
+                    metadata: ["shard": "\(journal.shard)", "account_shard": "\(shard)", "error": "\(error)"])
             }
         }
     }
 
     func setSnapshotEvery(_ records: Int64) { snapshots.setEvery(records) }
+
+    private func scheduleRedelivery() {
+        guard redelivery == nil, !retired else { return }
+        redelivery = Task {
+            try? await Task.sleep(for: Self.redeliveryPause)
+            await self.redeliver()
+        }
+    }
+
+    private func redeliver() async {
+        redelivery = nil
+        guard !retired else { return }
+        await deliverOutbox(through: journal.durableSequence)
+    }
+
+    /// The shard is no longer served here (a stop or a handoff, after its checkpoint): no more redelivery; the
+    /// next owner redelivers from its snapshot, which never covers undelivered events.
+    func retire() {
+        retired = true
+        redelivery?.cancel()
+        redelivery = nil
+    }
+
+    /// Pause before events whose delivery failed are sent again.
+    static let redeliveryPause: Duration = .milliseconds(100)
 
     /// Test hook (not API): changes the state in place without journaling, to corrupt it on purpose.
     func _mutateStateForTesting(_ body: (inout SymbolState) -> Void) { body(&state) }
@@ -220,6 +280,9 @@ public actor SymbolActor: SnapshottingActor {
     // MARK: Queries
 
     public var isHalted: Bool { state.halted }
+    public var quote: SymbolQuote {
+        SymbolQuote(halted: state.halted, bid: state.book.bestBid, ask: state.book.bestAsk)
+    }
     public func bestPrices() -> (bid: Price?, ask: Price?) { (state.book.bestBid, state.book.bestAsk) }
     public func ticker(nowMillis: Int64) -> TickerView { state.ticker(nowMillis: nowMillis) }
     public func depth(_ levels: Int) -> DepthView { state.depth(levels) }
@@ -235,7 +298,10 @@ public actor SymbolActor: SnapshottingActor {
             durableSequence: journal.durableSequence, lastSnapshotSequence: snapshots.last)
     }
     /// What `verify` checks of this book; `undelivered` counts events not yet delivered to the accounts.
-    func audit() -> SymbolAudit { SymbolAudit(state, progress: progress, undelivered: outbox.count) }
+    func audit() -> SymbolAudit {
+        SymbolAudit(
+            state, progress: progress, undelivered: outbox.count + undelivered.values.reduce(0) { $0 + $1.count })
+    }
 
     private func publish(_ events: [BookEvent], nowMillis: Int64) {
         guard feed.hasSubscribers, !events.isEmpty else { return }

@@ -1,0 +1,64 @@
+import Trading
+
+/// How an exchange reaches the shards another node serves: its account shards' orders go to a book served
+/// elsewhere, and a book's events go to the account shards of the orders concerned wherever they are served.
+///
+/// Every call may fail (the owner moved, stopped or cannot be reached) and be made again: `place` is
+/// idempotent by order id (`PlacementLog`), `deliver` by the account shard's watermark per symbol (events at or
+/// below the last one applied are skipped), `cancel`/`amend` answer "unknown order" or repeat the same change,
+/// and the reads change nothing. A node's cluster transport implements it; tests connect exchanges in-process.
+public protocol ShardPeers: Sendable {
+    /// `SymbolActor.place` on the symbol's owner.
+    func place(_ order: NewOrder, settledThrough: OrderID, symbol: String, nowMillis: Int64) async throws
+        -> [BookEvent]
+    /// `SymbolActor.submit` (a cancel or an amend) on the symbol's owner.
+    func submit(_ command: BookCommand, symbol: String, nowMillis: Int64) async throws -> [BookEvent]
+    /// What a new order needs to know of the book before it is reserved.
+    func quote(symbol: String) async throws -> SymbolQuote
+    /// Settles book events in an account shard on its owner; returns the journal sequence of the settlement
+    /// record, if the events held something new.
+    func deliver(symbol: String, batches: [BookEventBatch], toShard index: Int) async throws -> Int64?
+    /// Returns once the account shard's journal is durable through `sequence` on its owner.
+    func awaitDurable(accountShard index: Int, through sequence: Int64) async throws
+}
+
+/// A book as a new order sees it: halted or not, and its best prices (a market buy's protection price).
+public struct SymbolQuote: Sendable, Hashable {
+    public var halted: Bool
+    public var bid: Price?
+    public var ask: Price?
+
+    public init(halted: Bool, bid: Price?, ask: Price?) {
+        self.halted = halted
+        self.bid = bid
+        self.ask = ask
+    }
+}
+
+/// A symbol's book, served here or reached through `ShardPeers`.
+enum SymbolRoute: Sendable {
+    case local(SymbolActor)
+    case remote(symbol: String, peers: any ShardPeers)
+
+    func quote() async throws -> SymbolQuote {
+        switch self {
+        case .local(let actor): await actor.quote
+        case .remote(let symbol, let peers): try await peers.quote(symbol: symbol)
+        }
+    }
+
+    func place(_ order: NewOrder, settledThrough: OrderID, nowMillis: Int64) async throws -> [BookEvent] {
+        switch self {
+        case .local(let actor): try await actor.place(order, settledThrough: settledThrough, nowMillis: nowMillis)
+        case .remote(let symbol, let peers):
+            try await peers.place(order, settledThrough: settledThrough, symbol: symbol, nowMillis: nowMillis)
+        }
+    }
+
+    func submit(_ command: BookCommand, nowMillis: Int64) async throws -> [BookEvent] {
+        switch self {
+        case .local(let actor): try await actor.submit(command, nowMillis: nowMillis)
+        case .remote(let symbol, let peers): try await peers.submit(command, symbol: symbol, nowMillis: nowMillis)
+        }
+    }
+}

@@ -1,0 +1,264 @@
+import Foundation
+import Logging
+import Storage
+import Synchronization
+import TestSupport
+import Testing
+import Trading
+
+@testable import Actors
+
+/// Exchanges that each serve some of the shards, over one store, connected in-process (`Mesh`): an order of an
+/// account shard served by one node goes to a book served by another, whose events are settled in account
+/// shards served by a third — the flow the cluster will run over its transport.
+@Suite("Exchanges serving parts of the shards")
+struct PartitionedExchangeTests {
+    typealias Flow = ExchangeFlowTests
+    static let markets = [Flow.btc, VerifyTests.eth]
+    static let accountShards = 6
+    static let nodes = ["a", "b", "c"]
+
+    /// Connects the exchanges: each call goes to the one serving the shard; calls for shards in `unreachable`
+    /// fail as a lost connection would.
+    final class Mesh: ShardPeers {
+        private let state = Mutex<(exchanges: [Exchange], unreachable: Set<String>)>(([], []))
+        func join(_ exchange: Exchange) { state.withLock { $0.exchanges.append(exchange) } }
+        func setUnreachable(_ shards: Set<String>) { state.withLock { $0.unreachable = shards } }
+        func replaceAll(_ exchanges: [Exchange]) { state.withLock { $0.exchanges = exchanges } }
+
+        private func owner(_ shard: String) throws -> Exchange {
+            try state.withLock { state in
+                if state.unreachable.contains(shard) { throw BourseError(.unavailable, "\(shard) unreachable") }
+                guard let owner = state.exchanges.first(where: { $0.serves(shard) }) else {
+                    throw BourseError(.unavailable, "nobody serves \(shard)")
+                }
+                return owner
+            }
+        }
+
+        func place(_ order: NewOrder, settledThrough: OrderID, symbol: String, nowMillis: Int64) async throws
+            -> [BookEvent]
+        {
+            try await owner(ShardKey.symbol(symbol)).servePlace(
+                order, settledThrough: settledThrough, symbol: symbol, nowMillis: nowMillis)
+        }
+        func submit(_ command: BookCommand, symbol: String, nowMillis: Int64) async throws -> [BookEvent] {
+            try await owner(ShardKey.symbol(symbol)).serveSubmit(command, symbol: symbol, nowMillis: nowMillis)
+        }
+        func quote(symbol: String) async throws -> SymbolQuote {
+            try await owner(ShardKey.symbol(symbol)).serveQuote(symbol: symbol)
+        }
+        func deliver(symbol: String, batches: [BookEventBatch], toShard index: Int) async throws -> Int64? {
+            try await owner(ShardKey.account(index: index)).serveDeliver(
+                symbol: symbol, batches: batches, toShard: index)
+        }
+        func awaitDurable(accountShard index: Int, through sequence: Int64) async throws {
+            try await owner(ShardKey.account(index: index)).serveAwaitDurable(accountShard: index, through: sequence)
+        }
+    }
+
+    /// Node `nodes[(i + rotation) % 3]` serves account shard i; BTC-USD's book is on the node after ETH-USD's.
+    static func layout(rotation: Int) -> [String: Set<String>] {
+        var served: [String: Set<String>] = [:]
+        for index in 0..<accountShards {
+            served[nodes[(index + rotation) % nodes.count], default: []].insert(ShardKey.account(index: index))
+        }
+        served[nodes[(1 + rotation) % nodes.count], default: []].insert(ShardKey.symbol("BTC-USD"))
+        served[nodes[rotation % nodes.count], default: []].insert(ShardKey.symbol("ETH-USD"))
+        return served
+    }
+
+    /// A user whose account shard is `index`.
+    static func user(onShard index: Int, after start: UserID = 1_000) -> UserID {
+        (start...).first { ShardKey.accountShardIndex($0, shards: accountShards) == index }!
+    }
+
+    /// Three started exchanges on `store`, serving `layout(rotation:)`, joined to `mesh`; by node name.
+    static func start(store: SQLiteStore, mesh: Mesh, rotation: Int) async throws -> [String: Exchange] {
+        let served = layout(rotation: rotation)
+        var exchanges: [String: Exchange] = [:]
+        for node in nodes {
+            var configuration = Exchange.Configuration(markets: markets, accountShards: accountShards, nodeID: node)
+            configuration.servedShards = served[node] ?? []
+            configuration.leaseWait = .seconds(5)
+            exchanges[node] = Exchange(
+                configuration: configuration, store: store, logger: Logger(label: "test-\(node)"), peers: mesh)
+        }
+        mesh.replaceAll(nodes.map { exchanges[$0]! })
+        // Side by side: a node's recovery may deliver replayed events to account shards of the others.
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for exchange in exchanges.values { group.addTask { try await exchange.start() } }
+            try await group.waitForAll()
+        }
+        return exchanges
+    }
+
+    /// `verify`'s checks of memory over every node's shards together; the names of the failed ones.
+    static func failedChecks(_ exchanges: [Exchange]) async -> [String] {
+        var accounts: [AccountShardAudit] = []
+        var symbols: [SymbolAudit] = []
+        for exchange in exchanges {
+            let (shardAudits, bookAudits) = await exchange.audits()
+            accounts += shardAudits
+            symbols += bookAudits
+        }
+        #expect(accounts.count == accountShards && symbols.count == markets.count)
+        return InvariantChecker(accounts: accounts, symbols: symbols).checks().filter { $0.findings.count > 0 }.map(
+            \.name)
+    }
+
+    static func withStore(_ body: (SQLiteStore) async throws -> Void) async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("bourse-parts-\(UUID())").path
+        let store = try await SQLiteStore(directory: directory, logger: Logger(label: "test"))
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await store.run() }
+            defer { group.cancelAll() }
+            try await store.migrate()
+            try await body(store)
+            await store.shutdown()
+        }
+    }
+
+    static func limit(_ side: Side, _ quantity: String, at price: String, symbol: String = "BTC-USD")
+        -> OrderRequest
+    {
+        let spec = markets.first { $0.symbol == symbol }!
+        return OrderRequest(
+            symbol: symbol, side: side, type: .limit, quantity: try! spec.quantity(parsing: quantity),
+            price: try! spec.price(parsing: price))
+    }
+
+    @Test("an account served by A trades in a book served by B against an account served by C")
+    func acrossThreeNodes() async throws {
+        try await Self.withStore { store in
+            let mesh = Mesh()
+            let nodes = try await Self.start(store: store, mesh: mesh, rotation: 0)
+            let (a, b, c) = (nodes["a"]!, nodes["b"]!, nodes["c"]!)
+            let buyer = Self.user(onShard: 0)  // served by a
+            let seller = Self.user(onShard: 2)  // served by c
+            #expect(a.serves(ShardKey.account(index: 0)) && c.serves(ShardKey.account(index: 2)))
+            #expect(b.serves(ShardKey.symbol("BTC-USD")) && !a.serves(ShardKey.symbol("BTC-USD")))
+            _ = try await a.deposit(user: buyer, currency: "USD", amount: Flow.amount("100000"), idempotencyKey: nil)
+            _ = try await c.deposit(user: seller, currency: "BTC", amount: Flow.amount("2"), idempotencyKey: nil)
+
+            let bid = try await a.placeOrder(user: buyer, request: Self.limit(.buy, "0.5", at: "50000")).order
+            #expect(bid.status == .new)
+            let book = try b.symbolActor("BTC-USD")
+            #expect(await book.bestPrices().bid == Flow.price("50000"))
+            let ask = try await c.placeOrder(user: seller, request: Self.limit(.sell, "0.8", at: "50000")).order
+            #expect(ask.status == .partiallyFilled)
+            #expect(ask.filledQuantity == Flow.quantity("0.5"))
+            // The book delivered the trade to the buyer's shard on a before it answered c.
+            let filled = try await a.order(user: buyer, orderID: bid.orderID)
+            #expect(filled.status == .filled)
+            let btc = try await a.balances(user: buyer).first { $0.currency == "BTC" }
+            #expect(btc?.available == Flow.amount("0.5"))
+
+            // A cancel from c reaches the book on b; the rest of the ask goes back to the seller.
+            let cancelled = try await c.cancelOrder(user: seller, orderID: ask.orderID)
+            #expect(cancelled.status == .cancelled)
+            let sellerBTC = try await c.balances(user: seller).first { $0.currency == "BTC" }
+            #expect(sellerBTC?.available == Flow.amount("1.5") && sellerBTC?.locked == .zero)
+
+            // The buyer's shard sends its place again (a retry after a lost answer): nothing happens.
+            let before = await book.progress.journalSequence
+            let again = NewOrder(
+                id: bid.orderID, owner: buyer, side: .buy, type: .limit, price: bid.price, stopPrice: nil,
+                quantity: bid.quantity, timeInForce: .gtc, postOnly: false)
+            #expect(try await mesh.place(again, settledThrough: 0, symbol: "BTC-USD", nowMillis: 1).isEmpty)
+            #expect(await book.progress.journalSequence == before)
+            #expect(try await a.order(user: buyer, orderID: bid.orderID).filledQuantity == Flow.quantity("0.5"))
+
+            #expect(await Self.failedChecks([a, b, c]) == [])
+        }
+    }
+
+    @Test("events an account shard's owner missed are delivered later, and the book snapshots only after")
+    func undeliveredEventsWait() async throws {
+        try await Self.withStore { store in
+            let mesh = Mesh()
+            let nodes = try await Self.start(store: store, mesh: mesh, rotation: 0)
+            let (a, b, c) = (nodes["a"]!, nodes["b"]!, nodes["c"]!)
+            let buyer = Self.user(onShard: 0)
+            let seller = Self.user(onShard: 2)
+            _ = try await a.deposit(user: buyer, currency: "USD", amount: Flow.amount("100000"), idempotencyKey: nil)
+            _ = try await c.deposit(user: seller, currency: "BTC", amount: Flow.amount("2"), idempotencyKey: nil)
+            let bid = try await a.placeOrder(user: buyer, request: Self.limit(.buy, "0.5", at: "50000")).order
+            let symbol = try b.symbolActor("BTC-USD")
+            // Saved now, so that only the events below can hold the next snapshot back.
+            #expect(await symbol.checkpoint(savingTailsFrom: 1) > 0)
+
+            mesh.setUnreachable([ShardKey.account(index: 0)])
+            let ask = try await c.placeOrder(user: seller, request: Self.limit(.sell, "0.5", at: "50000")).order
+            #expect(ask.status == .filled)
+            #expect(try await a.order(user: buyer, orderID: bid.orderID).status == .new)
+            #expect(await symbol.audit().undelivered > 0)
+            #expect(await Self.failedChecks([a, b, c]).contains(InvariantReport.Name.fillsSettled))
+            // No snapshot may cover events an account has not settled: the stop's checkpoint saves none.
+            #expect(await symbol.checkpoint(savingTailsFrom: 1) == 0)
+
+            mesh.setUnreachable([])
+            // The next command of the book delivers what waited, ahead of its own events.
+            _ = try await c.placeOrder(user: seller, request: Self.limit(.sell, "0.1", at: "60000"))
+            #expect(await symbol.audit().undelivered == 0)
+            let filled = try await a.order(user: buyer, orderID: bid.orderID)
+            #expect(filled.status == .filled)
+            #expect(await symbol.checkpoint(savingTailsFrom: 1) > 0)
+            #expect(await Self.failedChecks([a, b, c]) == [])
+        }
+    }
+
+    @Test("every shard moves to another node (handoff), and trading goes on where it stopped")
+    func shardsMove() async throws {
+        try await Self.withStore { store in
+            let mesh = Mesh()
+            var nodes = try await Self.start(store: store, mesh: mesh, rotation: 0)
+            var random = SeededRandom(seed: 31)
+            let users = (0..<Self.accountShards).map { Self.user(onShard: $0) }
+            func serving(_ user: UserID) -> Exchange {
+                nodes.values.first { $0.serves(ShardKey.account(index: ShardKey.accountShardIndex(user, shards: 6))) }!
+            }
+            for user in users {
+                _ = try await serving(user).deposit(
+                    user: user, currency: "USD", amount: Flow.amount("1000000"), idempotencyKey: nil)
+                for currency in ["BTC", "ETH"] {
+                    _ = try await serving(user).deposit(
+                        user: user, currency: currency, amount: Flow.amount("100"), idempotencyKey: nil)
+                }
+            }
+            func trade(_ count: Int) async throws -> Int {
+                var placed = 0
+                for _ in 0..<count {
+                    let user = users[Int(random.next() % UInt64(users.count))]
+                    let symbol = random.chance(50) ? "BTC-USD" : "ETH-USD"
+                    let price = String(2_000 + random.int(in: -5...5))
+                    let side: Side = random.chance(50) ? .buy : .sell
+                    let quantity = String(format: "0.%02d", random.int(in: 1...20))
+                    if (try? await serving(user).placeOrder(
+                        user: user, request: Self.limit(side, quantity, at: price, symbol: symbol))) != nil
+                    {
+                        placed += 1
+                    }
+                }
+                return placed
+            }
+            #expect(try await trade(150) == 150)
+            #expect(await Self.failedChecks(Array(nodes.values)) == [])
+            var views: [UserID: [OrderView]] = [:]
+            for user in users {
+                views[user] = try await serving(user).orders(user: user, filter: OrderFilter(limit: 1_000))
+            }
+
+            for exchange in nodes.values { await exchange.stop(releasingLeases: true) }
+            nodes = try await Self.start(store: store, mesh: mesh, rotation: 1)
+            #expect(nodes["a"]!.serves(ShardKey.symbol("ETH-USD")) == false)
+            for user in users {
+                #expect(try await serving(user).orders(user: user, filter: OrderFilter(limit: 1_000)) == views[user])
+            }
+            #expect(await Self.failedChecks(Array(nodes.values)) == [])
+            #expect(try await trade(150) == 150)
+            #expect(await Self.failedChecks(Array(nodes.values)) == [])
+            for exchange in nodes.values { await exchange.stop(releasingLeases: true) }
+        }
+    }
+}
