@@ -18,8 +18,8 @@ struct PartitionedExchangeTests {
     static let accountShards = 6
     static let nodes = ["a", "b", "c"]
 
-    /// Connects the exchanges: each call goes to the one serving the shard; calls for shards in `unreachable`
-    /// fail as a lost connection would.
+    /// Connects the exchanges: each call goes, encoded, to the one serving the shard and is run by its
+    /// `serve(_:)`; calls for shards in `unreachable` fail as a lost connection would.
     final class Mesh: ShardPeers {
         private let state = Mutex<(exchanges: [Exchange], unreachable: Set<String>)>(([], []))
         func join(_ exchange: Exchange) { state.withLock { $0.exchanges.append(exchange) } }
@@ -36,24 +36,30 @@ struct PartitionedExchangeTests {
             }
         }
 
+        /// Every call crosses in its wire encoding (`ShardCall`, `ShardAnswer`), as over the transport.
+        private var calls: ShardCallPeers { ShardCallPeers { [self] call in try await carry(call) } }
+
+        private func carry(_ call: ShardCall) async throws -> ShardAnswer {
+            let received = try ShardCall(decoding: call.encoded())
+            #expect(received == call)
+            let answer = try await owner(received.shard(accountShards: accountShards)).serve(received)
+            return try ShardAnswer(decoding: answer.encoded())
+        }
+
         func place(_ order: NewOrder, settledThrough: OrderID, symbol: String, nowMillis: Int64) async throws
             -> [BookEvent]
         {
-            try await owner(ShardKey.symbol(symbol)).servePlace(
-                order, settledThrough: settledThrough, symbol: symbol, nowMillis: nowMillis)
+            try await calls.place(order, settledThrough: settledThrough, symbol: symbol, nowMillis: nowMillis)
         }
         func submit(_ command: BookCommand, symbol: String, nowMillis: Int64) async throws -> [BookEvent] {
-            try await owner(ShardKey.symbol(symbol)).serveSubmit(command, symbol: symbol, nowMillis: nowMillis)
+            try await calls.submit(command, symbol: symbol, nowMillis: nowMillis)
         }
-        func quote(symbol: String) async throws -> SymbolQuote {
-            try await owner(ShardKey.symbol(symbol)).serveQuote(symbol: symbol)
-        }
+        func quote(symbol: String) async throws -> SymbolQuote { try await calls.quote(symbol: symbol) }
         func deliver(symbol: String, batches: [BookEventBatch], toShard index: Int) async throws -> Int64? {
-            try await owner(ShardKey.account(index: index)).serveDeliver(
-                symbol: symbol, batches: batches, toShard: index)
+            try await calls.deliver(symbol: symbol, batches: batches, toShard: index)
         }
         func awaitDurable(accountShard index: Int, through sequence: Int64) async throws {
-            try await owner(ShardKey.account(index: index)).serveAwaitDurable(accountShard: index, through: sequence)
+            try await calls.awaitDurable(accountShard: index, through: sequence)
         }
     }
 
@@ -206,6 +212,47 @@ struct PartitionedExchangeTests {
             #expect(await symbol.checkpoint(savingTailsFrom: 1) > 0)
             #expect(await Self.failedChecks([a, b, c]) == [])
         }
+    }
+
+    @Test("every shard call and answer crosses in its binary encoding unchanged")
+    func wireEncoding() throws {
+        let order = NewOrder(
+            id: OrderIDs.make(shard: 5, counter: 9), owner: 77, side: .sell, type: .stopLimit,
+            price: Price(ticks: 101), stopPrice: Price(ticks: 99), quantity: Quantity(lots: 3), timeInForce: .ioc,
+            postOnly: true)
+        let trade = Trade(
+            id: 4, price: Price(ticks: 100), quantity: Quantity(lots: 2), takerSide: .buy, makerOrderID: 1,
+            makerOwner: 2, makerRemaining: .zero, takerOrderID: order.id, takerOwner: 77,
+            takerRemaining: Quantity(lots: 1))
+        let events = [
+            BookEvent(sequence: 7, kind: .accepted(order.id)), BookEvent(sequence: 8, kind: .trade(trade)),
+            BookEvent(sequence: 9, kind: .cancelled(order.id, remaining: Quantity(lots: 1), reason: .user)),
+        ]
+        let calls: [ShardCall] = [
+            .place(symbol: "BTC-USD", order: order, settledThrough: OrderIDs.make(shard: 5, counter: 8), nowMillis: 12),
+            .submit(
+                symbol: "ETH-USD", command: .amend(order.id, price: nil, quantity: Quantity(lots: 5)), nowMillis: 13),
+            .submit(symbol: "ETH-USD", command: .cancel(order.id), nowMillis: 14),
+            .quote(symbol: "BTC-USD"),
+            .deliver(
+                symbol: "BTC-USD", accountShard: 5,
+                batches: [
+                    BookEventBatch(timestampMillis: 1, events: events), BookEventBatch(timestampMillis: 2, events: []),
+                ]),
+            .awaitDurable(accountShard: 1_023, through: 41),
+        ]
+        for call in calls { #expect(try ShardCall(decoding: call.encoded()) == call) }
+        #expect(calls[0].shard(accountShards: 1_024) == "symbol/BTC-USD")
+        #expect(calls[5].shard(accountShards: 1_024) == "accounts/1023")
+        let answers: [ShardAnswer] = [
+            .events(events), .events([]), .quote(SymbolQuote(halted: true, bid: nil, ask: Price(ticks: 5))),
+            .settled(nil), .settled(17), .durable, .failed(BourseError(.unavailable, "accounts/0001 moved")),
+        ]
+        for answer in answers { #expect(try ShardAnswer(decoding: answer.encoded()) == answer) }
+        // Garbage is refused, never trusted.
+        #expect(throws: BourseError.self) { try ShardCall(decoding: [9]) }
+        #expect(throws: BourseError.self) { try ShardCall(decoding: calls[0].encoded() + [0]) }
+        #expect(throws: BourseError.self) { try ShardAnswer(decoding: []) }
     }
 
     @Test("every shard moves to another node (handoff), and trading goes on where it stopped")

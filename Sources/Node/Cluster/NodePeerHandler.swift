@@ -1,4 +1,5 @@
 import API
+import Actors
 import NIOCore
 import Transport
 
@@ -14,13 +15,20 @@ enum PeerKind {
     /// "Drain yourself" from the node that received the admin request; answered with `drained`.
     static let drain: UInt16 = 5
     static let drained: UInt16 = 6
+    /// A `ShardCall` for a shard this node serves (payload: its encoding); answered with `shardAnswer`.
+    static let shardCall: UInt16 = 7
+    /// The answer to `shardCall` (payload: a `ShardAnswer`).
+    static let shardAnswer: UInt16 = 8
 }
 
 /// What a node answers on its peer port: pings (membership probes), requests forwarded by a standby (run
-/// through this node's own router, never forwarded again) and drain orders. Other kinds get an error reply.
+/// through this node's own router, never forwarded again), drain orders and calls for the shards its exchange
+/// serves. Other kinds get an error reply.
 struct NodePeerHandler: PeerHandler {
     /// Runs forwarded requests; nil on a node that takes none (tests of the probes).
     var responder: ForwardedRequestResponder?
+    /// Runs shard calls (`ShardCall`); nil on a node that takes none.
+    var shards: Exchange?
     /// Drains this node (it hands its shards off, if it has any, and never takes them again).
     var drain: @Sendable () async throws -> Void = {}
 
@@ -52,6 +60,12 @@ struct NodePeerHandler: PeerHandler {
                 return request.failure(kind: request.kind)
             }
             return request.reply(kind: PeerKind.forwarded, payload: await responder.respond(forwarded).encoded())
+        case PeerKind.shardCall:
+            guard let shards, let call = try? ShardCall(decoding: Array(request.payload.readableBytesView)) else {
+                return request.failure(kind: request.kind)
+            }
+            return request.reply(
+                kind: PeerKind.shardAnswer, payload: ByteBuffer(bytes: await shards.serve(call).encoded()))
         case PeerKind.drain:
             do {
                 try await drain()

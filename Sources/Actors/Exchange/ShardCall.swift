@@ -1,0 +1,239 @@
+import Trading
+
+/// One `ShardPeers` call as it crosses nodes: what the sender asks of a shard another node serves, in the binary
+/// encoding of the journals. The receiver runs it with `Exchange.serve(_:)` and sends back a `ShardAnswer`.
+public enum ShardCall: Sendable, Hashable {
+    case place(symbol: String, order: NewOrder, settledThrough: OrderID, nowMillis: Int64)
+    case submit(symbol: String, command: BookCommand, nowMillis: Int64)
+    case quote(symbol: String)
+    case deliver(symbol: String, accountShard: Int, batches: [BookEventBatch])
+    case awaitDurable(accountShard: Int, through: Int64)
+
+    /// The shard the call is for (`ShardKey` name): where the sender routes it.
+    public func shard(accountShards: Int) -> String {
+        switch self {
+        case .place(let symbol, _, _, _), .submit(let symbol, _, _), .quote(let symbol): ShardKey.symbol(symbol)
+        case .deliver(_, let index, _), .awaitDurable(let index, _): ShardKey.account(index: index)
+        }
+    }
+
+    public func encoded() -> [UInt8] {
+        var writer = BinaryWriter(reservingCapacity: 96)
+        switch self {
+        case .place(let symbol, let order, let settledThrough, let nowMillis):
+            writer.write(UInt8(1))
+            writer.write(symbol)
+            writer.write(order: order)
+            writer.write(settledThrough)
+            writer.write(nowMillis)
+        case .submit(let symbol, let command, let nowMillis):
+            writer.write(UInt8(2))
+            writer.write(symbol)
+            writer.write(bookCommand: command)
+            writer.write(nowMillis)
+        case .quote(let symbol):
+            writer.write(UInt8(3))
+            writer.write(symbol)
+        case .deliver(let symbol, let index, let batches):
+            writer.write(UInt8(4))
+            writer.write(symbol)
+            writer.write(Int64(index))
+            writer.writeCount(batches.count)
+            for batch in batches {
+                writer.write(batch.timestampMillis)
+                writer.write(events: batch.events)
+            }
+        case .awaitDurable(let index, let sequence):
+            writer.write(UInt8(5))
+            writer.write(Int64(index))
+            writer.write(sequence)
+        }
+        return writer.bytes
+    }
+
+    public init(decoding bytes: [UInt8]) throws(BourseError) {
+        var reader = BinaryReader(bytes)
+        switch try reader.readUInt8() {
+        case 1:
+            self = .place(
+                symbol: try reader.readString(), order: try reader.readOrder(), settledThrough: try reader.readUInt64(),
+                nowMillis: try reader.readInt64())
+        case 2:
+            self = .submit(
+                symbol: try reader.readString(), command: try reader.readBookCommand(),
+                nowMillis: try reader.readInt64())
+        case 3:
+            self = .quote(symbol: try reader.readString())
+        case 4:
+            let symbol = try reader.readString()
+            let index = try reader.readShardIndex()
+            var batches: [BookEventBatch] = []
+            for _ in 0..<(try reader.readCount(minimumElementSize: 16)) {
+                batches.append(BookEventBatch(timestampMillis: try reader.readInt64(), events: try reader.readEvents()))
+            }
+            self = .deliver(symbol: symbol, accountShard: index, batches: batches)
+        case 5:
+            self = .awaitDurable(accountShard: try reader.readShardIndex(), through: try reader.readInt64())
+        default:
+            throw BourseError(.validation, "unknown shard call")
+        }
+        try reader.expectEnd()
+    }
+}
+
+/// What a `ShardCall` comes back with.
+public enum ShardAnswer: Sendable, Hashable {
+    /// `place`, `submit`: the command's book events (none for a repeated place).
+    case events([BookEvent])
+    case quote(SymbolQuote)
+    /// `deliver`: the journal sequence of the settlement record, if the events held something new.
+    case settled(Int64?)
+    /// `awaitDurable`.
+    case durable
+    /// Refused, as the receiver's `BourseError` (`unavailable`: try again, here or at the next owner).
+    case failed(BourseError)
+
+    public func encoded() -> [UInt8] {
+        var writer = BinaryWriter(reservingCapacity: 64)
+        switch self {
+        case .events(let events):
+            writer.write(UInt8(1))
+            writer.write(events: events)
+        case .quote(let quote):
+            writer.write(UInt8(2))
+            writer.write(quote.halted)
+            writer.write(optionalTicks: quote.bid)
+            writer.write(optionalTicks: quote.ask)
+        case .settled(let sequence):
+            writer.write(UInt8(3))
+            writer.write(sequence != nil)
+            writer.write(sequence ?? 0)
+        case .durable:
+            writer.write(UInt8(4))
+        case .failed(let error):
+            writer.write(UInt8(5))
+            writer.write(error.code.rawValue)
+            writer.write(error.message)
+        }
+        return writer.bytes
+    }
+
+    public init(decoding bytes: [UInt8]) throws(BourseError) {
+        var reader = BinaryReader(bytes)
+        switch try reader.readUInt8() {
+        case 1: self = .events(try reader.readEvents())
+        case 2:
+            self = .quote(
+                SymbolQuote(
+                    halted: try reader.readBool(), bid: try reader.readOptionalTicks(),
+                    ask: try reader.readOptionalTicks()))
+        case 3:
+            let present = try reader.readBool()
+            let sequence = try reader.readInt64()
+            self = .settled(present ? sequence : nil)
+        case 4: self = .durable
+        case 5:
+            self = .failed(BourseError(BourseError.Code(rawValue: try reader.readString()), try reader.readString()))
+        default: throw BourseError(.validation, "unknown shard answer")
+        }
+        try reader.expectEnd()
+    }
+}
+
+/// `ShardPeers` over a transport that carries a call to the shard's owner and brings its answer back (the
+/// node's peer transport; tests pass calls to another exchange's `serve(_:)`).
+public struct ShardCallPeers: ShardPeers {
+    /// Sends the call to the node serving its shard; throws when that node cannot be reached.
+    let send: @Sendable (ShardCall) async throws -> ShardAnswer
+
+    public init(send: @escaping @Sendable (ShardCall) async throws -> ShardAnswer) { self.send = send }
+
+    public func place(_ order: NewOrder, settledThrough: OrderID, symbol: String, nowMillis: Int64) async throws
+        -> [BookEvent]
+    {
+        try Self.events(
+            await send(.place(symbol: symbol, order: order, settledThrough: settledThrough, nowMillis: nowMillis)))
+    }
+
+    public func submit(_ command: BookCommand, symbol: String, nowMillis: Int64) async throws -> [BookEvent] {
+        try Self.events(await send(.submit(symbol: symbol, command: command, nowMillis: nowMillis)))
+    }
+
+    public func quote(symbol: String) async throws -> SymbolQuote {
+        switch try await send(.quote(symbol: symbol)) {
+        case .quote(let quote): return quote
+        case let answer: throw Self.unexpected(answer)
+        }
+    }
+
+    public func deliver(symbol: String, batches: [BookEventBatch], toShard index: Int) async throws -> Int64? {
+        switch try await send(.deliver(symbol: symbol, accountShard: index, batches: batches)) {
+        case .settled(let sequence): return sequence
+        case let answer: throw Self.unexpected(answer)
+        }
+    }
+
+    public func awaitDurable(accountShard index: Int, through sequence: Int64) async throws {
+        switch try await send(.awaitDurable(accountShard: index, through: sequence)) {
+        case .durable: return
+        case let answer: throw Self.unexpected(answer)
+        }
+    }
+
+    private static func events(_ answer: ShardAnswer) throws -> [BookEvent] {
+        guard case .events(let events) = answer else { throw unexpected(answer) }
+        return events
+    }
+
+    private static func unexpected(_ answer: ShardAnswer) -> BourseError {
+        if case .failed(let error) = answer { return error }
+        return BourseError(.internal, "unexpected answer to a shard call")
+    }
+}
+
+extension Exchange {
+    /// Runs a call from another node on the shard it names (see `Exchange+Peers`); every failure is an answer.
+    public func serve(_ call: ShardCall) async -> ShardAnswer {
+        do {
+            switch call {
+            case .place(let symbol, let order, let settledThrough, let nowMillis):
+                return .events(
+                    try await servePlace(order, settledThrough: settledThrough, symbol: symbol, nowMillis: nowMillis))
+            case .submit(let symbol, let command, let nowMillis):
+                return .events(try await serveSubmit(command, symbol: symbol, nowMillis: nowMillis))
+            case .quote(let symbol):
+                return .quote(try await serveQuote(symbol: symbol))
+            case .deliver(let symbol, let index, let batches):
+                return .settled(try await serveDeliver(symbol: symbol, batches: batches, toShard: index))
+            case .awaitDurable(let index, let sequence):
+                try await serveAwaitDurable(accountShard: index, through: sequence)
+                return .durable
+            }
+        } catch let error as BourseError {
+            return .failed(error)
+        } catch {
+            return .failed(BourseError(.unavailable, "\(error)"))
+        }
+    }
+}
+
+extension BinaryWriter {
+    fileprivate mutating func write(events: [BookEvent]) {
+        writeCount(events.count)
+        for event in events { write(event: event) }
+    }
+}
+
+extension BinaryReader {
+    fileprivate mutating func readEvents() throws(BourseError) -> [BookEvent] {
+        var events: [BookEvent] = []
+        for _ in 0..<(try readCount(minimumElementSize: 9)) { events.append(try readEvent()) }
+        return events
+    }
+
+    fileprivate mutating func readShardIndex() throws(BourseError) -> Int {
+        let index = try readInt64()
+        guard index >= 0, index < 1 << 16 else { throw BourseError(.validation, "account shard out of range") }
+        return Int(index)
+    }
+}
