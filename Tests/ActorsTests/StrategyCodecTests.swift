@@ -141,9 +141,10 @@ struct StrategyCodecTests {
         #expect(state.placements.remembered == 1)
         var bytes = state.snapshot()
         #expect(try SymbolState(spec: Self.market, snapshot: bytes).placements == state.placements)
-        // Version 2 is version 3 without the placement log (one shard: count, index, watermark, count, id).
+        // Version 2 is version 3 without the placement log (one shard: count, index, watermark, pruned count,
+        // count, id).
         bytes.replaceSubrange(0..<4, with: Array("BSY2".utf8))
-        bytes.removeLast(40)
+        bytes.removeLast(48)
         let restored = try SymbolState(spec: Self.market, snapshot: bytes)
         #expect(restored.placements == PlacementLog())
         #expect(restored.book.stateHash == state.book.stateHash)
