@@ -21,9 +21,13 @@ struct PartitionedExchangeTests {
     /// Connects the exchanges: each call goes, encoded, to the one serving the shard and is run by its
     /// `serve(_:)`; calls for shards in `unreachable` fail as a lost connection would.
     final class Mesh: ShardPeers {
-        private let state = Mutex<(exchanges: [Exchange], unreachable: Set<String>)>(([], []))
+        enum PlaceFault { case none, lost, answerLost }
+        private let state = Mutex<(exchanges: [Exchange], unreachable: Set<String>, places: PlaceFault)>(
+            ([], [], .none))
         func join(_ exchange: Exchange) { state.withLock { $0.exchanges.append(exchange) } }
         func setUnreachable(_ shards: Set<String>) { state.withLock { $0.unreachable = shards } }
+        /// Places lost on the way (`lost`) or applied with their answer lost (`answerLost`).
+        func setPlaceFault(_ fault: PlaceFault) { state.withLock { $0.places = fault } }
         func replaceAll(_ exchanges: [Exchange]) { state.withLock { $0.exchanges = exchanges } }
 
         private func owner(_ shard: String) throws -> Exchange {
@@ -42,7 +46,10 @@ struct PartitionedExchangeTests {
         private func carry(_ call: ShardCall) async throws -> ShardAnswer {
             let received = try ShardCall(decoding: call.encoded())
             #expect(received == call)
+            let fault = state.withLock { $0.places }
+            if case .place = call, fault == .lost { throw BourseError(.unavailable, "place lost") }
             let answer = try await owner(received.shard(accountShards: accountShards)).serve(received)
+            if case .place = call, fault == .answerLost { throw BourseError(.unavailable, "answer lost") }
             return try ShardAnswer(decoding: answer.encoded())
         }
 
@@ -80,13 +87,16 @@ struct PartitionedExchangeTests {
     }
 
     /// Three started exchanges on `store`, serving `layout(rotation:)`, joined to `mesh`; by node name.
-    static func start(store: SQLiteStore, mesh: Mesh, rotation: Int) async throws -> [String: Exchange] {
+    static func start(
+        store: SQLiteStore, mesh: Mesh, rotation: Int, resubmitAfter: Duration = .seconds(10)
+    ) async throws -> [String: Exchange] {
         let served = layout(rotation: rotation)
         var exchanges: [String: Exchange] = [:]
         for node in nodes {
             var configuration = Exchange.Configuration(markets: markets, accountShards: accountShards, nodeID: node)
             configuration.servedShards = served[node] ?? []
             configuration.leaseWait = .seconds(5)
+            configuration.resubmitAfter = resubmitAfter
             exchanges[node] = Exchange(
                 configuration: configuration, store: store, logger: Logger(label: "test-\(node)"), peers: mesh)
         }
@@ -210,6 +220,102 @@ struct PartitionedExchangeTests {
             let filled = try await a.order(user: buyer, orderID: bid.orderID)
             #expect(filled.status == .filled)
             #expect(await symbol.checkpoint(savingTailsFrom: 1) > 0)
+            #expect(await Self.failedChecks([a, b, c]) == [])
+        }
+    }
+
+    /// Waits (up to 10 s) until `condition` holds.
+    static func eventually(_ condition: () async throws -> Bool) async throws -> Bool {
+        let deadline = ContinuousClock.now + .seconds(10)
+        while ContinuousClock.now < deadline {
+            if try await condition() { return true }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        return false
+    }
+
+    @Test("a place that never reached its book is sent again and booked once")
+    func lostPlaceIsSentAgain() async throws {
+        try await Self.withStore { store in
+            let mesh = Mesh()
+            let nodes = try await Self.start(store: store, mesh: mesh, rotation: 0, resubmitAfter: .milliseconds(200))
+            let (a, b, c) = (nodes["a"]!, nodes["b"]!, nodes["c"]!)
+            let buyer = Self.user(onShard: 0)
+            _ = try await a.deposit(user: buyer, currency: "USD", amount: Flow.amount("100000"), idempotencyKey: nil)
+            mesh.setPlaceFault(.lost)
+            await #expect(throws: BourseError.self) {
+                try await a.placeOrder(user: buyer, request: Self.limit(.buy, "0.5", at: "50000"))
+            }
+            let book = try b.symbolActor("BTC-USD")
+            #expect(await book.bestPrices().bid == nil)
+            let locked = try await a.balances(user: buyer).first { $0.currency == "USD" }?.locked
+            #expect(locked.map { $0 > .zero } == true, "the reservation is kept for the order")
+            let account = a.accounts.shard(ofUser: buyer)
+            #expect(await account.unansweredPlaces(createdBy: .max).count == 1)
+
+            mesh.setPlaceFault(.none)
+            #expect(try await Self.eventually { await account.unansweredPlaces(createdBy: .max).isEmpty })
+            #expect(await book.bestPrices().bid == Flow.price("50000"))
+            #expect(await book.depth(1).bids.first?.quantity == Flow.quantity("0.5"))
+            let orders = try await a.orders(user: buyer, filter: OrderFilter())
+            #expect(orders.count == 1 && orders.first?.status == .new)
+            #expect(await Self.failedChecks([a, b, c]) == [])
+        }
+    }
+
+    @Test("a place applied whose answer was lost is sent again and not booked twice")
+    func answerLostPlaceIsNotBookedTwice() async throws {
+        try await Self.withStore { store in
+            let mesh = Mesh()
+            let nodes = try await Self.start(store: store, mesh: mesh, rotation: 0, resubmitAfter: .milliseconds(200))
+            let (a, b, c) = (nodes["a"]!, nodes["b"]!, nodes["c"]!)
+            let buyer = Self.user(onShard: 0)
+            _ = try await a.deposit(user: buyer, currency: "USD", amount: Flow.amount("100000"), idempotencyKey: nil)
+            // The book places the order, but neither its answer nor its events reach the buyer's shard.
+            mesh.setPlaceFault(.answerLost)
+            mesh.setUnreachable([ShardKey.account(index: 0)])
+            await #expect(throws: BourseError.self) {
+                try await a.placeOrder(user: buyer, request: Self.limit(.buy, "0.5", at: "50000"))
+            }
+            let book = try b.symbolActor("BTC-USD")
+            #expect(await book.depth(1).bids.first?.quantity == Flow.quantity("0.5"))
+            mesh.setPlaceFault(.none)
+            // Sent again while the shard still has no answer: the book knows it and places nothing.
+            let journal = await book.progress.journalSequence
+            let again = await a.resubmitUnanswered(createdBy: .max)
+            #expect(again.sent == 1 && again.abandoned == 0)
+            #expect(await book.progress.journalSequence == journal)
+            #expect(await book.depth(1).bids.first?.quantity == Flow.quantity("0.5"))
+
+            mesh.setUnreachable([])
+            let account = a.accounts.shard(ofUser: buyer)
+            #expect(try await Self.eventually { await account.unansweredPlaces(createdBy: .max).isEmpty })
+            #expect(await book.depth(1).bids.first?.quantity == Flow.quantity("0.5"))
+            #expect(await Self.failedChecks([a, b, c]) == [])
+        }
+    }
+
+    @Test("a place its book refuses when sent again is abandoned and its funds released")
+    func refusedResubmissionIsAbandoned() async throws {
+        try await Self.withStore { store in
+            let mesh = Mesh()
+            let nodes = try await Self.start(store: store, mesh: mesh, rotation: 0, resubmitAfter: .milliseconds(200))
+            let (a, b, c) = (nodes["a"]!, nodes["b"]!, nodes["c"]!)
+            let buyer = Self.user(onShard: 0)
+            _ = try await a.deposit(user: buyer, currency: "USD", amount: Flow.amount("100000"), idempotencyKey: nil)
+            mesh.setPlaceFault(.lost)
+            await #expect(throws: BourseError.self) {
+                try await a.placeOrder(user: buyer, request: Self.limit(.buy, "0.5", at: "50000"))
+            }
+            try await b.setHalted(symbol: "BTC-USD", halted: true)
+            mesh.setPlaceFault(.none)
+            let account = a.accounts.shard(ofUser: buyer)
+            #expect(try await Self.eventually { await account.unansweredPlaces(createdBy: .max).isEmpty })
+            let orders = try await a.orders(user: buyer, filter: OrderFilter())
+            #expect(orders.count == 1 && orders.first?.status == .rejected)
+            let usd = try await a.balances(user: buyer).first { $0.currency == "USD" }
+            #expect(usd?.locked == .zero && usd?.available == Flow.amount("100000"))
+            #expect(await (try b.symbolActor("BTC-USD")).bestPrices().bid == nil)
             #expect(await Self.failedChecks([a, b, c]) == [])
         }
     }

@@ -161,6 +161,30 @@ public actor AccountShardActor: SnapshottingActor {
         }
     }
 
+    /// The places of this shard's orders that no book has answered, created at or before `createdBy`, oldest
+    /// first, each as its book must see it (a market or stop buy at the protection price its reservation covers)
+    /// with the shard's watermark: what a resubmission sends again.
+    func unansweredPlaces(createdBy: Int64) -> [(symbol: String, order: NewOrder, settledThrough: OrderID)] {
+        let settled = state.settledThrough
+        return state.unanswered.ids.compactMap { id in
+            guard let owner = state.orderOwners[id], let record = state.users[owner]?.orders[id],
+                record.view.status.isOpen, record.view.createdAtMillis <= createdBy
+            else { return nil }
+            let request = record.request
+            var price = request.price
+            if request.type == .market || request.type == .stop {
+                price =
+                    request.side == .buy
+                    ? state.users[owner]?.ledger.reservation(symbol: request.symbol, orderID: id)?.price : nil
+            }
+            let order = NewOrder(
+                id: id, owner: owner, side: request.side, type: request.type, price: price,
+                stopPrice: request.stopPrice, quantity: request.quantity, timeInForce: request.timeInForce,
+                postOnly: request.postOnly)
+            return (request.symbol, order, settled)
+        }
+    }
+
     /// Adopts the epoch of the lease just taken; later records carry it.
     func setEpoch(_ epoch: Int64) {
         journal = JournalPipeline(shard: journal.shard, epoch: epoch, lastSequence: journal.lastSequence)

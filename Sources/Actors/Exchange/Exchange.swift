@@ -38,6 +38,9 @@ public final class Exchange: ExchangeService {
         /// through the exchange's `ShardPeers`: an order of an account shard served here goes to its book
         /// wherever that is served, and a book's events go to the account shards of their orders.
         public var servedShards: Set<String>?
+        /// With `servedShards`: how old a place no book has answered must be before it is sent again (longer than
+        /// a shard call's transport deadline; see `Exchange+Resubmission`).
+        public var resubmitAfter: Duration = .seconds(10)
         public init(
             markets: [MarketSpec], accountShards: Int = ShardKey.defaultAccountShards, nodeID: String = "local",
             protectionBps: Int64 = 500, snapshotEvery: Int64 = 1_000
@@ -66,6 +69,8 @@ public final class Exchange: ExchangeService {
     private let held = Mutex<[String: Int64]>([:])
     /// The periodic sweep that passivates idle users (`Exchange+Passivation.swift`).
     let passivation = Mutex<Task<Void, Never>?>(nil)
+    /// The rounds that send unanswered places again (`Exchange+Resubmission.swift`; part of the shards only).
+    let resubmission = Mutex<Task<Void, Never>?>(nil)
 
     /// Where the shards served by other nodes are reached (`nil`: this exchange serves every shard).
     let peers: (any ShardPeers)?
@@ -157,10 +162,15 @@ public final class Exchange: ExchangeService {
             }
         }
         try await Self.concurrently(servedSymbols, width: Self.recoveryWidth) { try await $0.recover() }
-        for shard in servedAccounts { await shard.abandonUnacknowledged(nowMillis: clock()) }
+        // A node alone: its books have recovered, so a place none of them answered never reached it. Part of the
+        // shards: the book may be elsewhere and have placed it; sent again once serving (`startResubmission`).
+        if configuration.servedShards == nil {
+            for shard in servedAccounts { await shard.abandonUnacknowledged(nowMillis: clock()) }
+        }
         ready.set()
         startSignalConsumer(signals)
         startPassivation()
+        startResubmission()
         logger.info(
             "exchange ready",
             metadata: [
@@ -186,6 +196,7 @@ public final class Exchange: ExchangeService {
         guard ready.clear() else { return }
         let started = ContinuousClock.now
         stopPassivation()
+        stopResubmission()
         await stopSignalConsumer()
         // A few shards at a time: a thousand snapshot writes at once would queue every other statement of the
         // store's pool (journal batches, read models) behind them.
