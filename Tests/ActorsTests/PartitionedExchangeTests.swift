@@ -129,8 +129,14 @@ struct PartitionedExchangeTests {
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await store.run() }
             defer { group.cancelAll() }
-            try await store.migrate()
-            try await body(store)
+            // Closed on every path: a store released unclosed traps in SQLiteNIO and ends the whole test run.
+            do {
+                try await store.migrate()
+                try await body(store)
+            } catch {
+                await store.shutdown()
+                throw error
+            }
             await store.shutdown()
         }
     }
