@@ -240,18 +240,31 @@ struct PartitionedExchangeTests {
         return false
     }
 
+    /// Three exchanges that send unanswered places again after 200 ms; the buyer (account shard 0, on a) with
+    /// 100,000 USD places a bid of 0.5 BTC at 50,000 (book on b) while `fault` hits places and `unreachable`
+    /// shards cannot be called, so the order fails; then `body` runs (faults still on) with the nodes and the buyer.
+    static func withFailedPlace(
+        _ fault: Mesh.PlaceFault, unreachable: Set<String> = [],
+        _ body: (Mesh, _ a: Exchange, _ b: Exchange, _ c: Exchange, UserID) async throws -> Void
+    ) async throws {
+        try await withStore { store in
+            let mesh = Mesh()
+            let nodes = try await start(store: store, mesh: mesh, rotation: 0, resubmitAfter: .milliseconds(200))
+            let (a, b, c) = (nodes["a"]!, nodes["b"]!, nodes["c"]!)
+            let buyer = user(onShard: 0)
+            _ = try await a.deposit(user: buyer, currency: "USD", amount: Flow.amount("100000"), idempotencyKey: nil)
+            mesh.setPlaceFault(fault)
+            mesh.setUnreachable(unreachable)
+            await #expect(throws: BourseError.self) {
+                try await a.placeOrder(user: buyer, request: limit(.buy, "0.5", at: "50000"))
+            }
+            try await body(mesh, a, b, c, buyer)
+        }
+    }
+
     @Test("a place that never reached its book is sent again and booked once")
     func lostPlaceIsSentAgain() async throws {
-        try await Self.withStore { store in
-            let mesh = Mesh()
-            let nodes = try await Self.start(store: store, mesh: mesh, rotation: 0, resubmitAfter: .milliseconds(200))
-            let (a, b, c) = (nodes["a"]!, nodes["b"]!, nodes["c"]!)
-            let buyer = Self.user(onShard: 0)
-            _ = try await a.deposit(user: buyer, currency: "USD", amount: Flow.amount("100000"), idempotencyKey: nil)
-            mesh.setPlaceFault(.lost)
-            await #expect(throws: BourseError.self) {
-                try await a.placeOrder(user: buyer, request: Self.limit(.buy, "0.5", at: "50000"))
-            }
+        try await Self.withFailedPlace(.lost) { mesh, a, b, c, buyer in
             let book = try b.symbolActor("BTC-USD")
             #expect(await book.bestPrices().bid == nil)
             let locked = try await a.balances(user: buyer).first { $0.currency == "USD" }?.locked
@@ -271,18 +284,8 @@ struct PartitionedExchangeTests {
 
     @Test("a place applied whose answer was lost is sent again and not booked twice")
     func answerLostPlaceIsNotBookedTwice() async throws {
-        try await Self.withStore { store in
-            let mesh = Mesh()
-            let nodes = try await Self.start(store: store, mesh: mesh, rotation: 0, resubmitAfter: .milliseconds(200))
-            let (a, b, c) = (nodes["a"]!, nodes["b"]!, nodes["c"]!)
-            let buyer = Self.user(onShard: 0)
-            _ = try await a.deposit(user: buyer, currency: "USD", amount: Flow.amount("100000"), idempotencyKey: nil)
-            // The book places the order, but neither its answer nor its events reach the buyer's shard.
-            mesh.setPlaceFault(.answerLost)
-            mesh.setUnreachable([ShardKey.account(index: 0)])
-            await #expect(throws: BourseError.self) {
-                try await a.placeOrder(user: buyer, request: Self.limit(.buy, "0.5", at: "50000"))
-            }
+        // The book places the order, but neither its answer nor its events reach the buyer's shard.
+        try await Self.withFailedPlace(.answerLost, unreachable: [ShardKey.account(index: 0)]) { mesh, a, b, c, buyer in
             let book = try b.symbolActor("BTC-USD")
             #expect(await book.depth(1).bids.first?.quantity == Flow.quantity("0.5"))
             mesh.setPlaceFault(.none)
@@ -303,16 +306,7 @@ struct PartitionedExchangeTests {
 
     @Test("a place its book refuses when sent again is abandoned and its funds released")
     func refusedResubmissionIsAbandoned() async throws {
-        try await Self.withStore { store in
-            let mesh = Mesh()
-            let nodes = try await Self.start(store: store, mesh: mesh, rotation: 0, resubmitAfter: .milliseconds(200))
-            let (a, b, c) = (nodes["a"]!, nodes["b"]!, nodes["c"]!)
-            let buyer = Self.user(onShard: 0)
-            _ = try await a.deposit(user: buyer, currency: "USD", amount: Flow.amount("100000"), idempotencyKey: nil)
-            mesh.setPlaceFault(.lost)
-            await #expect(throws: BourseError.self) {
-                try await a.placeOrder(user: buyer, request: Self.limit(.buy, "0.5", at: "50000"))
-            }
+        try await Self.withFailedPlace(.lost) { mesh, a, b, c, buyer in
             try await b.setHalted(symbol: "BTC-USD", halted: true)
             mesh.setPlaceFault(.none)
             let account = a.accounts.shard(ofUser: buyer)

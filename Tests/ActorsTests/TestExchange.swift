@@ -32,14 +32,20 @@ enum TestExchange {
         return try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await sqlite.run() }
             defer { group.cancelAll() }
-            try await store.migrate()
-            let exchange = Exchange(
-                configuration: .init(markets: markets, accountShards: accountShards, snapshotEvery: snapshotEvery),
-                store: store, logger: logger, clock: clock)
-            try await exchange.start()
-            let result = try await body(exchange, store)
-            await sqlite.shutdown()
-            return result
+            // Closed on every path: a store released unclosed traps in SQLiteNIO and ends the whole test run.
+            do {
+                try await store.migrate()
+                let exchange = Exchange(
+                    configuration: .init(markets: markets, accountShards: accountShards, snapshotEvery: snapshotEvery),
+                    store: store, logger: logger, clock: clock)
+                try await exchange.start()
+                let result = try await body(exchange, store)
+                await sqlite.shutdown()
+                return result
+            } catch {
+                await sqlite.shutdown()
+                throw error
+            }
         }
     }
 }

@@ -24,6 +24,12 @@ struct ShardCallTransportTests {
     static let accountShards = 4
     static let secret = PeerSecret("shard-call-tests-secret")
 
+    static func limit(_ side: Side, _ quantity: String, at price: String) throws -> OrderRequest {
+        OrderRequest(
+            symbol: "BTC-USD", side: side, type: .limit, quantity: try btc.quantity(parsing: quantity),
+            price: try btc.price(parsing: price))
+    }
+
     static func user(onShard index: Int) -> UserID {
         (UserID(500)...).first { ShardKey.accountShardIndex($0, shards: accountShards) == index }!
     }
@@ -103,9 +109,7 @@ struct ShardCallTransportTests {
             user: seller, currency: "BTC", amount: try Amount(parsing: "1"), idempotencyKey: nil)
         let bid = try await a.placeOrder(
             user: buyer,
-            request: OrderRequest(
-                symbol: "BTC-USD", side: .buy, type: .limit, quantity: try Self.btc.quantity(parsing: "0.4"),
-                price: try Self.btc.price(parsing: "30000"))
+            request: try Self.limit(.buy, "0.4", at: "30000")
         ).order
         #expect(bid.status == .new)
         #expect(await book.bestPrices().bid == (try Self.btc.price(parsing: "30000")))
@@ -118,9 +122,7 @@ struct ShardCallTransportTests {
         }
         let ask = try await b.placeOrder(
             user: seller,
-            request: OrderRequest(
-                symbol: "BTC-USD", side: .sell, type: .limit, quantity: try Self.btc.quantity(parsing: "0.4"),
-                price: try Self.btc.price(parsing: "30000"))
+            request: try Self.limit(.sell, "0.4", at: "30000")
         ).order
         #expect(ask.status == .filled)
         // The book on b settled the buyer's side on a over the transport before answering.
@@ -134,9 +136,7 @@ struct ShardCallTransportTests {
         // A cancel from a reaches the book on b; the reservation comes back.
         let low = try await a.placeOrder(
             user: buyer,
-            request: OrderRequest(
-                symbol: "BTC-USD", side: .buy, type: .limit, quantity: try Self.btc.quantity(parsing: "0.1"),
-                price: try Self.btc.price(parsing: "29000"))
+            request: try Self.limit(.buy, "0.1", at: "29000")
         ).order
         #expect(try await a.cancelOrder(user: buyer, orderID: low.orderID).status == .cancelled)
         #expect(await book.bestPrices().bid == nil)
