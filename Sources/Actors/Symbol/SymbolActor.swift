@@ -187,7 +187,8 @@ public actor SymbolActor: SnapshottingActor {
     /// The records are durable, and so delivered (`durableSequence` moves after `didCommit`); the accounts'
     /// settlements of their events must be durable too.
     func prepareToSave() async throws {
-        if !undelivered.isEmpty { await deliverOutbox(through: journal.durableSequence) }
+        // Through the delivery lock: a redelivery under way holds events that are in neither list until it ends.
+        await deliverOutbox(through: journal.durableSequence)
         guard undelivered.isEmpty else {
             throw BourseError(.unavailable, "book events not delivered to \(undelivered.count) account shards yet")
         }
