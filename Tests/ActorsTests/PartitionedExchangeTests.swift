@@ -24,7 +24,6 @@ struct PartitionedExchangeTests {
         enum PlaceFault { case none, lost, answerLost }
         private let state = Mutex<(exchanges: [Exchange], unreachable: Set<String>, places: PlaceFault)>(
             ([], [], .none))
-        func join(_ exchange: Exchange) { state.withLock { $0.exchanges.append(exchange) } }
         func setUnreachable(_ shards: Set<String>) { state.withLock { $0.unreachable = shards } }
         /// Places lost on the way (`lost`) or applied with their answer lost (`answerLost`).
         func setPlaceFault(_ fault: PlaceFault) { state.withLock { $0.places = fault } }
@@ -48,7 +47,7 @@ struct PartitionedExchangeTests {
             #expect(received == call)
             let fault = state.withLock { $0.places }
             if case .place = call, fault == .lost { throw BourseError(.unavailable, "place lost") }
-            let answer = try await owner(received.shard(accountShards: accountShards)).serve(received)
+            let answer = try await owner(received.shard).serve(received)
             if case .place = call, fault == .answerLost { throw BourseError(.unavailable, "answer lost") }
             return try ShardAnswer(decoding: answer.encoded())
         }
@@ -348,8 +347,8 @@ struct PartitionedExchangeTests {
             .awaitDurable(accountShard: 1_023, through: 41),
         ]
         for call in calls { #expect(try ShardCall(decoding: call.encoded()) == call) }
-        #expect(calls[0].shard(accountShards: 1_024) == "symbol/BTC-USD")
-        #expect(calls[5].shard(accountShards: 1_024) == "accounts/1023")
+        #expect(calls[0].shard == "symbol/BTC-USD")
+        #expect(calls[5].shard == "accounts/1023")
         let answers: [ShardAnswer] = [
             .events(events), .events([]), .quote(SymbolQuote(halted: true, bid: nil, ask: Price(ticks: 5))),
             .settled(nil), .settled(17), .durable, .failed(BourseError(.unavailable, "accounts/0001 moved")),

@@ -74,7 +74,7 @@ struct ShardCallTransportTests {
                         let client = peerClients.client(for: address)
                     else { throw BourseError(.unavailable, "no route to \(shard)") }
                     return client
-                }, accountShards: Self.accountShards,
+                },
                 // A loaded machine (the full suite runs beside) can stall a live peer for tens of seconds.
                 timeout: .seconds(60))
             var configuration = Exchange.Configuration(

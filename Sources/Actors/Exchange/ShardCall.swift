@@ -10,7 +10,7 @@ public enum ShardCall: Sendable, Hashable {
     case awaitDurable(accountShard: Int, through: Int64)
 
     /// The shard the call is for (`ShardKey` name): where the sender routes it.
-    public func shard(accountShards: Int) -> String {
+    public var shard: String {
         switch self {
         case .place(let symbol, _, _, _), .submit(let symbol, _, _), .quote(let symbol): ShardKey.symbol(symbol)
         case .deliver(_, let index, _), .awaitDurable(let index, _): ShardKey.account(index: index)

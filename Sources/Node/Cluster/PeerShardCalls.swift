@@ -8,14 +8,13 @@ import Transport
 struct PeerShardCalls: Sendable {
     /// The channel to the node serving a shard (`ShardKey` name); throws when no node is known to serve it.
     let channel: @Sendable (String) async throws -> any PeerChannel
-    let accountShards: Int
     /// How long a call may take; then it fails and the caller tries again (every call may be repeated).
     var timeout: Duration = .seconds(5)
 
     var peers: ShardCallPeers { ShardCallPeers { try await send($0) } }
 
     func send(_ call: ShardCall) async throws -> ShardAnswer {
-        let shard = call.shard(accountShards: accountShards)
+        let shard = call.shard
         let channel = try await channel(shard)
         let reply: PeerReply
         do {
