@@ -5,8 +5,9 @@ import Synchronization
 
 struct TimedOut: Error {}
 
-/// Runs `runner` until it has delivered `count` ticks (then cancels it) or `timeout` passes (then throws).
-func collect(_ count: Int, from runner: FeedRunner, timeout: Duration = .seconds(10)) async throws -> [ReferenceTick] {
+/// Runs `runner` until it has delivered `count` ticks (then cancels it) or `timeout` passes (then throws). The
+/// timeout only guards against a hang: the full suite on two cores can starve a test for tens of seconds.
+func collect(_ count: Int, from runner: FeedRunner, timeout: Duration = .seconds(45)) async throws -> [ReferenceTick] {
     let (stream, continuation) = AsyncStream.makeStream(
         of: ReferenceTick.self, bufferingPolicy: .bufferingOldest(count))
     return try await withThrowingTaskGroup(of: [ReferenceTick]?.self) { group in
