@@ -83,6 +83,8 @@ public actor AccountShardActor: SnapshottingActor {
 
     /// Applies and journals a command; returns its outcome once durable.
     func execute(_ command: AccountShardState.Command, nowMillis: Int64) async throws -> AccountShardState.Outcome {
+        // A failed or retired journal would refuse the record: the state must not take the command either.
+        if let broken = journal.broken { throw unavailable(broken) }
         let (record, outcome) = try apply(command, nowMillis: nowMillis)
         try await commit(record.encoded())
         return outcome
@@ -183,6 +185,12 @@ public actor AccountShardActor: SnapshottingActor {
                 postOnly: request.postOnly)
             return (request.symbol, order, settled)
         }
+    }
+
+    /// The shard is no longer served here (handed off or abandoned): commands still reaching this actor are
+    /// refused (`unavailable`); the shard's next actor, here or on another node, takes them.
+    func retire() {
+        if journal.broken == nil { journal.broken = BourseError(.unavailable, "\(journal.shard) is not served here") }
     }
 
     /// Adopts the epoch of the lease just taken; later records carry it.

@@ -1,49 +1,59 @@
+import Synchronization
 import Trading
 
 /// Finds the account shard actor of a user or an order, and delivers book events and durability waits to
 /// account shards wherever they are served: here, or on another node through `ShardPeers`.
+///
+/// A shard taken again after a move gets a new actor (`replace`): the old one keeps the state it had when
+/// the shard left, which the journal has moved on from.
 final class AccountDirectory: Sendable {
     let shardCount: Int
-    private let shards: [AccountShardActor]
-    /// Per shard index, whether this node serves it.
-    private let servedHere: [Bool]
+    private let shards: Mutex<[AccountShardActor]>
+    /// The shards this node serves (shared with the exchange).
+    private let servedShards: ServedShards
     private let peers: (any ShardPeers)?
 
-    init(shards: [AccountShardActor], serves: (Int) -> Bool = { _ in true }, peers: (any ShardPeers)? = nil) {
-        self.shards = shards
+    init(shards: [AccountShardActor], served: ServedShards = ServedShards(nil), peers: (any ShardPeers)? = nil) {
+        self.shards = Mutex(shards)
         shardCount = shards.count
-        servedHere = shards.indices.map(serves)
+        servedShards = served
         self.peers = peers
     }
 
     /// Every account shard's actor, served here or not.
-    var all: [AccountShardActor] { shards }
+    var all: [AccountShardActor] { shards.withLock { $0 } }
     /// The account shards this node serves.
-    var served: [AccountShardActor] { shards.indices.filter { servedHere[$0] }.map { shards[$0] } }
+    var served: [AccountShardActor] { all.filter { serves($0.index) } }
 
-    func serves(_ index: Int) -> Bool { index < servedHere.count && servedHere[index] }
+    func serves(_ index: Int) -> Bool { index < shardCount && servedShards.contains(account: index) }
 
     func shard(ofUser user: UserID) -> AccountShardActor {
-        shards[ShardKey.accountShardIndex(user, shards: shardCount)]
+        let index = ShardKey.accountShardIndex(user, shards: shardCount)
+        return shards.withLock { $0[index] }
     }
 
     func shard(ofOrder id: OrderID) -> AccountShardActor? {
         let index = OrderIDs.shard(of: id)
-        return index < shards.count ? shards[index] : nil
+        return index < shardCount ? shards.withLock { $0[index] } : nil
     }
+
+    func shard(index: Int) -> AccountShardActor { shards.withLock { $0[index] } }
+
+    /// Puts a fresh actor in the place of the shard's (a shard taken again: see the type).
+    func replace(_ actor: AccountShardActor) { shards.withLock { $0[actor.index] = actor } }
 
     /// Settles the events in the shard; returns the journal sequence of its settlement record, if any.
     /// - Throws: when the shard is served elsewhere and its owner could not be reached (deliver again later).
     func deliver(symbol: String, batches: [BookEventBatch], toShard index: Int) async throws -> Int64? {
-        guard index < shards.count else { return nil }
-        if servedHere[index] { return await shards[index].deliver(symbol: symbol, batches: batches) }
+        guard index < shardCount else { return nil }
+        if serves(index) { return await shard(index: index).deliver(symbol: symbol, batches: batches) }
         return try await remote().deliver(symbol: symbol, batches: batches, toShard: index)
     }
 
     /// Returns once the shard's journal is durable through `sequence`.
     func awaitDurable(shard index: Int, through sequence: Int64) async throws {
-        guard index < shards.count else { return }
-        if servedHere[index] { return try await shards[index].awaitDurable(through: sequence) }
+        guard index < shardCount else { return }
+        if serves(index) { return try await shard(index: index).awaitDurable(through: sequence) }
         try await remote().awaitDurable(accountShard: index, through: sequence)
     }
 

@@ -15,13 +15,13 @@ extension Exchange {
     }
 
     private func moveMoney(_ command: AccountShardState.Command, _ user: UserID) async throws -> BalanceChange {
-        let outcome = try await accounts.shard(ofUser: user).execute(command, nowMillis: clock())
+        let outcome = try await accountShard(ofUser: user).execute(command, nowMillis: clock())
         guard case .balance(let change) = outcome else { throw BourseError(.internal, "unexpected outcome") }
         return change
     }
 
     public func balances(user: UserID) async throws -> [BalanceView] {
-        guard let account = await accounts.shard(ofUser: user).account(user) else { return [] }
+        guard let account = try await accountShard(ofUser: user).account(user) else { return [] }
         return account.ledger.currencies.map { currency in
             let balance = account.ledger.balance(currency)
             return BalanceView(currency: currency, available: balance.available, locked: balance.locked)
@@ -29,12 +29,12 @@ extension Exchange {
     }
 
     public func transactions(user: UserID, limit: Int) async throws -> [TimedEntry] {
-        guard let account = await accounts.shard(ofUser: user).account(user) else { return [] }
+        guard let account = try await accountShard(ofUser: user).account(user) else { return [] }
         return Array(account.entries.suffix(limit).reversed())
     }
 
     public func userTrades(user: UserID, symbol: String?, limit: Int) async throws -> [UserTrade] {
-        guard let account = await accounts.shard(ofUser: user).account(user) else { return [] }
+        guard let account = try await accountShard(ofUser: user).account(user) else { return [] }
         var result: [UserTrade] = []
         for trade in account.trades.reversed() where symbol == nil || trade.symbol == symbol {
             result.append(trade)
@@ -44,7 +44,7 @@ extension Exchange {
     }
 
     public func portfolio(user: UserID) async throws -> PortfolioView {
-        let account = await accounts.shard(ofUser: user).account(user)
+        let account = try await accountShard(ofUser: user).account(user)
         let quote = configuration.markets.first?.quote ?? "USD"
         let cash = account?.ledger.balance(quote).total ?? .zero
         var positions: [PositionView] = []
@@ -82,7 +82,7 @@ extension Exchange {
     /// quote currency (`PerformanceStatistics`; the curve is `equityCurve(user:)`).
     public func performance(user: UserID) async throws -> PerformanceView {
         let portfolio = try await portfolio(user: user)
-        let account = await accounts.shard(ofUser: user).account(user)
+        let account = try await accountShard(ofUser: user).account(user)
         let realized = portfolio.positions.reduce(Int64(0)) { $0 &+ $1.realizedPnL.units }
         let unrealized = portfolio.positions.reduce(Int64(0)) { $0 &+ $1.unrealizedPnL.units }
         let series = account?.daily ?? DailySeries()
@@ -105,7 +105,7 @@ extension Exchange {
     /// prices `portfolio(user:)` uses, so that it equals the portfolio's `total_value`.
     public func equityCurve(user: UserID) async throws -> [EquityPoint] {
         let portfolio = try await portfolio(user: user)
-        let series = await accounts.shard(ofUser: user).account(user)?.daily ?? DailySeries()
+        let series = try await accountShard(ofUser: user).account(user)?.daily ?? DailySeries()
         return await equityCurve(series, portfolio: portfolio)
     }
 

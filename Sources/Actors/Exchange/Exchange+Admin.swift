@@ -98,10 +98,8 @@ extension Exchange: ExchangeAdministration {
 
     /// `symbol/<known market>` or `accounts/NNNN` of this node's account shards.
     public func isKnownShard(_ shard: String) -> Bool {
-        if shard.hasPrefix("symbol/") { return symbolDirectory.actor(String(shard.dropFirst(7))) != nil }
-        guard shard.hasPrefix("accounts/"), let index = Int(shard.dropFirst(9)), index >= 0,
-            index < accounts.shardCount
-        else { return false }
-        return ShardKey.account(index: index) == shard
+        if let symbol = ShardKey.symbol(of: shard) { return symbolDirectory.actor(symbol) != nil }
+        guard let index = ShardKey.accountIndex(of: shard) else { return false }
+        return index < accounts.shardCount
     }
 }

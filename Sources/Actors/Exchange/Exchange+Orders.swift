@@ -8,7 +8,7 @@ extension Exchange {
         let started = ContinuousClock.now
         defer { Exchange.orderLatency.record(duration: ContinuousClock.now - started) }
         let symbol = try symbolRoute(request.symbol)
-        let account = accounts.shard(ofUser: user)
+        let account = try accountShard(ofUser: user)
         // Only an order with a client order id can be a retry (no actor hop for the others).
         if request.clientOrderID != nil,
             let existing = await account.existingOrder(user: user, clientOrderID: request.clientOrderID)
@@ -68,7 +68,7 @@ extension Exchange {
     }
 
     public func orders(user: UserID, filter: OrderFilter) async throws -> [OrderView] {
-        guard let account = await accounts.shard(ofUser: user).account(user) else { return [] }
+        guard let account = try await accountShard(ofUser: user).account(user) else { return [] }
         var result: [OrderView] = []
         for id in account.orderIDs.reversed() {
             guard let order = account.orders[id]?.view else { continue }
@@ -107,7 +107,7 @@ extension Exchange {
     {
         let record = try await ownedOrder(user: user, orderID: orderID)
         guard price != nil || quantity != nil else { throw BourseError.validation("give a price or a quantity") }
-        let account = accounts.shard(ofUser: user)
+        let account = try accountShard(ofUser: user)
         _ = try await account.execute(
             .amend(user: user, orderID: orderID, price: price, quantity: quantity), nowMillis: clock())
         let events = try await symbolRoute(record.view.symbol).submit(
@@ -125,7 +125,7 @@ extension Exchange {
 
     /// The order if it is the caller's; anything else is "not found" (never reveal other users' orders).
     private func ownedOrder(user: UserID, orderID: OrderID) async throws -> OrderRecord {
-        guard let shard = accounts.shard(ofOrder: orderID), let record = await shard.order(orderID),
+        guard let shard = try accountShard(ofOrder: orderID), let record = await shard.order(orderID),
             record.owner == user
         else { throw BourseError(.notFound, "order not found") }
         return record

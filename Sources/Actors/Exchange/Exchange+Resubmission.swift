@@ -13,7 +13,7 @@ import Trading
 /// recovery as before: its books have recovered, so whatever they never placed never will be.
 extension Exchange {
     func startResubmission() {
-        guard configuration.servedShards != nil else { return }
+        guard servesPart else { return }
         let task = Task { [weak self] in
             while !Task.isCancelled {
                 guard let self, self.ready.isSet else { return }

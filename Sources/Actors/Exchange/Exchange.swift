@@ -66,7 +66,7 @@ public final class Exchange: ExchangeService {
     let projections: ProjectionWriter?
     let ready = ReadyFlag()
     /// The leases this node holds: epoch by shard.
-    private let held = Mutex<[String: Int64]>([:])
+    let held = Mutex<[String: Int64]>([:])
     /// The periodic sweep that passivates idle users (`Exchange+Passivation.swift`).
     let passivation = Mutex<Task<Void, Never>?>(nil)
     /// The rounds that send unanswered places again (`Exchange+Resubmission.swift`; part of the shards only).
@@ -74,6 +74,8 @@ public final class Exchange: ExchangeService {
 
     /// Where the shards served by other nodes are reached (`nil`: this exchange serves every shard).
     let peers: (any ShardPeers)?
+    /// The shards served here now (`Configuration.servedShards`, then as shards are taken and handed off).
+    let served: ServedShards
 
     /// Every market's actor by symbol (configured markets and those added since), served here or not.
     var symbols: [String: SymbolActor] { symbolDirectory.actors }
@@ -81,7 +83,10 @@ public final class Exchange: ExchangeService {
     var servedSymbols: [SymbolActor] { symbols.values.filter { serves(ShardKey.symbol($0.symbol)) } }
 
     /// Whether this exchange serves `shard`.
-    func serves(_ shard: String) -> Bool { configuration.servedShards?.contains(shard) ?? true }
+    func serves(_ shard: String) -> Bool { served.contains(shard) }
+
+    /// Whether other nodes serve some shards (`Configuration.servedShards`, or a cluster routing by shard).
+    var servesPart: Bool { !served.isAll }
 
     /// Builds the actors; call `start()` to take the shards' leases and recover them.
     ///
@@ -104,9 +109,9 @@ public final class Exchange: ExchangeService {
             AccountShardActor(
                 index: $0, markets: specs, store: store, epoch: 0, feed: feed, projections: projections, logger: logger)
         }
-        let served = configuration.servedShards
-        let accounts = AccountDirectory(
-            shards: shards, serves: { served?.contains(ShardKey.account(index: $0)) ?? true }, peers: peers)
+        let served = ServedShards(configuration.servedShards)
+        self.served = served
+        let accounts = AccountDirectory(shards: shards, served: served, peers: peers)
         self.accounts = accounts
         // Duplicates are dropped by the directory (the first spec of a symbol wins, as in `specs`).
         let configured = configuration.markets.map { spec in
@@ -164,7 +169,7 @@ public final class Exchange: ExchangeService {
         try await Self.concurrently(servedSymbols, width: Self.recoveryWidth) { try await $0.recover() }
         // A node alone: its books have recovered, so a place none of them answered never reached it. Part of the
         // shards: the book may be elsewhere and have placed it; sent again once serving (`startResubmission`).
-        if configuration.servedShards == nil {
+        if !servesPart {
             for shard in servedAccounts { await shard.abandonUnacknowledged(nowMillis: clock()) }
         }
         ready.set()
@@ -257,6 +262,27 @@ public final class Exchange: ExchangeService {
         }
     }
 
+    /// The account shard of a user's request: served here, or `unavailable` (the request goes to the shard's
+    /// owner; an actor left behind by a handoff holds the state it had then).
+    func accountShard(ofUser user: UserID) throws(BourseError) -> AccountShardActor {
+        let index = ShardKey.accountShardIndex(user, shards: accounts.shardCount)
+        guard accounts.serves(index) else { throw notServed(index) }
+        return accounts.shard(index: index)
+    }
+
+    /// The account shard that placed an order, when served here (`unavailable` when not); nil for an id no
+    /// shard could have made.
+    func accountShard(ofOrder id: OrderID) throws(BourseError) -> AccountShardActor? {
+        let index = OrderIDs.shard(of: id)
+        guard index < accounts.shardCount else { return nil }
+        guard accounts.serves(index) else { throw notServed(index) }
+        return accounts.shard(index: index)
+    }
+
+    private func notServed(_ index: Int) -> BourseError {
+        BourseError(.unavailable, "\(ShardKey.account(index: index)) is not served by \(configuration.nodeID)")
+    }
+
     func symbolActor(_ symbol: String) throws(BourseError) -> SymbolActor {
         guard let actor = symbolDirectory.actor(symbol) else {
             throw BourseError(.notFound, "unknown symbol \(symbol)")
@@ -267,7 +293,7 @@ public final class Exchange: ExchangeService {
     /// The book of `symbol` for the order flow: its actor when served here, else its owner through `peers`.
     func symbolRoute(_ symbol: String) throws(BourseError) -> SymbolRoute {
         let actor = try symbolActor(symbol)
-        if configuration.servedShards == nil || serves(ShardKey.symbol(symbol)) { return .local(actor) }
+        if serves(ShardKey.symbol(symbol)) { return .local(actor) }
         guard let peers else { throw BourseError(.unavailable, "market \(symbol) is served by another node") }
         return .remote(symbol: symbol, peers: peers)
     }

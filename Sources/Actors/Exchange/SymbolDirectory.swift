@@ -41,6 +41,15 @@ final class SymbolDirectory: Sendable {
         }
     }
 
+    /// Puts a fresh actor in the place of a known market's (its shard taken again after a move: the old actor
+    /// keeps the book as it was when the shard left).
+    func replace(_ actor: SymbolActor) {
+        state.withLock { state in
+            guard state.actors[actor.symbol] != nil else { return }
+            state.actors[actor.symbol] = actor
+        }
+    }
+
     /// Gives a claim up (adding the market failed).
     func release(_ symbol: String) { _ = state.withLock { $0.claimed.remove(symbol) } }
 

@@ -146,7 +146,10 @@ extension JournalingActor {
         }
     }
 
-    private func unavailable(_ error: any Error) -> BourseError {
-        BourseError(.unavailable, "\(journal.shard) is recovering from a journal failure")
+    /// What a caller is told when the journal refuses its record: the shard's own reason when it gave one (a
+    /// retired shard: served elsewhere now), else that it is recovering from a failure.
+    func unavailable(_ error: any Error) -> BourseError {
+        if let reason = error as? BourseError, reason.code == .unavailable { return reason }
+        return BourseError(.unavailable, "\(journal.shard) is recovering from a journal failure")
     }
 }

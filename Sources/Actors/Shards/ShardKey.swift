@@ -16,6 +16,21 @@ public enum ShardKey {
         let digits = String(index)
         return "accounts/" + String(repeating: "0", count: max(0, 4 - digits.count)) + digits
     }
+
+    /// The index of an account shard's key (`accounts/0417` → 417); nil for any other key, or one spelled
+    /// otherwise than `account(index:)` spells it.
+    public static func accountIndex(of shard: String) -> Int? {
+        guard shard.hasPrefix("accounts/"), let index = Int(shard.dropFirst(9)), index >= 0,
+            account(index: index) == shard
+        else { return nil }
+        return index
+    }
+
+    /// The market of a symbol shard's key (`symbol/BTC-USD` → `BTC-USD`); nil for any other key.
+    public static func symbol(of shard: String) -> String? {
+        guard shard.hasPrefix("symbol/"), shard.count > 7 else { return nil }
+        return String(shard.dropFirst(7))
+    }
 }
 
 /// Order ids are unique across the exchange: the account shard that placed the order in the high

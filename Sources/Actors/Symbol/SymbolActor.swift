@@ -256,9 +256,11 @@ public actor SymbolActor: SnapshottingActor {
     }
 
     /// The shard is no longer served here (a stop or a handoff, after its checkpoint): no more redelivery; the
-    /// next owner redelivers from its snapshot, which never covers undelivered events.
+    /// next owner redelivers from its snapshot, which never covers undelivered events. Commands still reaching
+    /// this actor are refused (`unavailable`): the shard's next actor, here or on another node, takes them.
     func retire() {
         retired = true
+        if journal.broken == nil { journal.broken = BourseError(.unavailable, "\(journal.shard) is not served here") }
         redelivery?.cancel()
         redelivery = nil
     }
