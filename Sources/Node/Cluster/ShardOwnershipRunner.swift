@@ -1,0 +1,178 @@
+import Actors
+import Cluster
+import Logging
+import ServiceLifecycle
+import Storage
+import Synchronization
+
+/// Routing by shard: runs `ShardOwnership` for this node — takes the leases of the shards the membership's
+/// assignment gives it, loads them into the exchange, renews the leases, hands off the shards the assignment
+/// takes away, and drops at once a shard whose lease is lost or may have lapsed.
+///
+/// Every `tickInterval` (20 ms) it adopts the latest assignment (when its version changed) and ticks the
+/// machine; the actions run as child tasks, so that a long recovery never holds a renewal back, and their
+/// results go back to the machine, whose next actions run in turn. Acquisitions of one step go to the store in
+/// one round trip, as do renewals. A dropped shard is dropped before the loop goes on, so that it cannot be
+/// taken again before it is gone.
+///
+/// The exchange runs with `Configuration.servedShards` empty: it starts serving nothing and the runner tells it
+/// what to serve (`Exchange+Ownership`). `handOffAll()` (a node leaving) gives every shard up and ignores the
+/// assignment from then on.
+final class ShardOwnershipRunner: Service {
+    let exchange: Exchange
+    let store: any JournalStore
+    /// Who the leases are taken by: `<node id>#<incarnation>`.
+    let leaseOwner: String
+    /// The latest assignment this node knows (its membership view's).
+    let assignment: @Sendable () -> ShardAssignment?
+    let tickInterval: Duration
+    let clock: @Sendable () -> Int64
+    let logger: Logger
+    private let machine: Mutex<ShardOwnership>
+    private let leaving = Atomic<Bool>(false)
+    /// Actions waiting to run, queued by action results (which run outside the loop).
+    private let queued = Mutex<[ShardOwnership.Action]>([])
+
+    init(
+        exchange: Exchange, store: any JournalStore, nodeID: String, leaseOwner: String,
+        configuration: ShardOwnership.Configuration = .init(),
+        assignment: @escaping @Sendable () -> ShardAssignment?, tickInterval: Duration = .milliseconds(20),
+        clock: @escaping @Sendable () -> Int64 = Exchange.wallClockMillis, logger: Logger
+    ) {
+        self.exchange = exchange
+        self.store = store
+        self.leaseOwner = leaseOwner
+        self.assignment = assignment
+        self.tickInterval = tickInterval
+        self.clock = clock
+        self.logger = logger
+        machine = Mutex(ShardOwnership(nodeID: nodeID, configuration: configuration))
+    }
+
+    /// The shards that take commands here.
+    var servingShards: [String] { machine.withLock { $0.servingShards } }
+
+    /// Whether this node is doing anything about any shard (taking, serving, handing off).
+    var holdsShards: Bool { machine.withLock { !$0.phases.isEmpty } }
+
+    func run() async throws {
+        try await exchange.start()
+        await withDiscardingTaskGroup { group in
+            var version: UInt64?
+            while !Task.isCancelled, !Task.isShuttingDownGracefully {
+                let now = clock()
+                var actions = queued.withLock { queued in
+                    defer { queued.removeAll() }
+                    return queued
+                }
+                if !leaving.load(ordering: .acquiring), let latest = assignment(), latest.version != version {
+                    version = latest.version
+                    actions += machine.withLock { $0.assign(latest, nowMillis: now) }
+                }
+                actions += machine.withLock { $0.tick(nowMillis: now) }
+                await perform(actions, in: &group)
+                try? await Task.sleep(for: tickInterval)
+            }
+            group.cancelAll()
+        }
+        await exchange.stop()
+    }
+
+    /// Gives every shard up (the node is leaving) and returns once they are handed off, or after `timeout`
+    /// (what is left lapses by itself). The assignment is not followed any more.
+    func handOffAll(timeout: Duration = .seconds(20)) async {
+        leaving.store(true, ordering: .releasing)
+        enqueue(machine.withLock { $0.releaseAll(nowMillis: clock()) })
+        let deadline = ContinuousClock.now + timeout
+        while holdsShards, ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+    }
+
+    private func enqueue(_ actions: [ShardOwnership.Action]) {
+        guard !actions.isEmpty else { return }
+        queued.withLock { $0 += actions }
+    }
+
+    private func perform(_ actions: [ShardOwnership.Action], in group: inout DiscardingTaskGroup) async {
+        var acquisitions: [String] = []
+        for action in actions {
+            switch action {
+            case .acquire(let shard):
+                acquisitions.append(shard)
+            case .abandon(let shard, _):
+                await exchange.dropShard(shard)
+            case .recover(let shard, let epoch):
+                group.addTask { await self.recover(shard, epoch: epoch) }
+            case .renew(let leases):
+                group.addTask { await self.renew(leases) }
+            case .handOff(let shard, let epoch):
+                group.addTask { await self.handOff(shard, epoch: epoch) }
+            }
+        }
+        if !acquisitions.isEmpty { group.addTask { await self.acquire(acquisitions) } }
+    }
+
+    private func acquire(_ shards: [String]) async {
+        let now = clock()
+        let ttl = machine.withLock { $0.configuration.leaseMillis }
+        var taken: [ShardLease] = []
+        do {
+            taken = try await store.acquireLeases(shards: shards, owner: leaseOwner, ttlMillis: ttl, nowMillis: now)
+        } catch {
+            logger.warning("taking shard leases failed", metadata: ["shards": "\(shards.count)", "error": "\(error)"])
+        }
+        let refusedAt = clock()
+        let takenShards = Set(taken.map(\.shard))
+        enqueue(
+            machine.withLock { machine in
+                taken.flatMap { machine.acquired(shard: $0.shard, epoch: $0.epoch, expiresAt: now + ttl) }
+                    + shards.filter { !takenShards.contains($0) }.flatMap {
+                        machine.acquireRefused(shard: $0, nowMillis: refusedAt)
+                    }
+            })
+    }
+
+    private func recover(_ shard: String, epoch: Int64) async {
+        do {
+            try await exchange.takeShard(shard, epoch: epoch)
+            enqueue(machine.withLock { $0.recovered(shard: shard) })
+        } catch {
+            logger.error("loading a shard failed", metadata: ["shard": "\(shard)", "error": "\(error)"])
+            enqueue(machine.withLock { $0.recoveryFailed(shard: shard) })
+        }
+    }
+
+    private func renew(_ leases: [ShardOwnership.ShardEpoch]) async {
+        let now = clock()
+        let ttl = machine.withLock { $0.configuration.leaseMillis }
+        do {
+            let renewed = try await store.renewLeases(
+                owner: leaseOwner, leases.map { (shard: $0.shard, epoch: $0.epoch) }, ttlMillis: ttl, nowMillis: now)
+            let refusedAt = clock()
+            enqueue(
+                machine.withLock { machine in
+                    leases.flatMap { lease -> [ShardOwnership.Action] in
+                        guard renewed.contains(lease.shard) else {
+                            return machine.renewRefused(shard: lease.shard, epoch: lease.epoch, nowMillis: refusedAt)
+                        }
+                        machine.renewed(shard: lease.shard, epoch: lease.epoch, expiresAt: now + ttl)
+                        return []
+                    }
+                })
+        } catch {
+            logger.warning("renewing shard leases failed", metadata: ["shards": "\(leases.count)", "error": "\(error)"])
+            machine.withLock { machine in for lease in leases { machine.renewFailed(shard: lease.shard) } }
+        }
+    }
+
+    private func handOff(_ shard: String, epoch: Int64) async {
+        await exchange.handOffShard(shard)
+        do {
+            try await store.releaseLease(shard: shard, owner: leaseOwner, epoch: epoch)
+        } catch {
+            logger.warning("releasing a lease failed; it lapses by itself", metadata: ["shard": "\(shard)"])
+        }
+        enqueue(machine.withLock { $0.handedOff(shard: shard) })
+    }
+}

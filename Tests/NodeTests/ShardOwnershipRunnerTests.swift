@@ -1,0 +1,196 @@
+import Cluster
+import Foundation
+import Logging
+import Storage
+import Synchronization
+import Testing
+import Trading
+
+@testable import Actors
+@testable import Node
+
+/// `ShardOwnershipRunner`: two exchanges over one store, each with its runner, following an assignment the test
+/// changes; shard calls go in-process to whichever exchange serves the shard.
+@Suite(.timeLimit(.minutes(2)))
+struct ShardOwnershipRunnerTests {
+    static let logger: Logger = {
+        var logger = Logger(label: "bourse.ownership.tests")
+        logger.logLevel = .warning
+        return logger
+    }()
+    static let btc = ShardCallTransportTests.btc
+    static let accountShards = 4
+    static let shards = (0..<accountShards).map { ShardKey.account(index: $0) } + [ShardKey.symbol("BTC-USD")]
+    /// Short leases, so that a lapse is seconds away.
+    static let leases = ShardOwnership.Configuration(
+        leaseMillis: 1_500, renewBeforeMillis: 1_000, safetyMarginMillis: 300, retryMillis: 50)
+
+    /// Two nodes, `a` and `b`, each an exchange serving nothing at first and its runner, started; `body` gets
+    /// them and the assignment they follow.
+    func withNodes(
+        _ body: (
+            _ exchanges: [String: Exchange], _ runners: [String: ShardOwnershipRunner],
+            _ tasks: [String: Task<Void, any Error>], _ assign: @Sendable ([String]) -> Void
+        ) async throws -> Void
+    ) async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("bourse-own-\(UUID())").path
+        let store = try await SQLiteStore(directory: directory, logger: Self.logger)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await store.run() }
+            defer { group.cancelAll() }
+            // Closed on every path: a store released unclosed traps in SQLiteNIO and ends the whole test run.
+            do {
+                try await store.migrate()
+                let current = Mutex<ShardAssignment?>(nil)
+                let version = Atomic<UInt64>(0)
+                let assign: @Sendable ([String]) -> Void = { members in
+                    let next = version.add(1, ordering: .relaxed).newValue
+                    current.withLock { $0 = ShardAssignment(members: members, shards: Self.shards, version: next) }
+                }
+                let all = Mutex<[Exchange]>([])
+                let peers = ShardCallPeers { call in
+                    guard let owner = all.withLock({ $0.first { $0.serves(call.shard) } }) else {
+                        throw BourseError(.unavailable, "nobody serves \(call.shard)")
+                    }
+                    return try ShardAnswer(decoding: await owner.serve(ShardCall(decoding: call.encoded())).encoded())
+                }
+                var exchanges: [String: Exchange] = [:]
+                var runners: [String: ShardOwnershipRunner] = [:]
+                var tasks: [String: Task<Void, any Error>] = [:]
+                for node in ["a", "b"] {
+                    var configuration = Exchange.Configuration(
+                        markets: [Self.btc], accountShards: Self.accountShards, nodeID: node)
+                    configuration.servedShards = []
+                    configuration.resubmitAfter = .milliseconds(300)
+                    let exchange = Exchange(
+                        configuration: configuration, store: store, logger: Self.logger, peers: peers)
+                    exchanges[node] = exchange
+                    let runner = ShardOwnershipRunner(
+                        exchange: exchange, store: store, nodeID: node, leaseOwner: "\(node)#1",
+                        configuration: Self.leases, assignment: { current.withLock { $0 } }, logger: Self.logger)
+                    runners[node] = runner
+                    tasks[node] = Task { try await runner.run() }
+                }
+                all.withLock { $0 = ["a", "b"].map { exchanges[$0]! } }
+                defer { for task in tasks.values { task.cancel() } }
+                try await body(exchanges, runners, tasks, assign)
+                for task in tasks.values {
+                    task.cancel()
+                    _ = await task.result
+                }
+            } catch {
+                await store.shutdown()
+                throw error
+            }
+            await store.shutdown()
+        }
+    }
+
+    /// Waits (up to 15 s) until `condition` holds; how long it took, nil if it never did.
+    static func waitUntil(_ condition: () async -> Bool) async throws -> Duration? {
+        let start = ContinuousClock.now
+        while ContinuousClock.now - start < .seconds(15) {
+            if await condition() { return ContinuousClock.now - start }
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        return nil
+    }
+
+    static func serving(_ exchanges: [String: Exchange], user: UserID) -> Exchange? {
+        let shard = ShardKey.account(index: ShardKey.accountShardIndex(user, shards: accountShards))
+        return exchanges.values.first { $0.serves(shard) }
+    }
+
+    /// `verify`'s checks over both nodes' shards; the names of the failed ones.
+    static func failedChecks(_ exchanges: [Exchange]) async -> [String] {
+        var accounts: [AccountShardAudit] = []
+        var symbols: [SymbolAudit] = []
+        for exchange in exchanges {
+            let (shardAudits, bookAudits) = await exchange.audits()
+            accounts += shardAudits
+            symbols += bookAudits
+        }
+        #expect(accounts.count == accountShards && symbols.count == 1)
+        return InvariantChecker(accounts: accounts, symbols: symbols).checks().filter { $0.findings.count > 0 }.map(
+            \.name)
+    }
+
+    @Test("shards follow the assignment from one node to two and back, while orders keep coming")
+    func followsTheAssignment() async throws {
+        try await withNodes { exchanges, runners, _, assign in
+            let (a, b) = (runners["a"]!, runners["b"]!)
+            assign(["a"])
+            #expect(try await Self.waitUntil { a.servingShards.count == Self.shards.count } != nil)
+            let users = (0..<Self.accountShards).map { ShardCallTransportTests.user(onShard: $0) }
+            for user in users {
+                for (currency, amount) in [("USD", "1000000"), ("BTC", "100")] {
+                    _ = try await Self.serving(exchanges, user: user)!.deposit(
+                        user: user, currency: currency, amount: try Amount(parsing: amount), idempotencyKey: nil)
+                }
+            }
+            let placed = Mutex<[(UserID, OrderID)]>([])
+            let trading = Task {
+                var count = 0
+                while !Task.isCancelled {
+                    let user = users[count % users.count]
+                    let side: Side = count % 2 == 0 ? .buy : .sell
+                    let price = String(30_000 + (count * 7) % 11 - 5)
+                    count += 1
+                    guard let exchange = Self.serving(exchanges, user: user),
+                        let order = try? await exchange.placeOrder(
+                            user: user, request: try ShardCallTransportTests.limit(side, "0.01", at: price))
+                    else {
+                        try? await Task.sleep(for: .milliseconds(2))
+                        continue
+                    }
+                    placed.withLock { $0.append((user, order.order.orderID)) }
+                }
+            }
+            defer { trading.cancel() }
+            try await Task.sleep(for: .milliseconds(200))
+            assign(["a", "b"])
+            let split = try await Self.waitUntil {
+                b.servingShards.count > 0 && a.servingShards.count + b.servingShards.count == Self.shards.count
+            }
+            #expect(split != nil)
+            try await Task.sleep(for: .milliseconds(200))
+            assign(["a"])
+            let back = try await Self.waitUntil { a.servingShards.count == Self.shards.count && !b.holdsShards }
+            #expect(back != nil)
+            try await Task.sleep(for: .milliseconds(200))
+            trading.cancel()
+            _ = await trading.result
+            let orders = placed.withLock { $0 }
+            #expect(orders.count > 20)
+            for (user, id) in orders {
+                #expect((try? await exchanges["a"]!.order(user: user, orderID: id)) != nil, "order \(id) lost")
+            }
+            #expect(await Self.failedChecks([exchanges["a"]!]) == [])
+        }
+    }
+
+    @Test("a node that stops renewing loses its shards: the other takes them once the leases lapse")
+    func lapsedLeasesAreTaken() async throws {
+        try await withNodes { exchanges, runners, tasks, assign in
+            let (a, b) = (runners["a"]!, runners["b"]!)
+            assign(["a"])
+            #expect(try await Self.waitUntil { a.servingShards.count == Self.shards.count } != nil)
+            let user = ShardCallTransportTests.user(onShard: 1)
+            _ = try await exchanges["a"]!.deposit(
+                user: user, currency: "USD", amount: try Amount(parsing: "1000"), idempotencyKey: nil)
+            let order = try await exchanges["a"]!.placeOrder(
+                user: user, request: try ShardCallTransportTests.limit(.buy, "0.01", at: "20000")
+            ).order
+            // a stops without handing anything off (its task ends; the leases stay a's until they lapse).
+            tasks["a"]!.cancel()
+            _ = await tasks["a"]!.result
+            assign(["b"])
+            let takeover = try await Self.waitUntil { b.servingShards.count == Self.shards.count }
+            let taken = try #require(takeover)
+            // Not before a's leases could lapse (taken at most a renewal before the stop), and not long after.
+            #expect(taken > .milliseconds(300) && taken < .seconds(5))
+            #expect(try await exchanges["b"]!.order(user: user, orderID: order.orderID).status == .new)
+            #expect(await Self.failedChecks([exchanges["b"]!]) == [])
+        }
+    }
+}
