@@ -161,7 +161,8 @@ final class ShardOwnershipRunner: Service {
                     }
                 })
         } catch {
-            logger.warning("renewing shard leases failed", metadata: ["shards": "\(leases.count)", "error": "\(error)"])
+            logger.warning(
+                "renewing shard leases failed", metadata: ["shards": "\(leases.count)", "error": "\(error)"])
             machine.withLock { machine in for lease in leases { machine.renewFailed(shard: lease.shard) } }
         }
     }
