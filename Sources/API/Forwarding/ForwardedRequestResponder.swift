@@ -29,11 +29,12 @@ public struct ForwardedRequestResponder: Sendable {
         var logger = self.logger
         logger[metadataKey: "hb.request.id"] = .stringConvertible(RequestID())
         guard let forwarder else { return await run(request, logger: logger) }
-        let path = request.target.split(separator: "?", maxSplits: 1).first.map(String.init) ?? request.target
+        let route = RequestRoute(
+            target: request.target, authorization: request.headers.last { $0.name == "authorization" }?.value)
         // Counted like the edge's own requests (`ForwardingMiddleware`): a handoff waits for them.
-        if ForwardingMiddleware.isAdmin(path) {
-            if forwarder.mode == .local { return await run(request, logger: logger) }
-        } else if await forwarder.admitLocal() {
+        if ForwardingMiddleware.isAdmin(route.path) {
+            if forwarder.mode(for: route) == .local { return await run(request, logger: logger) }
+        } else if await forwarder.admitLocal(route) {
             defer { forwarder.finishLocal() }
             return await run(request, logger: logger)
         }

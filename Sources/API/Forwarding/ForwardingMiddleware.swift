@@ -39,7 +39,10 @@ struct ForwardingMiddleware: RouterMiddleware {
         async throws -> Response
     {
         let path = request.uri.path
-        if Self.isStream(path), forwarder.mode == .forward { return try await relayStream(request, context: context) }
+        let route = RequestRoute(target: request.head.path ?? "/", authorization: request.headers[.authorization])
+        if Self.isStream(path), forwarder.mode(for: route) == .forward {
+            return try await relayStream(request, context: context)
+        }
         guard !Self.servedLocally(path) else { return try await next(request, context) }
         // Admin requests are not counted: a drain is one, and it waits for the handoff it starts.
         let counted = !Self.isAdmin(path)
@@ -48,10 +51,10 @@ struct ForwardingMiddleware: RouterMiddleware {
         var body: ByteBuffer?
         while true {
             let reason: String
-            switch forwarder.mode {
+            switch forwarder.mode(for: route) {
             case .local:
                 if !counted { return try await next(request, context) }
-                if await forwarder.admitLocal() {
+                if await forwarder.admitLocal(route) {
                     defer { forwarder.finishLocal() }
                     return try await next(request, context)
                 }

@@ -27,6 +27,13 @@ public protocol RequestForwarder: Sendable {
     /// Ends a request admitted by ``admitLocal()``.
     func finishLocal()
 
+    /// How this node serves a request with `route`, for a forwarder that routes requests by what they are about
+    /// (a cluster routing by shard); by default ``mode`` whatever the route. Read on every request.
+    func mode(for route: RequestRoute) -> ForwardingMode
+
+    /// Admits a request with `route` that this node serves itself (see ``admitLocal()``, its default).
+    func admitLocal(_ route: RequestRoute) async -> Bool
+
     /// Sends the request to the node that serves it and returns that node's answer.
     /// - Throws: ``RequestNotForwarded`` when it was not sent (no node to send it to: the request may wait
     ///   for one), anything else when it could not be delivered or answered (the client gets 503 UNAVAILABLE).
@@ -45,6 +52,10 @@ extension RequestForwarder {
     public func admitLocal() async -> Bool { mode == .local }
 
     public func finishLocal() {}
+
+    public func mode(for route: RequestRoute) -> ForwardingMode { mode }
+
+    public func admitLocal(_ route: RequestRoute) async -> Bool { await admitLocal() }
 }
 
 /// Thrown by ``RequestForwarder/forward(_:)`` when the request was not sent anywhere (no node serves the

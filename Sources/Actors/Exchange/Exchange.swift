@@ -83,7 +83,7 @@ public final class Exchange: ExchangeService {
     var servedSymbols: [SymbolActor] { symbols.values.filter { serves(ShardKey.symbol($0.symbol)) } }
 
     /// Whether this exchange serves `shard`.
-    func serves(_ shard: String) -> Bool { served.contains(shard) }
+    public func serves(_ shard: String) -> Bool { served.contains(shard) }
 
     /// Whether other nodes serve some shards (`Configuration.servedShards`, or a cluster routing by shard).
     var servesPart: Bool { !served.isAll }
@@ -308,7 +308,7 @@ public final class Exchange: ExchangeService {
     public static let recoveryHead = 200
 
     /// Runs `body` on every item, at most `width` at a time; the first error cancels the rest and is thrown.
-    static func concurrently<Item: Sendable>(
+    public static func concurrently<Item: Sendable>(
         _ items: [Item], width: Int, _ body: @escaping @Sendable (Item) async throws -> Void
     ) async throws {
         try await withThrowingTaskGroup(of: Void.self) { group in

@@ -75,7 +75,7 @@ final class ActiveRole: Service, RequestForwarder {
     let safetyMargin: Duration
     let forwardTimeout: Duration
     /// How long a forwarded request waits before its target is pinged, and how long each ping may take (see
-    /// `watch`).
+    /// `PeerLiveness.watch`).
     let forwardPatience: Duration
     let clock: @Sendable () -> Int64
     let logger: Logger
@@ -197,63 +197,10 @@ final class ActiveRole: Service, RequestForwarder {
         }
         let payload = request.encoded()
         let timeout = forwardTimeout
-        // The request waits for its answer, or for a sign that none will come (`watch`), whichever is first.
-        return try await withThrowingTaskGroup(of: ForwardedResponse?.self) { group in
-            group.addTask {
-                let reply: PeerReply
-                do {
-                    reply = try await client.sendCounted(
-                        PeerMessage(kind: PeerKind.forward, payload: payload), deadline: .now + timeout)
-                } catch {
-                    throw ForwardingFailed(description: "the request to the active node \(active) failed: \(error)")
-                }
-                guard !reply.isError, reply.kind == PeerKind.forwarded else {
-                    throw ForwardingFailed(description: "the active node \(active) did not take the request")
-                }
-                return try ForwardedResponse(decoding: reply.payload)
-            }
-            group.addTask {
-                try await self.watch(active, client: client)
-                return nil
-            }
-            defer { group.cancelAll() }
-            guard let first = try await group.next(), let response = first else {
-                throw ForwardingFailed(description: "the active node \(active) did not answer")
-            }
-            return response
-        }
-    }
-
-    /// Pings a forwarded request's target may miss in a row before it is taken for gone.
-    static let forwardPingsMissed = 2
-
-    /// Throws once a request forwarded to `active` can no longer expect an answer, so that the client gets its
-    /// 503 in seconds instead of at the transport's deadline (`forwardTimeout`, 15 s): when `active` does not
-    /// answer pings over the transport (dead, partitioned, frozen) — after `forwardPatience`, then
-    /// `forwardPingsMissed` pings of `forwardPatience` each missed in a row. A node that lost its lease but
-    /// still answers (a drain: the admin request waits for the handoff it starts) is waited for.
-    /// The request may have run on the target before it went silent; clients retry with the same idempotency
-    /// key or client order id, which the exchange deduplicates.
-    private func watch(_ active: String, client: PeerClient) async throws {
-        var nextPing = ContinuousClock.now + forwardPatience
-        var missed = 0
-        while true {
-            try await Task.sleep(until: nextPing)
-            let answered: Bool
-            do {
-                let reply = try await client.sendCounted(
-                    PeerMessage(kind: PeerKind.ping, payload: ByteBuffer()), deadline: .now + forwardPatience)
-                answered = !reply.isError && reply.kind == PeerKind.pong
-            } catch {
-                try Task.checkCancellation()
-                answered = false
-            }
-            missed = answered ? 0 : missed + 1
-            guard missed < Self.forwardPingsMissed else {
-                throw ForwardingFailed(description: "the active node \(active) stopped answering")
-            }
-            nextPing = ContinuousClock.now + forwardPatience
-        }
+        // The request waits for its answer, or for a sign that none will come, whichever is first.
+        let reply = try await PeerLiveness.forward(
+            payload, to: "the active node \(active)", client: client, timeout: timeout, patience: forwardPatience)
+        return try ForwardedResponse(decoding: reply.payload)
     }
 
     func forwardStream(_ request: ForwardedRequest) async throws -> ForwardedStream {

@@ -35,6 +35,8 @@ final class MembershipRunner: Service {
     private let probeResults = Mutex([String: ProbeResult]())
     /// 0: serving; 1: leave requested; 2: shards handed off, leave finished.
     private let leaving = Mutex(0)
+    /// Set by `leaveWhileRunning()`: the running loop leaves instead of stepping.
+    private let leaveRequested = Atomic<Bool>(false)
     /// Called with every new version of the view (in order), from the runner's task.
     private let onChange: @Sendable (MembershipView) async -> Void
 
@@ -68,12 +70,38 @@ final class MembershipRunner: Service {
     }
 
     private func runSteps() async throws {
+        var left = false
         while !Task.isCancelled, !Task.isShuttingDownGracefully {
-            if let reason = await step() { throw Stopped(reason: reason) }
+            if leaveRequested.load(ordering: .acquiring) {
+                if !left, let reason = await leaveStep() {
+                    left = true
+                    logger.info("left the cluster", metadata: ["reason": "\(reason.rawValue)"])
+                }
+            } else if let reason = await step() {
+                throw Stopped(reason: reason)
+            }
             try? await Task.sleep(for: tickInterval)
         }
-        guard !Task.isCancelled else { return }
+        guard !Task.isCancelled, !left else { return }
         await leave()
+    }
+
+    /// Leaves the cluster while the node keeps serving (a node routing by shard: its shards move to the others
+    /// while its API still forwards to them): the running loop takes this node out of the assignment. Returns
+    /// once the assignment gives this node no shard, or after `leaveTimeout`.
+    func leaveWhileRunning() async {
+        leaveRequested.store(true, ordering: .releasing)
+        let deadline = ContinuousClock.now + leaveTimeout
+        while ContinuousClock.now < deadline, !Task.isCancelled {
+            let view = self.view
+            if view.member(nodeID)?.status != .active,
+                view.assignment.map({ $0.shards(ownedBy: nodeID).isEmpty }) ?? true
+            {
+                return
+            }
+            try? await Task.sleep(for: tickInterval)
+        }
+        logger.warning("leaving the assignment timed out")
     }
 
     /// Leaves the cluster: out of the assignment, then marked gone; gives up after `leaveTimeout`.

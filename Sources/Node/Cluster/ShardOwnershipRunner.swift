@@ -94,8 +94,14 @@ final class ShardOwnershipRunner: Service {
         queued.withLock { $0 += actions }
     }
 
+    /// Runs one step's actions. Those of a kind go together: acquisitions and renewals in one round trip each,
+    /// recoveries and handoffs a few at a time in one task (a node joining or leaving moves hundreds of shards
+    /// at once, which would otherwise queue more statements than the store's pool takes), their leases
+    /// released in one round trip.
     private func perform(_ actions: [ShardOwnership.Action], in group: inout DiscardingTaskGroup) async {
         var acquisitions: [String] = []
+        var recoveries: [ShardOwnership.ShardEpoch] = []
+        var handOffs: [ShardOwnership.ShardEpoch] = []
         for action in actions {
             switch action {
             case .acquire(let shard):
@@ -103,15 +109,26 @@ final class ShardOwnershipRunner: Service {
             case .abandon(let shard, _):
                 await exchange.dropShard(shard)
             case .recover(let shard, let epoch):
-                group.addTask { await self.recover(shard, epoch: epoch) }
+                recoveries.append(.init(shard: shard, epoch: epoch))
             case .renew(let leases):
                 group.addTask { await self.renew(leases) }
             case .handOff(let shard, let epoch):
-                group.addTask { await self.handOff(shard, epoch: epoch) }
+                handOffs.append(.init(shard: shard, epoch: epoch))
             }
         }
+        if !handOffs.isEmpty { group.addTask { await self.handOff(handOffs) } }
         if !acquisitions.isEmpty { group.addTask { await self.acquire(acquisitions) } }
+        if !recoveries.isEmpty {
+            group.addTask {
+                try? await Exchange.concurrently(recoveries, width: Self.width) {
+                    await self.recover($0.shard, epoch: $0.epoch)
+                }
+            }
+        }
     }
+
+    /// Shards loaded, or handed off, at the same time.
+    static let width = 8
 
     private func acquire(_ shards: [String]) async {
         let now = clock()
@@ -167,13 +184,14 @@ final class ShardOwnershipRunner: Service {
         }
     }
 
-    private func handOff(_ shard: String, epoch: Int64) async {
-        await exchange.handOffShard(shard)
+    private func handOff(_ leases: [ShardOwnership.ShardEpoch]) async {
+        let exchange = self.exchange
+        try? await Exchange.concurrently(leases, width: Self.width) { await exchange.handOffShard($0.shard) }
         do {
-            try await store.releaseLease(shard: shard, owner: leaseOwner, epoch: epoch)
+            try await store.releaseLeases(owner: leaseOwner, leases.map { (shard: $0.shard, epoch: $0.epoch) })
         } catch {
-            logger.warning("releasing a lease failed; it lapses by itself", metadata: ["shard": "\(shard)"])
+            logger.warning("releasing leases failed; they lapse by themselves", metadata: ["shards": "\(leases.count)"])
         }
-        enqueue(machine.withLock { $0.handedOff(shard: shard) })
+        enqueue(machine.withLock { machine in leases.flatMap { machine.handedOff(shard: $0.shard) } })
     }
 }

@@ -5,6 +5,8 @@ struct ClusterFile: Decodable, Sendable {
         var name: String?
         var account_shards: Int?
         var seeds: [String]?
+        /// `active_standby` (default) or `shard`.
+        var routing: String?
     }
 
     struct Node: Decodable, Sendable {

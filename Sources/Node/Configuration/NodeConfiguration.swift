@@ -8,6 +8,8 @@ struct NodeConfiguration: Sendable {
     var clusterName = "bourse"
     var accountShards = 1024
     var seeds: [String] = []
+    /// How a cluster spreads the exchange over its nodes (`cluster.routing`, `BOURSE_ROUTING`).
+    var routing = ClusterRouting.activeStandby
     var nodeID = NodeConfiguration.defaultNodeID()
     var listen = HostPort(host: "127.0.0.1", port: 8080)
     var peerListen = HostPort(host: "127.0.0.1", port: 9090)
@@ -78,6 +80,9 @@ struct NodeConfiguration: Sendable {
             accountShards = shards
         }
         if let seeds = file.cluster?.seeds { self.seeds = seeds }
+        if let routing = file.cluster?.routing {
+            self.routing = try ClusterRouting(parsing: routing, field: "cluster.routing")
+        }
         if let id = file.node?.id { nodeID = id }
         if let listen = file.node?.listen { self.listen = try HostPort(parsing: listen, field: "node.listen") }
         if let peer = file.node?.peer_listen { peerListen = try HostPort(parsing: peer, field: "node.peer_listen") }
@@ -147,6 +152,9 @@ struct NodeConfiguration: Sendable {
             self.seeds = seeds.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
         }
         if let secret = environment["BOURSE_CLUSTER_SECRET"], !secret.isEmpty { clusterSecret = secret }
+        if let routing = environment["BOURSE_ROUTING"], !routing.isEmpty {
+            self.routing = try ClusterRouting(parsing: routing, field: "BOURSE_ROUTING")
+        }
         if let password = environment["BOURSE_ADMIN_PASSWORD"], !password.isEmpty { adminPassword = password }
         if environment["BOURSE_FEEDS"] == "off" { marketData = MarketDataSettings() }
         if let mode = environment["BOURSE_TRACING"], !mode.isEmpty {
@@ -242,4 +250,20 @@ struct HostPort: Sendable, Hashable, CustomStringConvertible {
 struct ConfigurationError: Error, CustomStringConvertible {
     var description: String
     init(_ description: String) { self.description = description }
+}
+
+/// How a cluster spreads the exchange over its nodes.
+enum ClusterRouting: String, Sendable {
+    /// One node (the holder of `cluster/active`) serves every shard; the others forward to it (`ActiveRole`).
+    case activeStandby = "active_standby"
+    /// Every node serves the shards the assignment gives it; requests go to their shard's owner (`ShardRouter`,
+    /// `ShardOwnershipRunner`). Being built: see docs/architecture.md, "Routing by shard".
+    case byShard = "shard"
+
+    init(parsing text: String, field: String) throws {
+        guard let routing = ClusterRouting(rawValue: text) else {
+            throw ConfigurationError("\(field) must be active_standby or shard, not \(text)")
+        }
+        self = routing
+    }
 }

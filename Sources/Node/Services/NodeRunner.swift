@@ -44,14 +44,15 @@ struct NodeRunner {
             exchangeConfiguration.leaseTTLMillis = NodeRunner.leaseTTLMillis
             exchangeConfiguration.leaseWait = .milliseconds(NodeRunner.leaseTTLMillis + 2_000)
         }
-        let exchange = Exchange(
-            configuration: exchangeConfiguration, store: store, projections: projections, logger: logger)
         let cluster = try configuration.clusterSecret.flatMap { secret in
             configuration.isClustered
                 ? try ClusterParts(
-                    configuration: configuration, secret: secret, incarnation: incarnation, exchange: exchange,
-                    store: store, logger: logger) : nil
+                    configuration: configuration, secret: secret, incarnation: incarnation,
+                    exchange: exchangeConfiguration, store: store, projections: projections, logger: logger) : nil
         }
+        let exchange =
+            cluster?.exchange
+            ?? Exchange(configuration: exchangeConfiguration, store: store, projections: projections, logger: logger)
         var apiConfiguration = APIConfiguration(
             host: configuration.listen.host, port: configuration.listen.port,
             limits: .init(
@@ -65,7 +66,7 @@ struct NodeRunner {
         let metrics = NodeMetrics(registry: NodeRunner.registry, store: store)
         let api = APIServer(
             configuration: apiConfiguration, exchange: exchange, admin: cluster?.administration, users: store,
-            keys: store, metrics: { metrics.prometheusText() }, forwarder: cluster?.role, logger: logger)
+            keys: store, metrics: { metrics.prometheusText() }, forwarder: cluster?.forwarder, logger: logger)
         // A node alone recovers its shards at once; a cluster node serves the exchange only while it is active.
         let exchangeServices: [ServiceGroupConfiguration.ServiceConfiguration] =
             if let cluster {
@@ -115,21 +116,31 @@ extension NodeRunner {
     static let leaseTTLMillis: Int64 = 3_000
 }
 
-/// What a cluster node runs besides the API (active/standby, see `ActiveRole`): the peer server, membership
-/// and the active role, and the admin operations that span nodes.
+/// What a cluster node runs besides the API: the peer server, membership, and either the active role
+/// (active/standby, see `ActiveRole`) or, routing by shard, the shard router and the ownership runner (see
+/// `ShardRouter`, `ShardOwnershipRunner`); and the admin operations that span nodes.
 struct ClusterParts {
+    let exchange: Exchange
     let peers: PeerClients
     let membership: MembershipRunner
-    let role: ActiveRole
-    let administration: NodeAdministration
+    /// Active/standby only.
+    let role: ActiveRole?
+    /// Routing by shard only.
+    let router: ShardRouter?
+    let ownership: ShardOwnershipRunner?
+    /// Active/standby only (routing by shard: the exchange's own, not yet across nodes).
+    let administration: NodeAdministration?
     let identity: PeerIdentity
     let secret: PeerSecret
     let peerListen: HostPort
     let logger: Logger
 
+    var forwarder: any RequestForwarder { (role as (any RequestForwarder)?) ?? router! }
+
     init(
-        configuration: NodeConfiguration, secret: String, incarnation: Int64, exchange: Exchange,
-        store: any DurableStore, logger: Logger
+        configuration: NodeConfiguration, secret: String, incarnation: Int64,
+        exchange exchangeConfiguration: Exchange.Configuration,
+        store: any DurableStore, projections: ProjectionWriter, logger: Logger
     ) throws {
         guard PeerIdentity.isValidNodeID(configuration.nodeID) else {
             throw ConfigurationError("node id \(configuration.nodeID) cannot be used on the peer transport")
@@ -149,33 +160,80 @@ struct ClusterParts {
                 apiAddress: configuration.advertised(configuration.listen), incarnation: incarnation, shards: shards),
             store: store, prober: TransportProber(clients: peers), clock: Exchange.wallClockMillis, logger: logger)
         self.membership = membership
-        role = ActiveRole(
-            exchange: exchange, store: store, nodeID: configuration.nodeID, incarnation: incarnation,
-            peerAddress: { membership.view.member($0)?.peerAddress },
-            apiAddress: { membership.view.member($0)?.apiAddress }, peers: peers,
-            ttlMillis: NodeRunner.leaseTTLMillis,
-            logger: logger)
-        administration = NodeAdministration(exchange: exchange, role: role, membership: membership, peers: peers)
+        let peerAddress: @Sendable (String) -> String? = { membership.view.member($0)?.peerAddress }
+        let apiAddress: @Sendable (String) -> String? = { membership.view.member($0)?.apiAddress }
+        let leaseOwner = ActiveRole.leaseOwner(nodeID: configuration.nodeID, incarnation: incarnation)
+        switch configuration.routing {
+        case .activeStandby:
+            let exchange = Exchange(
+                configuration: exchangeConfiguration, store: store, projections: projections, logger: logger)
+            self.exchange = exchange
+            let role = ActiveRole(
+                exchange: exchange, store: store, nodeID: configuration.nodeID, incarnation: incarnation,
+                peerAddress: peerAddress, apiAddress: apiAddress, peers: peers, ttlMillis: NodeRunner.leaseTTLMillis,
+                logger: logger)
+            self.role = role
+            router = nil
+            ownership = nil
+            administration = NodeAdministration(exchange: exchange, role: role, membership: membership, peers: peers)
+        case .byShard:
+            var sharded = exchangeConfiguration
+            sharded.servedShards = []
+            let assignment: @Sendable () -> ShardAssignment? = { membership.view.assignment }
+            let calls = ShardRouter.shardCalls(
+                nodeID: configuration.nodeID, assignment: assignment, peerAddress: peerAddress, peers: peers)
+            let exchange = Exchange(
+                configuration: sharded, store: store, projections: projections, logger: logger, peers: calls.peers)
+            self.exchange = exchange
+            role = nil
+            router = ShardRouter(
+                exchange: exchange, nodeID: configuration.nodeID, accountShards: configuration.accountShards,
+                assignment: assignment, peerAddress: peerAddress, apiAddress: apiAddress, peers: peers)
+            ownership = ShardOwnershipRunner(
+                exchange: exchange, store: store, nodeID: configuration.nodeID, leaseOwner: leaseOwner,
+                assignment: assignment, logger: logger)
+            administration = nil
+        }
     }
 
-    /// In start order (they stop in reverse): the peer server, membership, then the active role.
+    /// In start order (they stop in reverse): the peer server, membership, then the active role or the
+    /// ownership runner.
     func services(responder: ForwardedRequestResponder) -> [ServiceGroupConfiguration.ServiceConfiguration] {
-        let role = self.role
+        let drain: @Sendable () async throws -> Void = handOff
         let server = PeerServer(
             configuration: .init(
                 host: peerListen.host, port: peerListen.port, identity: identity, secret: secret,
                 maximumFrameBytes: PeerClients.maximumFrameBytes, inlineKinds: [PeerKind.ping]),
-            handler: NodePeerHandler(responder: responder, drain: { try await role.drain() }), logger: logger)
-        return [.init(service: PeerServerService(server: server)), .init(service: membership), .init(service: role)]
+            handler: NodePeerHandler(responder: responder, shards: ownership == nil ? nil : exchange, drain: drain),
+            logger: logger)
+        let last: any Service = role ?? ownership!
+        return [.init(service: PeerServerService(server: server)), .init(service: membership), .init(service: last)]
+    }
+
+    /// Gives this node's shards up: the active node hands every shard off (a standby never takes over); a node
+    /// routing by shard leaves the assignment, so that its shards move to the others, then hands off what is left.
+    private var handOff: @Sendable () async throws -> Void {
+        if let role { return { try await role.drain() } }
+        let membership = self.membership
+        let ownership = self.ownership!
+        return {
+            await membership.leaveWhileRunning()
+            await ownership.handOffAll()
+        }
     }
 
     /// The node's way out, the last service of the group (see `GracefulShutdown`): not ready, the endpoint
     /// delay, then a drain.
     func gracefulShutdown(after endpointDelay: Duration) -> GracefulShutdown {
         let role = self.role
+        let router = self.router
         return GracefulShutdown(
             endpointDelay: endpointDelay,
-            steps: .init(stopBeingReady: { role.beginShutdown() }, handOff: { try await role.drain() }),
+            steps: .init(
+                stopBeingReady: {
+                    role?.beginShutdown()
+                    router?.beginShutdown()
+                }, handOff: handOff),
             logger: logger)
     }
 }

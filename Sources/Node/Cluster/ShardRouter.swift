@@ -1,0 +1,143 @@
+import API
+import Actors
+import Cluster
+import NIOCore
+import Synchronization
+import Trading
+import Transport
+
+/// Routing by shard, the client side: every request goes to the node that owns the shard it is about, in the
+/// latest assignment this node knows — the user's account shard for everything a user asks (orders, account,
+/// portfolio, strategies, the stream), the market's symbol shard for `/v1/markets/{symbol}/…` — and runs there.
+/// Requests about neither (the market list, admin, unauthenticated ones) run where they arrive.
+///
+/// The owner runs a request only while it serves the shard (`admitLocal`): one that arrives during a move is
+/// answered "not served" and the edge tries again, for up to `serviceWait`, as the assignment and the leases
+/// settle (`ForwardingMiddleware`).
+final class ShardRouter: RequestForwarder {
+    let exchange: Exchange
+    let nodeID: String
+    let accountShards: Int
+    /// The latest assignment (the membership view's).
+    let assignment: @Sendable () -> ShardAssignment?
+    /// A node's peer address (`host:port`).
+    let peerAddress: @Sendable (String) -> String?
+    /// A node's client API address (`host:port`), where relayed event streams are opened.
+    let apiAddress: @Sendable (String) -> String?
+    let peers: PeerClients
+    let forwardTimeout: Duration
+    /// How long a forwarded request waits before its target is pinged, and how long each ping may take.
+    let forwardPatience: Duration
+    let serviceWait: Duration
+    private let shuttingDown = Atomic<Bool>(false)
+
+    init(
+        exchange: Exchange, nodeID: String, accountShards: Int,
+        assignment: @escaping @Sendable () -> ShardAssignment?,
+        peerAddress: @escaping @Sendable (String) -> String?, apiAddress: @escaping @Sendable (String) -> String?,
+        peers: PeerClients, forwardTimeout: Duration = .seconds(15), forwardPatience: Duration = .seconds(1),
+        serviceWait: Duration = .seconds(3)
+    ) {
+        self.exchange = exchange
+        self.nodeID = nodeID
+        self.accountShards = accountShards
+        self.assignment = assignment
+        self.peerAddress = peerAddress
+        self.apiAddress = apiAddress
+        self.peers = peers
+        self.forwardTimeout = forwardTimeout
+        self.forwardPatience = forwardPatience
+        self.serviceWait = serviceWait
+    }
+
+    /// Where a request goes.
+    enum Target: Equatable {
+        case here
+        case node(String)
+        case nowhere(String)
+    }
+
+    /// The shard a request is about; nil when it runs where it arrives.
+    func shard(of route: RequestRoute) -> String? {
+        if let market = route.market { return ShardKey.symbol(market) }
+        guard let user = route.user, !route.isAdmin else { return nil }
+        return ShardKey.account(index: ShardKey.accountShardIndex(user, shards: accountShards))
+    }
+
+    func target(of route: RequestRoute) -> Target {
+        guard let shard = shard(of: route) else { return .here }
+        guard let assignment = assignment() else { return .nowhere("this node has not joined the cluster yet") }
+        guard let owner = assignment.owner(of: shard) else {
+            // A market added since the assignment was made: whoever added it serves it until the next one.
+            return exchange.serves(shard) ? .here : .nowhere("no node owns \(shard) yet")
+        }
+        if owner == nodeID {
+            return exchange.serves(shard) ? .here : .nowhere("\(shard) is being taken over by \(nodeID)")
+        }
+        return .node(owner)
+    }
+
+    // MARK: RequestForwarder
+
+    /// Requests without a route (none: the middleware always asks with one) run here.
+    var mode: ForwardingMode { .local }
+
+    func mode(for route: RequestRoute) -> ForwardingMode {
+        switch target(of: route) {
+        case .here: .local
+        case .node(let owner): peerAddress(owner) == nil ? .unavailable("\(owner) is not reachable yet") : .forward
+        case .nowhere(let reason): .unavailable(reason)
+        }
+    }
+
+    func admitLocal(_ route: RequestRoute) async -> Bool {
+        target(of: route) == .here
+    }
+
+    var isReady: Bool? {
+        if shuttingDown.load(ordering: .relaxed) { return false }
+        return assignment() != nil
+    }
+
+    /// Makes `/readyz` answer 503 from now on (the node is shutting down); requests are still served.
+    func beginShutdown() { shuttingDown.store(true, ordering: .sequentiallyConsistent) }
+
+    func forward(_ request: ForwardedRequest) async throws -> ForwardedResponse {
+        let route = RequestRoute(
+            target: request.target, authorization: request.headers.last { $0.name == "authorization" }?.value)
+        guard case .node(let owner) = target(of: route), let address = peerAddress(owner),
+            let client = peers.client(for: address)
+        else { throw RequestNotForwarded("the owner of the request's shard changed") }
+        // The answer, or a sign that none will come (the owner stopped answering pings: killed, frozen, cut off).
+        let reply = try await PeerLiveness.forward(
+            request.encoded(), to: owner, client: client, timeout: forwardTimeout, patience: forwardPatience)
+        return try ForwardedResponse(decoding: reply.payload)
+    }
+
+    func forwardStream(_ request: ForwardedRequest) async throws -> ForwardedStream {
+        let route = RequestRoute(
+            target: request.target, authorization: request.headers.last { $0.name == "authorization" }?.value)
+        guard case .node(let owner) = target(of: route), let address = apiAddress(owner) else {
+            throw ActiveRole.ForwardingFailed(description: "no node to relay the stream from")
+        }
+        return try await StreamProxy.open(request, at: address)
+    }
+
+    /// The shard calls of the exchange (`ShardPeers`), sent to each shard's owner in the assignment.
+    static func shardCalls(
+        nodeID: String, assignment: @escaping @Sendable () -> ShardAssignment?,
+        peerAddress: @escaping @Sendable (String) -> String?, peers: PeerClients
+    ) -> PeerShardCalls {
+        PeerShardCalls(channel: { shard in
+            guard let owner = assignment()?.owner(of: shard) else {
+                throw BourseError(.unavailable, "no node owns \(shard) yet")
+            }
+            // This node owns it but does not serve it yet (still loading it): the caller tries again.
+            guard owner != nodeID else { throw BourseError(.unavailable, "\(shard) is being taken over here") }
+            guard let address = peerAddress(owner), let client = peers.client(for: address) else {
+                throw BourseError(.unavailable, "\(owner), the owner of \(shard), is not reachable yet")
+            }
+            return client
+        })
+    }
+}

@@ -1,0 +1,135 @@
+import API
+import Actors
+import Foundation
+import TestSupport
+import Testing
+import Trading
+
+/// Three real `bourse start` processes sharing one PostgreSQL database, routing by shard (`BOURSE_ROUTING=shard`):
+/// each node serves the shards the membership's assignment gives it, every request goes to the owner of its
+/// shard, and a killed node's shards are taken by the others once its leases lapse.
+@Suite("End to end: a cluster routing by shard", .serialized)
+struct ShardRoutingProcessTests {
+    /// A node routing by shard: node id `id`, its own peer port, the shared database and secret.
+    static func start(_ storage: NodeStorage, _ id: String, nodes: NodeGuard) async throws -> NodeProcess {
+        nodes.track(
+            try await NodeProcess.start(
+                storage, name: id, nodeID: id, arguments: ["--peer-listen", "127.0.0.1:\(try NodeProcess.freePort())"],
+                environment: ["BOURSE_CLUSTER_SECRET": ClusterProcessTests.secret, "BOURSE_ROUTING": "shard"]))
+    }
+
+    /// Shard → owning node id, from the leases (`GET /admin/v1/shards`; owners are `<node id>#<incarnation>`).
+    static func owners(via node: NodeProcess, admin: Session) async throws -> [String: String] {
+        try await ProcessRestartTests.with(node) { api in
+            let shards = try await api.json(.get, "/admin/v1/shards", token: admin.token)
+            var owners: [String: String] = [:]
+            for shard in shards.arrayValue ?? [] {
+                guard let name = shard["shard"]?.stringValue, let owner = shard["owner"]?.stringValue else { continue }
+                owners[name] = String(owner.split(separator: "#").first ?? "")
+            }
+            return owners
+        }
+    }
+
+    /// Waits until the leases spread the shards evenly over exactly `members`: each holds at least 4/5 of its
+    /// fair share (a lease released in a move names its old owner until the new one takes it, so a lopsided
+    /// spread is a rebalance under way).
+    static func waitForSpread(
+        over members: Set<String>, via node: NodeProcess, admin: Session, within timeout: Duration = .seconds(60)
+    ) async throws -> [String: String] {
+        let deadline = ContinuousClock.now + timeout
+        var last = "no answer"
+        while ContinuousClock.now < deadline {
+            do {
+                let owners = try await owners(via: node, admin: admin)
+                let counts = Dictionary(grouping: owners.values, by: { $0 }).mapValues(\.count)
+                let fair = owners.count / max(1, members.count)
+                if !owners.isEmpty, Set(owners.values) == members, counts.values.allSatisfy({ $0 * 5 >= fair * 4 }) {
+                    return owners
+                }
+                last = "owners \(counts)"
+            } catch {
+                last = "\(error)"
+            }
+            try await Task.sleep(for: .milliseconds(250))
+        }
+        throw HarnessError("shards never spread over \(members.sorted()): \(last)")
+    }
+
+    static func accountShard(of session: Session) throws -> String {
+        let user = try #require(UserID(session.userID))
+        return ShardKey.account(index: ShardKey.accountShardIndex(user, shards: ShardKey.defaultAccountShards))
+    }
+
+    @Test(.timeLimit(.minutes(4)))
+    func ordersCrossNodesAndAKilledNodesShardsAreServedAgain() async throws {
+        try await ProcessRestartTests.withNodes(.postgres, timeout: .seconds(200)) { storage, nodes in
+            let storage = try AdminCLITests.withAdminConfiguration(storage)
+            let a = try await Self.start(storage, "node-a", nodes: nodes)
+            let b = try await Self.start(storage, "node-b", nodes: nodes)
+            let c = try await Self.start(storage, "node-c", nodes: nodes)
+            let admin = try await ProcessRestartTests.with(b) { api in
+                try await api.login("admin", password: AdminCLITests.password)
+            }
+            let owners = try await Self.waitForSpread(over: ["node-a", "node-b", "node-c"], via: a, admin: admin)
+
+            // Sign-up on b, orders through c, state read through a and through b.
+            let users = try await ProcessRestartTests.with(b) { api in
+                try await NodeLoad.users(api, count: 6, prefix: "sharded")
+            }
+            let book = try #require(owners["symbol/BTC-USD"])
+            let accounts = try users.map { try #require(owners[try Self.accountShard(of: $0)]) }
+            // Some user's account lives on neither c (the node the orders go through) nor the book's node.
+            #expect(accounts.contains { $0 != book && $0 != "node-c" }, "accounts on \(accounts), book on \(book)")
+            let first = try await ProcessRestartTests.with(c) { api in
+                try await NodeLoad.orders(api, users, count: 150, seed: 5)
+            }
+            #expect(first.count > 80, "\(nodes.logs)")
+            let before = try await ProcessRestartTests.with(a) { api in try await NodeState.capture(api, users) }
+            before.expectContains(first, of: users)
+            before.expectBooksMatchOpenOrders()
+            before.expectConservation(deposited: ProcessRestartTests.deposited(users: users.count))
+            try await ProcessRestartTests.with(b) { api in
+                try await NodeState.capture(api, users).expectSame(as: before, "read through b")
+            }
+
+            // Kill -9 the book's node (or a, if the book is on c) while orders flow through c; from the kill,
+            // time until the leases spread the shards over the two others (polled through c).
+            let victim = book == "node-c" ? "node-a" : book
+            let process = ["node-a": a, "node-b": b][victim]!
+            let survivors = Set(["node-a", "node-b", "node-c"]).subtracting([victim])
+            let acknowledged = Acknowledged()
+            let failover = try await ProcessRestartTests.with(c) { api in
+                async let killing: Duration = {
+                    let deadline = ContinuousClock.now + .seconds(30)
+                    while acknowledged.count < 30, ContinuousClock.now < deadline {
+                        try? await Task.sleep(for: .milliseconds(2))
+                    }
+                    process.kill()
+                    let killed = ContinuousClock.now
+                    _ = try await Self.waitForSpread(over: survivors, via: c, admin: admin)
+                    return ContinuousClock.now - killed
+                }()
+                try await NodeLoad.orders(api, users, count: 300, seed: 9, into: acknowledged, untilFailure: true)
+                return try await killing
+            }
+            #expect(acknowledged.count >= 30)
+            #expect(!process.isRunning)
+            // The goal is 10 s: membership declares the node dead in about 3 s, its leases lapse within 4 s.
+            #expect(failover < .seconds(10), "the shards were served again \(failover) after the kill")
+
+            // Everything acknowledged, before and during the kill, is there.
+            let after = try await ClusterProcessTests.whenServing(c, users[0]) { api in
+                try await NodeState.capture(api, users)
+            }
+            after.expectContains(first + acknowledged.all, of: users)
+            after.expectBooksMatchOpenOrders()
+            after.expectConservation(deposited: ProcessRestartTests.deposited(users: users.count))
+            let other = survivors.subtracting(["node-c"]).first!
+            try await ClusterProcessTests.whenServing(other == "node-a" ? a : b, users[0]) { api in
+                try await NodeState.capture(api, users).expectSame(as: after, "read through \(other)")
+                try await ProcessRestartTests.expectTradingContinues(api, after)
+            }
+        }
+    }
+}
