@@ -68,7 +68,8 @@ struct ShardCallTransportTests {
                 identity: PeerIdentity(nodeID: node, incarnation: 1), secret: Self.secret, logger: Self.logger)
             clients.append(peerClients)
             let calls = PeerShardCalls(
-                channel: { shard in
+                channel: { call in
+                    let shard = call.shard
                     guard let owner = served.first(where: { $0.value.contains(shard) })?.key,
                         let address = addresses.withLock({ $0[owner] }),
                         let client = peerClients.client(for: address)

@@ -120,7 +120,7 @@ final class ShardOwnershipRunner: Service {
         if !acquisitions.isEmpty { group.addTask { await self.acquire(acquisitions) } }
         if !recoveries.isEmpty {
             group.addTask {
-                try? await Exchange.concurrently(recoveries, width: Self.width) {
+                try? await Exchange.concurrently(Self.symbolsFirst(recoveries), width: Self.width) {
                     await self.recover($0.shard, epoch: $0.epoch)
                 }
             }
@@ -184,14 +184,24 @@ final class ShardOwnershipRunner: Service {
         }
     }
 
+    /// Each shard's lease is released as soon as it is handed off, so that its next owner takes it at once
+    /// (a node leaving hands hundreds off).
     private func handOff(_ leases: [ShardOwnership.ShardEpoch]) async {
-        let exchange = self.exchange
-        try? await Exchange.concurrently(leases, width: Self.width) { await exchange.handOffShard($0.shard) }
-        do {
-            try await store.releaseLeases(owner: leaseOwner, leases.map { (shard: $0.shard, epoch: $0.epoch) })
-        } catch {
-            logger.warning("releasing leases failed; they lapse by themselves", metadata: ["shards": "\(leases.count)"])
+        try? await Exchange.concurrently(Self.symbolsFirst(leases), width: Self.width) { lease in
+            await self.exchange.handOffShard(lease.shard)
+            do {
+                try await self.store.releaseLease(shard: lease.shard, owner: self.leaseOwner, epoch: lease.epoch)
+            } catch {
+                self.logger.warning(
+                    "releasing a lease failed; it lapses by itself", metadata: ["shard": "\(lease.shard)"])
+            }
+            self.enqueue(self.machine.withLock { $0.handedOff(shard: lease.shard) })
         }
-        enqueue(machine.withLock { machine in leases.flatMap { machine.handedOff(shard: $0.shard) } })
+    }
+
+    /// Markets before account shards: every order of a market waits for its one book, while an account shard
+    /// holds a few users.
+    static func symbolsFirst(_ leases: [ShardOwnership.ShardEpoch]) -> [ShardOwnership.ShardEpoch] {
+        leases.filter { $0.shard.hasPrefix("symbol/") } + leases.filter { !$0.shard.hasPrefix("symbol/") }
     }
 }

@@ -123,12 +123,25 @@ final class ShardRouter: RequestForwarder {
         return try await StreamProxy.open(request, at: address)
     }
 
-    /// The shard calls of the exchange (`ShardPeers`), sent to each shard's owner in the assignment.
+    /// The shard calls of the exchange (`ShardPeers`), sent to each shard's owner in the assignment: book calls
+    /// (place, cancel, amend, quote) over `books`' connections, deliveries to account shards over `deliveries`'.
+    ///
+    /// Apart, and apart from forwarded requests, because a peer answers the requests of one frame together: a
+    /// delivery sharing a frame with a place would wait for it, while the place waits for its book, whose
+    /// delivery lock may be held by a delivery waiting for that reply — two books on two nodes each delivering
+    /// to the other's accounts deadlock until the calls' deadline. Deliveries wait for nothing but a journal, and
+    /// places for their book and its deliveries, so with each kind on its own connections no cycle forms.
     static func shardCalls(
         nodeID: String, assignment: @escaping @Sendable () -> ShardAssignment?,
-        peerAddress: @escaping @Sendable (String) -> String?, peers: PeerClients
+        peerAddress: @escaping @Sendable (String) -> String?, books: PeerClients, deliveries: PeerClients
     ) -> PeerShardCalls {
-        PeerShardCalls(channel: { shard in
+        PeerShardCalls(channel: { call in
+            let shard = call.shard
+            let peers: PeerClients
+            switch call {
+            case .place, .submit, .quote: peers = books
+            case .deliver, .awaitDurable: peers = deliveries
+            }
             guard let owner = assignment()?.owner(of: shard) else {
                 throw BourseError(.unavailable, "no node owns \(shard) yet")
             }

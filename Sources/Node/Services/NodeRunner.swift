@@ -99,11 +99,11 @@ struct NodeRunner {
             do {
                 try await group.run()
             } catch {
-                cluster?.peers.shutdown()
+                cluster?.shutdownPeers()
                 await store.shutdown()
                 throw error
             }
-            cluster?.peers.shutdown()
+            cluster?.shutdownPeers()
             await store.shutdown()
             try await tasks.waitForAll()
         }
@@ -122,6 +122,8 @@ extension NodeRunner {
 struct ClusterParts {
     let exchange: Exchange
     let peers: PeerClients
+    /// Routing by shard: the connections of book calls and of deliveries (see `ShardRouter.shardCalls`).
+    let callClients: [PeerClients]
     let membership: MembershipRunner
     /// Active/standby only.
     let role: ActiveRole?
@@ -173,6 +175,7 @@ struct ClusterParts {
                 peerAddress: peerAddress, apiAddress: apiAddress, peers: peers, ttlMillis: NodeRunner.leaseTTLMillis,
                 logger: logger)
             self.role = role
+            callClients = []
             router = nil
             ownership = nil
             administration = NodeAdministration(exchange: exchange, role: role, membership: membership, peers: peers)
@@ -180,8 +183,12 @@ struct ClusterParts {
             var sharded = exchangeConfiguration
             sharded.servedShards = []
             let assignment: @Sendable () -> ShardAssignment? = { membership.view.assignment }
+            let books = PeerClients(identity: identity, secret: self.secret, logger: logger)
+            let deliveries = PeerClients(identity: identity, secret: self.secret, logger: logger)
+            callClients = [books, deliveries]
             let calls = ShardRouter.shardCalls(
-                nodeID: configuration.nodeID, assignment: assignment, peerAddress: peerAddress, peers: peers)
+                nodeID: configuration.nodeID, assignment: assignment, peerAddress: peerAddress, books: books,
+                deliveries: deliveries)
             let exchange = Exchange(
                 configuration: sharded, store: store, projections: projections, logger: logger, peers: calls.peers)
             self.exchange = exchange
@@ -194,6 +201,12 @@ struct ClusterParts {
                 assignment: assignment, logger: logger)
             administration = nil
         }
+    }
+
+    /// Closes every connection to the peers.
+    func shutdownPeers() {
+        peers.shutdown()
+        for clients in callClients { clients.shutdown() }
     }
 
     /// In start order (they stop in reverse): the peer server, membership, then the active role or the

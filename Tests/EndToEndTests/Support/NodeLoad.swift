@@ -52,7 +52,7 @@ enum NodeLoad {
     /// fails (the node was killed) or answers 503 (its active node was) ends the load instead of throwing.
     static func orders(
         _ api: NodeClient, _ users: [Session], count: Int, seed: UInt64, parallel: Int = 16,
-        into acknowledged: Acknowledged, untilFailure: Bool = false
+        into acknowledged: Acknowledged, untilFailure: Bool = false, counting503: Bool = false
     ) async throws {
         try await withThrowingTaskGroup(of: (Int, APIResponse?).self) { group in
             var failed = false
@@ -64,6 +64,10 @@ enum NodeLoad {
                 if untilFailure, response.status == 503 {
                     // A standby whose active node died answers 503 until another takes over.
                     failed = true
+                    return
+                }
+                if counting503, response.status == 503 {
+                    acknowledged.refuse()
                     return
                 }
                 if response.status == 201 {
@@ -96,7 +100,11 @@ enum NodeLoad {
 /// Acknowledged orders, in the order their answers arrived.
 final class Acknowledged: Sendable {
     private let orders = Mutex<[(user: Int, order: JSONValue)]>([])
+    private let refusals = Mutex(0)
     func append(user: Int, order: JSONValue) { orders.withLock { $0.append((user, order)) } }
+    /// Counts a 503 answer (`counting503`).
+    func refuse() { refusals.withLock { $0 += 1 } }
+    var refused: Int { refusals.withLock { $0 } }
     var count: Int { orders.withLock { $0.count } }
     var all: [(user: Int, order: JSONValue)] { orders.withLock { $0 } }
 }
@@ -181,6 +189,18 @@ struct NodeState: Sendable, Equatable {
 
     /// Each order book is exactly the open limit orders of every user, aggregated per price.
     func expectBooksMatchOpenOrders(sourceLocation: SourceLocation = #_sourceLocation) {
+        for (symbol, name, book, open) in bookMismatches() {
+            #expect(book == open, "\(symbol) \(name): book vs open orders", sourceLocation: sourceLocation)
+        }
+    }
+
+    /// Whether `expectBooksMatchOpenOrders` would pass.
+    var booksMatchOpenOrders: Bool { bookMismatches().isEmpty }
+
+    /// The sides of books that differ from the open limit orders of every user: (symbol, bids or asks, the
+    /// book's levels, the open orders' levels).
+    private func bookMismatches() -> [(String, String, [String: Int64], [String: Int64])] {
+        var mismatches: [(String, String, [String: Int64], [String: Int64])] = []
         for (symbol, views) in markets {
             var levels: [String: [String: Int64]] = ["buy": [:], "sell": [:]]
             for order in accounts.values.flatMap({ $0["orders"]?.arrayValue ?? [] })
@@ -195,9 +215,10 @@ struct NodeState: Sendable, Equatable {
                 for level in views["orderbook"]?[name]?.arrayValue ?? [] {
                     book[level[0]?.stringValue ?? "?"] = Units.parse(level[1])
                 }
-                #expect(book == levels[side], "\(symbol) \(name): book vs open orders", sourceLocation: sourceLocation)
+                if book != levels[side] { mismatches.append((symbol, name, book, levels[side] ?? [:])) }
             }
         }
+        return mismatches
     }
 
     /// Money is conserved: per currency, what was deposited = Σ balances (+ Σ fees for the quote).
