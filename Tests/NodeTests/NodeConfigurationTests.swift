@@ -42,6 +42,19 @@ struct NodeConfigurationTests {
         #expect(environment.adminPassword == "secret-pw")
     }
 
+    @Test("routing is active/standby unless the file or BOURSE_ROUTING says shard; anything else is refused")
+    func routing() throws {
+        #expect(
+            try NodeConfiguration.resolve(file: Self.repoFile, flags: .init(), environment: [:]).routing
+                == .activeStandby)
+        let sharded = try NodeConfiguration.resolve(
+            file: Self.repoFile, flags: .init(), environment: ["BOURSE_ROUTING": "shard"])
+        #expect(sharded.routing == .byShard)
+        #expect(throws: ConfigurationError.self) {
+            try NodeConfiguration.resolve(file: nil, flags: .init(), environment: ["BOURSE_ROUTING": "ring"])
+        }
+    }
+
     @Test("bad values are clear errors", arguments: ["nohost", "host:99999", ":80", "[::1]"])
     func badAddress(text: String) {
         #expect(throws: ConfigurationError.self) {

@@ -11,7 +11,7 @@ import Trading
 
 /// `ShardOwnershipRunner`: two exchanges over one store, each with its runner, following an assignment the test
 /// changes; shard calls go in-process to whichever exchange serves the shard.
-@Suite(.timeLimit(.minutes(2)))
+@Suite(.timeLimit(.minutes(4)))
 struct ShardOwnershipRunnerTests {
     static let logger: Logger = {
         var logger = Logger(label: "bourse.ownership.tests")
@@ -128,7 +128,7 @@ struct ShardOwnershipRunnerTests {
                         user: user, currency: currency, amount: try Amount(parsing: amount), idempotencyKey: nil)
                 }
             }
-            let placed = Mutex<[(UserID, OrderID)]>([])
+            let placed = PlacedOrders()
             let trading = Task {
                 var count = 0
                 while !Task.isCancelled {
@@ -143,24 +143,30 @@ struct ShardOwnershipRunnerTests {
                         try? await Task.sleep(for: .milliseconds(2))
                         continue
                     }
-                    placed.withLock { $0.append((user, order.order.orderID)) }
+                    placed.append(user, order.order.orderID)
                 }
             }
             defer { trading.cancel() }
-            try await Task.sleep(for: .milliseconds(200))
+            // Each phase lasts until a few more orders went through (a loaded machine is slow, not wrong).
+            let traded: (Int) async throws -> Void = { more in
+                let target = placed.count + more
+                let reached = try await Self.waitUntil { placed.count >= target }
+                #expect(reached != nil)
+            }
+            try await traded(10)
             assign(["a", "b"])
             let split = try await Self.waitUntil {
                 b.servingShards.count > 0 && a.servingShards.count + b.servingShards.count == Self.shards.count
             }
             #expect(split != nil)
-            try await Task.sleep(for: .milliseconds(200))
+            try await traded(10)
             assign(["a"])
             let back = try await Self.waitUntil { a.servingShards.count == Self.shards.count && !b.holdsShards }
             #expect(back != nil)
-            try await Task.sleep(for: .milliseconds(200))
+            try await traded(10)
             trading.cancel()
             _ = await trading.result
-            let orders = placed.withLock { $0 }
+            let orders = placed.all
             #expect(orders.count > 20)
             for (user, id) in orders {
                 #expect((try? await exchanges["a"]!.order(user: user, orderID: id)) != nil, "order \(id) lost")
@@ -193,4 +199,12 @@ struct ShardOwnershipRunnerTests {
             #expect(await Self.failedChecks([exchanges["b"]!]) == [])
         }
     }
+}
+
+/// Orders placed by the trading task of a test, read by the test.
+private final class PlacedOrders: Sendable {
+    private let orders = Mutex<[(UserID, OrderID)]>([])
+    func append(_ user: UserID, _ order: OrderID) { orders.withLock { $0.append((user, order)) } }
+    var count: Int { orders.withLock { $0.count } }
+    var all: [(UserID, OrderID)] { orders.withLock { $0 } }
 }
