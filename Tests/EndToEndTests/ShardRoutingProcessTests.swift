@@ -61,25 +61,43 @@ struct ShardRoutingProcessTests {
         return ShardKey.account(index: ShardKey.accountShardIndex(user, shards: ShardKey.defaultAccountShards))
     }
 
-    @Test(.timeLimit(.minutes(4)))
-    func ordersCrossNodesAndAKilledNodesShardsAreServedAgain() async throws {
+    /// Nodes a, b and c on a fresh database whose admin password is `AdminCLITests.password`, once the leases
+    /// spread the shards over the three; `body` gets them, an admin session and each shard's owner.
+    static func withCluster(
+        _ body:
+            @escaping @Sendable (
+                NodeStorage, NodeGuard, NodeProcess, NodeProcess, NodeProcess, Session, [String: String]
+            ) async throws -> Void
+    ) async throws {
         try await ProcessRestartTests.withNodes(.postgres, timeout: .seconds(200)) { storage, nodes in
             let storage = try AdminCLITests.withAdminConfiguration(storage)
-            let a = try await Self.start(storage, "node-a", nodes: nodes)
-            let b = try await Self.start(storage, "node-b", nodes: nodes)
-            let c = try await Self.start(storage, "node-c", nodes: nodes)
+            let a = try await start(storage, "node-a", nodes: nodes)
+            let b = try await start(storage, "node-b", nodes: nodes)
+            let c = try await start(storage, "node-c", nodes: nodes)
             let admin = try await ProcessRestartTests.with(b) { api in
                 try await api.login("admin", password: AdminCLITests.password)
             }
-            let owners = try await Self.waitForSpread(over: ["node-a", "node-b", "node-c"], via: a, admin: admin)
+            let owners = try await waitForSpread(over: ["node-a", "node-b", "node-c"], via: a, admin: admin)
+            try await body(storage, nodes, a, b, c, admin, owners)
+        }
+    }
 
-            // Sign-up on b, orders through c, state read through a and through b.
-            let users = try await ProcessRestartTests.with(b) { api in
-                try await NodeLoad.users(api, count: 6, prefix: "sharded")
-            }
+    @Test(.timeLimit(.minutes(4)))
+    func ordersCrossNodesAndAKilledNodesShardsAreServedAgain() async throws {
+        try await Self.withCluster { _, nodes, a, b, c, admin, owners in
+
+            // Sign-up on b, orders through c, state read through a and through b. Users are signed up six at a
+            // time until one's account lives on neither c (the node the orders go through) nor the book's node.
             let book = try #require(owners["symbol/BTC-USD"])
-            let accounts = try users.map { try #require(owners[try Self.accountShard(of: $0)]) }
-            // Some user's account lives on neither c (the node the orders go through) nor the book's node.
+            var users: [Session] = []
+            var accounts: [String] = []
+            for batch in 0..<5 where !accounts.contains(where: { $0 != book && $0 != "node-c" }) {
+                let more = try await ProcessRestartTests.with(b) { api in
+                    try await NodeLoad.users(api, count: 6, prefix: "sharded\(batch)-")
+                }
+                users += more
+                accounts += try more.map { try #require(owners[try Self.accountShard(of: $0)]) }
+            }
             #expect(accounts.contains { $0 != book && $0 != "node-c" }, "accounts on \(accounts), book on \(book)")
             let first = try await ProcessRestartTests.with(c) { api in
                 try await NodeLoad.orders(api, users, count: 150, seed: 5)
@@ -141,16 +159,8 @@ struct ShardRoutingProcessTests {
     }
 
     @Test(.timeLimit(.minutes(4)))
-    func aNodeStoppedUnderLoadFailsNoRequestAndAJoiningNodeTakesItsShare() async throws {
-        try await ProcessRestartTests.withNodes(.postgres, timeout: .seconds(200)) { storage, nodes in
-            let storage = try AdminCLITests.withAdminConfiguration(storage)
-            let a = try await Self.start(storage, "node-a", nodes: nodes)
-            let b = try await Self.start(storage, "node-b", nodes: nodes)
-            let c = try await Self.start(storage, "node-c", nodes: nodes)
-            let admin = try await ProcessRestartTests.with(b) { api in
-                try await api.login("admin", password: AdminCLITests.password)
-            }
-            _ = try await Self.waitForSpread(over: ["node-a", "node-b", "node-c"], via: a, admin: admin)
+    func aNodeStoppedUnderLoadHandsOffAndAJoiningNodeTakesItsShare() async throws {
+        try await Self.withCluster { storage, nodes, a, b, c, admin, _ in
             let users = try await ProcessRestartTests.with(b) { api in
                 try await NodeLoad.users(api, count: 4, prefix: "leaving")
             }
