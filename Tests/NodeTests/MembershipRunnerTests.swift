@@ -104,6 +104,17 @@ import Testing
 
             // n2 comes back as the same process: it finds itself dead and must stop, not serve.
             #expect(await runners[1].step() == .declaredDead)
+            let failing = Task { try await runners[1].run() }
+            await #expect(throws: MembershipRunner.Stopped.self) { try await failing.value }
+            // A node already shutting down (SIGTERM) when it is declared dead just ends its membership: its
+            // shutdown goes on and it exits 0.
+            runners[1].beginShutdown()
+            let quiet = Task { try await runners[1].run() }
+            try await Task.sleep(for: .milliseconds(600))
+            quiet.cancel()
+            if case .failure(let error) = await quiet.result {
+                Issue.record("run failed while shutting down: \(error)")
+            }
         }
     }
 

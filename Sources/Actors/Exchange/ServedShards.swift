@@ -21,9 +21,6 @@ final class ServedShards: Sendable {
         shards.withLock { shards in shards.map { $0.contains(ShardKey.account(index: index)) } ?? true }
     }
 
-    /// The served shards; nil when all are.
-    var current: Set<String>? { shards.withLock { $0 } }
-
     func insert(_ shard: String) { shards.withLock { _ = $0?.insert(shard) } }
 
     /// Removes the shard; true when it was served.

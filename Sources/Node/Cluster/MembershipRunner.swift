@@ -37,6 +37,9 @@ final class MembershipRunner: Service {
     private let leaving = Mutex(0)
     /// Set by `leaveWhileRunning()`: the running loop leaves instead of stepping.
     private let leaveRequested = Atomic<Bool>(false)
+    /// Set by `beginShutdown()`: the node is on its way out, so being declared dead ends its membership
+    /// quietly instead of failing the node.
+    private let stopping = Atomic<Bool>(false)
     /// Called with every new version of the view (in order), from the runner's task.
     private let onChange: @Sendable (MembershipView) async -> Void
 
@@ -78,13 +81,21 @@ final class MembershipRunner: Service {
                     logger.info("left the cluster", metadata: ["reason": "\(reason.rawValue)"])
                 }
             } else if let reason = await step() {
-                throw Stopped(reason: reason)
+                guard stopping.load(ordering: .acquiring) else { throw Stopped(reason: reason) }
+                // Peers took a node that is shutting down for dead (a loaded machine missed its heartbeats): it
+                // is out of the cluster either way, and its shutdown goes on.
+                left = true
+                logger.warning(
+                    "declared out of the cluster while shutting down", metadata: ["reason": "\(reason.rawValue)"])
             }
             try? await Task.sleep(for: tickInterval)
         }
         guard !Task.isCancelled, !left else { return }
         await leave()
     }
+
+    /// The node has begun its shutdown (SIGTERM): from now on, being declared dead or superseded does not fail it.
+    func beginShutdown() { stopping.store(true, ordering: .releasing) }
 
     /// Leaves the cluster while the node keeps serving (a node routing by shard: its shards move to the others
     /// while its API still forwards to them): the running loop takes this node out of the assignment. Returns

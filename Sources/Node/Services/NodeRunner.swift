@@ -240,10 +240,12 @@ struct ClusterParts {
     func gracefulShutdown(after endpointDelay: Duration) -> GracefulShutdown {
         let role = self.role
         let router = self.router
+        let membership = self.membership
         return GracefulShutdown(
             endpointDelay: endpointDelay,
             steps: .init(
                 stopBeingReady: {
+                    membership.beginShutdown()
                     role?.beginShutdown()
                     router?.beginShutdown()
                 }, handOff: handOff),
