@@ -5,17 +5,21 @@ import Trading
 /// bearer token names. The token is not verified here — the node that runs the request verifies it — so a
 /// forged token only picks which node refuses it.
 public struct RequestRoute: Sendable, Equatable {
-    /// The request's path, without the query.
-    public var path: String
+    /// The request's target: path and query.
+    public var target: String
     /// The request's `Authorization` header.
     public var authorization: String?
 
-    /// The route of a request with `target` (path and query) and `authorization` (the header's value).
+    /// The route of a request with `target` (path and query) and `authorization` (the header's value). Nothing
+    /// is parsed until a forwarder asks (active/standby never does).
     public init(target: String, authorization: String?) {
-        path =
-            target.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init)
-            ?? target
+        self.target = target
         self.authorization = authorization
+    }
+
+    /// The request's path, without the query.
+    public var path: String {
+        target.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? target
     }
 
     /// The user named by the `sub` claim of the request's bearer token, if it carries a well-formed one (decoded
