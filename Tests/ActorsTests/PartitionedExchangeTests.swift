@@ -110,16 +110,9 @@ struct PartitionedExchangeTests {
 
     /// `verify`'s checks of memory over every node's shards together; the names of the failed ones.
     static func failedChecks(_ exchanges: [Exchange]) async -> [String] {
-        var accounts: [AccountShardAudit] = []
-        var symbols: [SymbolAudit] = []
-        for exchange in exchanges {
-            let (shardAudits, bookAudits) = await exchange.audits()
-            accounts += shardAudits
-            symbols += bookAudits
-        }
-        #expect(accounts.count == accountShards && symbols.count == markets.count)
-        return InvariantChecker(accounts: accounts, symbols: symbols).checks().filter { $0.findings.count > 0 }.map(
-            \.name)
+        let (failed, accounts, symbols) = await Exchange.failedChecks(across: exchanges)
+        #expect(accounts == accountShards && symbols == markets.count)
+        return failed
     }
 
     static func withStore(_ body: (SQLiteStore) async throws -> Void) async throws {

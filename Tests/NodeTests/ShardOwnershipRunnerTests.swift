@@ -103,16 +103,9 @@ struct ShardOwnershipRunnerTests {
 
     /// `verify`'s checks over both nodes' shards; the names of the failed ones.
     static func failedChecks(_ exchanges: [Exchange]) async -> [String] {
-        var accounts: [AccountShardAudit] = []
-        var symbols: [SymbolAudit] = []
-        for exchange in exchanges {
-            let (shardAudits, bookAudits) = await exchange.audits()
-            accounts += shardAudits
-            symbols += bookAudits
-        }
-        #expect(accounts.count == accountShards && symbols.count == 1)
-        return InvariantChecker(accounts: accounts, symbols: symbols).checks().filter { $0.findings.count > 0 }.map(
-            \.name)
+        let (failed, accounts, symbols) = await Exchange.failedChecks(across: exchanges)
+        #expect(accounts == accountShards && symbols == 1)
+        return failed
     }
 
     @Test("shards follow the assignment from one node to two and back, while orders keep coming")

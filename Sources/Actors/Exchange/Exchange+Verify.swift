@@ -63,6 +63,24 @@ extension Exchange {
         )
     }
 
+    /// `verify`'s checks of memory over exchanges that each serve part of the shards (in one process): each
+    /// audits its own shards, one checker sees them all. Returns the names of the failed checks, and how many
+    /// account shards and books were audited (every shard once when together they serve all of them).
+    static func failedChecks(across exchanges: [Exchange]) async -> (
+        failed: [String], accountShards: Int, symbols: Int
+    ) {
+        var accountAudits: [AccountShardAudit] = []
+        var symbolAudits: [SymbolAudit] = []
+        for exchange in exchanges {
+            let (shards, books) = await exchange.audits()
+            accountAudits += shards
+            symbolAudits += books
+        }
+        let failed = InvariantChecker(accounts: accountAudits, symbols: symbolAudits).checks()
+            .filter { $0.findings.count > 0 }.map(\.name)
+        return (failed.map { "\($0)" }, accountAudits.count, symbolAudits.count)
+    }
+
     /// What `verify` checks of every shard this exchange serves, accounts first, then books (in market order):
     /// every fill an account settled was made by its book already.
     func audits() async -> (accounts: [AccountShardAudit], symbols: [SymbolAudit]) {
