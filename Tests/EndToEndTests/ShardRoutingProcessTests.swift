@@ -12,10 +12,7 @@ import Trading
 struct ShardRoutingProcessTests {
     /// A node routing by shard: node id `id`, its own peer port, the shared database and secret.
     static func start(_ storage: NodeStorage, _ id: String, nodes: NodeGuard) async throws -> NodeProcess {
-        nodes.track(
-            try await NodeProcess.start(
-                storage, name: id, nodeID: id, arguments: ["--peer-listen", "127.0.0.1:\(try NodeProcess.freePort())"],
-                environment: ["BOURSE_CLUSTER_SECRET": ClusterProcessTests.secret, "BOURSE_ROUTING": "shard"]))
+        try await ClusterProcessTests.start(storage, id, nodes: nodes, routing: "shard")
     }
 
     /// Shard → owning node id, from the leases (`GET /admin/v1/shards`; owners are `<node id>#<incarnation>`).
