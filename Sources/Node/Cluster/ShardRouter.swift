@@ -132,7 +132,7 @@ final class ShardRouter: RequestForwarder {
     /// to the other's accounts deadlock until the calls' deadline. Deliveries wait for nothing but a journal, and
     /// places for their book and its deliveries, so with each kind on its own connections no cycle forms.
     static func shardCalls(
-        nodeID: String, assignment: @escaping @Sendable () -> ShardAssignment?,
+        assignment: @escaping @Sendable () -> ShardAssignment?,
         peerAddress: @escaping @Sendable (String) -> String?, books: PeerClients, deliveries: PeerClients
     ) -> PeerShardCalls {
         PeerShardCalls(channel: { call in
@@ -145,8 +145,9 @@ final class ShardRouter: RequestForwarder {
             guard let owner = assignment()?.owner(of: shard) else {
                 throw BourseError(.unavailable, "no node owns \(shard) yet")
             }
-            // This node owns it but does not serve it yet (still loading it): the caller tries again.
-            guard owner != nodeID else { throw BourseError(.unavailable, "\(shard) is being taken over here") }
+            // The owner may be this node: the caller chose to call because the shard was not served here when it
+            // looked, and it may be by now (a move under way), so the call goes to this node's own peer server,
+            // which answers `unavailable` until then (and the call is tried again).
             guard let address = peerAddress(owner), let client = peers.client(for: address) else {
                 throw BourseError(.unavailable, "\(owner), the owner of \(shard), is not reachable yet")
             }

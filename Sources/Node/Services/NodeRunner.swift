@@ -187,7 +187,7 @@ struct ClusterParts {
             let deliveries = PeerClients(identity: identity, secret: self.secret, logger: logger)
             callClients = [books, deliveries]
             let calls = ShardRouter.shardCalls(
-                nodeID: configuration.nodeID, assignment: assignment, peerAddress: peerAddress, books: books,
+                assignment: assignment, peerAddress: peerAddress, books: books,
                 deliveries: deliveries)
             let exchange = Exchange(
                 configuration: sharded, store: store, projections: projections, logger: logger, peers: calls.peers)
