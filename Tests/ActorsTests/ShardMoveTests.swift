@@ -119,7 +119,7 @@ struct ShardMoveTests {
             }
             for user in users {
                 for (currency, amount) in [("USD", "1000000"), ("BTC", "100"), ("ETH", "100")] {
-                    _ = try await serving(user)!.deposit(
+                    _ = try await #require(serving(user)).deposit(
                         user: user, currency: currency, amount: Flow.amount(amount), idempotencyKey: nil)
                 }
             }
@@ -167,7 +167,7 @@ struct ShardMoveTests {
             for shard in Self.allShards { #expect(nodes.values.filter { $0.serves(shard) }.count == 1) }
             // Every acknowledged order is found on its shard's new owner.
             for (user, id) in orders {
-                #expect((try? await serving(user)!.order(user: user, orderID: id)) != nil, "order \(id) lost")
+                #expect((try? await serving(user)?.order(user: user, orderID: id)) != nil, "order \(id) lost")
             }
             // Places refused half-way (reserved, their book moving) are sent again and answered.
             #expect(

@@ -21,9 +21,10 @@ struct ShardOwnershipRunnerTests {
     static let btc = ShardCallTransportTests.btc
     static let accountShards = 4
     static let shards = (0..<accountShards).map { ShardKey.account(index: $0) } + [ShardKey.symbol("BTC-USD")]
-    /// Short leases, so that a lapse is seconds away.
+    /// Short leases, so that a lapse is seconds away — but not so short that a renewal delayed by a loaded machine
+    /// (the whole suite runs beside) lets them lapse.
     static let leases = ShardOwnership.Configuration(
-        leaseMillis: 1_500, renewBeforeMillis: 1_000, safetyMarginMillis: 300, retryMillis: 50)
+        leaseMillis: 3_000, renewBeforeMillis: 2_000, safetyMarginMillis: 500, retryMillis: 50)
 
     /// Two nodes, `a` and `b`, each an exchange serving nothing at first and its runner, started; `body` gets
     /// them and the assignment they follow.
@@ -86,10 +87,11 @@ struct ShardOwnershipRunnerTests {
         }
     }
 
-    /// Waits (up to 15 s) until `condition` holds; how long it took, nil if it never did.
+    /// Waits (up to 60 s: the whole suite may run beside) until `condition` holds; how long it took, nil if it
+    /// never did.
     static func waitUntil(_ condition: () async -> Bool) async throws -> Duration? {
         let start = ContinuousClock.now
-        while ContinuousClock.now - start < .seconds(15) {
+        while ContinuousClock.now - start < .seconds(60) {
             if await condition() { return ContinuousClock.now - start }
             try await Task.sleep(for: .milliseconds(5))
         }
@@ -117,7 +119,7 @@ struct ShardOwnershipRunnerTests {
             let users = (0..<Self.accountShards).map { ShardCallTransportTests.user(onShard: $0) }
             for user in users {
                 for (currency, amount) in [("USD", "1000000"), ("BTC", "100")] {
-                    _ = try await Self.serving(exchanges, user: user)!.deposit(
+                    _ = try await #require(Self.serving(exchanges, user: user)).deposit(
                         user: user, currency: currency, amount: try Amount(parsing: amount), idempotencyKey: nil)
                 }
             }
@@ -187,7 +189,7 @@ struct ShardOwnershipRunnerTests {
             let takeover = try await Self.waitUntil { b.servingShards.count == Self.shards.count }
             let taken = try #require(takeover)
             // Not before a's leases could lapse (taken at most a renewal before the stop), and not long after.
-            #expect(taken > .milliseconds(300) && taken < .seconds(5))
+            #expect(taken > .milliseconds(500) && taken < .seconds(15), "taken over after \(taken)")
             #expect(try await exchanges["b"]!.order(user: user, orderID: order.orderID).status == .new)
             #expect(await Self.failedChecks([exchanges["b"]!]) == [])
         }
