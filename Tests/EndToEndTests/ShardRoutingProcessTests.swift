@@ -7,198 +7,211 @@ import Trading
 
 /// Three real `bourse start` processes sharing one PostgreSQL database, routing by shard (`BOURSE_ROUTING=shard`):
 /// each node serves the shards the membership's assignment gives it, every request goes to the owner of its
-/// shard, and a killed node's shards are taken by the others once its leases lapse.
-@Suite("End to end: a cluster routing by shard", .serialized)
-struct ShardRoutingProcessTests {
-    /// A node routing by shard: node id `id`, its own peer port, the shared database and secret.
-    static func start(_ storage: NodeStorage, _ id: String, nodes: NodeGuard) async throws -> NodeProcess {
-        try await ClusterProcessTests.start(storage, id, nodes: nodes, routing: "shard")
-    }
-
-    /// Shard → owning node id, from the leases (`GET /admin/v1/shards`; owners are `<node id>#<incarnation>`).
-    static func owners(via node: NodeProcess, admin: Session) async throws -> [String: String] {
-        try await ProcessRestartTests.with(node) { api in
-            let shards = try await api.json(.get, "/admin/v1/shards", token: admin.token)
-            var owners: [String: String] = [:]
-            for shard in shards.arrayValue ?? [] {
-                guard let name = shard["shard"]?.stringValue, let owner = shard["owner"]?.stringValue else { continue }
-                owners[name] = String(owner.split(separator: "#").first ?? "")
-            }
-            return owners
+/// shard, and a killed node's shards are taken by the others once its leases lapse. Nested in the active/standby
+/// cluster suite, which is serialized: one three-node cluster at a time on the machine's two cores (two at
+/// once starved the other process tests in CI).
+extension ClusterProcessTests {
+    @Suite("End to end: a cluster routing by shard")
+    struct ShardRouting {
+        /// A node routing by shard: node id `id`, its own peer port, the shared database and secret.
+        static func start(_ storage: NodeStorage, _ id: String, nodes: NodeGuard) async throws -> NodeProcess {
+            try await ClusterProcessTests.start(storage, id, nodes: nodes, routing: "shard")
         }
-    }
 
-    /// Waits until the leases spread the shards evenly over exactly `members`: each holds at least 4/5 of its
-    /// fair share (a lease released in a move names its old owner until the new one takes it, so a lopsided
-    /// spread is a rebalance under way).
-    static func waitForSpread(
-        over members: Set<String>, via node: NodeProcess, admin: Session, within timeout: Duration = .seconds(60)
-    ) async throws -> [String: String] {
-        let deadline = ContinuousClock.now + timeout
-        var last = "no answer"
-        while ContinuousClock.now < deadline {
-            do {
-                let owners = try await owners(via: node, admin: admin)
-                let counts = Dictionary(grouping: owners.values, by: { $0 }).mapValues(\.count)
-                let fair = owners.count / max(1, members.count)
-                if !owners.isEmpty, Set(owners.values) == members, counts.values.allSatisfy({ $0 * 5 >= fair * 4 }) {
-                    return owners
-                }
-                last = "owners \(counts)"
-            } catch {
-                last = "\(error)"
-            }
-            try await Task.sleep(for: .milliseconds(250))
-        }
-        throw HarnessError("shards never spread over \(members.sorted()): \(last)")
-    }
-
-    static func accountShard(of session: Session) throws -> String {
-        let user = try #require(UserID(session.userID))
-        return ShardKey.account(index: ShardKey.accountShardIndex(user, shards: ShardKey.defaultAccountShards))
-    }
-
-    /// Nodes a, b and c on a fresh database whose admin password is `AdminCLITests.password`, once the leases
-    /// spread the shards over the three; `body` gets them, an admin session and each shard's owner.
-    static func withCluster(
-        _ body:
-            @escaping @Sendable (
-                NodeStorage, NodeGuard, NodeProcess, NodeProcess, NodeProcess, Session, [String: String]
-            ) async throws -> Void
-    ) async throws {
-        try await ProcessRestartTests.withNodes(.postgres, timeout: .seconds(200)) { storage, nodes in
-            let storage = try AdminCLITests.withAdminConfiguration(storage)
-            let a = try await start(storage, "node-a", nodes: nodes)
-            let b = try await start(storage, "node-b", nodes: nodes)
-            let c = try await start(storage, "node-c", nodes: nodes)
-            let admin = try await ProcessRestartTests.with(b) { api in
-                try await api.login("admin", password: AdminCLITests.password)
-            }
-            let owners = try await waitForSpread(over: ["node-a", "node-b", "node-c"], via: a, admin: admin)
-            try await body(storage, nodes, a, b, c, admin, owners)
-        }
-    }
-
-    @Test(.timeLimit(.minutes(4)))
-    func ordersCrossNodesAndAKilledNodesShardsAreServedAgain() async throws {
-        try await Self.withCluster { _, nodes, a, b, c, admin, owners in
-
-            // Sign-up on b, orders through c, state read through a and through b. Users are signed up six at a
-            // time until one's account lives on neither c (the node the orders go through) nor the book's node.
-            let book = try #require(owners["symbol/BTC-USD"])
-            var users: [Session] = []
-            var accounts: [String] = []
-            for batch in 0..<5 where !accounts.contains(where: { $0 != book && $0 != "node-c" }) {
-                let more = try await ProcessRestartTests.with(b) { api in
-                    try await NodeLoad.users(api, count: 6, prefix: "sharded\(batch)-")
-                }
-                users += more
-                accounts += try more.map { try #require(owners[try Self.accountShard(of: $0)]) }
-            }
-            #expect(accounts.contains { $0 != book && $0 != "node-c" }, "accounts on \(accounts), book on \(book)")
-            let first = try await ProcessRestartTests.with(c) { api in
-                try await NodeLoad.orders(api, users, count: 150, seed: 5)
-            }
-            #expect(first.count > 80, "\(nodes.logs)")
-            let before = try await ProcessRestartTests.with(a) { api in try await NodeState.capture(api, users) }
-            before.expectContains(first, of: users)
-            before.expectBooksMatchOpenOrders()
-            before.expectConservation(deposited: ProcessRestartTests.deposited(users: users.count))
-            try await ProcessRestartTests.with(b) { api in
-                try await NodeState.capture(api, users).expectSame(as: before, "read through b")
-            }
-
-            // Kill -9 the book's node (or a, if the book is on c) while orders flow through c; from the kill,
-            // time until the leases spread the shards over the two others (polled through c).
-            let victim = book == "node-c" ? "node-a" : book
-            let process = ["node-a": a, "node-b": b][victim]!
-            let survivors = Set(["node-a", "node-b", "node-c"]).subtracting([victim])
-            let acknowledged = Acknowledged()
-            let failover = try await ProcessRestartTests.with(c) { api in
-                async let killing: Duration = {
-                    let deadline = ContinuousClock.now + .seconds(30)
-                    while acknowledged.count < 30, ContinuousClock.now < deadline {
-                        try? await Task.sleep(for: .milliseconds(2))
+        /// Shard → owning node id, from the leases (`GET /admin/v1/shards`; owners are `<node id>#<incarnation>`).
+        static func owners(via node: NodeProcess, admin: Session) async throws -> [String: String] {
+            try await ProcessRestartTests.with(node) { api in
+                let shards = try await api.json(.get, "/admin/v1/shards", token: admin.token)
+                var owners: [String: String] = [:]
+                for shard in shards.arrayValue ?? [] {
+                    guard let name = shard["shard"]?.stringValue, let owner = shard["owner"]?.stringValue else {
+                        continue
                     }
-                    process.kill()
-                    let killed = ContinuousClock.now
-                    _ = try await Self.waitForSpread(over: survivors, via: c, admin: admin)
-                    return ContinuousClock.now - killed
-                }()
-                try await NodeLoad.orders(api, users, count: 300, seed: 9, into: acknowledged, untilFailure: true)
-                return try await killing
-            }
-            #expect(acknowledged.count >= 30)
-            #expect(!process.isRunning)
-            // The goal is 10 s: membership declares the node dead in about 3 s, its leases lapse within 4 s.
-            #expect(failover < .seconds(10), "the shards were served again \(failover) after the kill")
-
-            // Everything acknowledged, before and during the kill, is there.
-            // A place whose book died unanswered is sent again once `resubmitAfter` (10 s) old: until then its
-            // order is open in its account but not in the book.
-            var after = try await ClusterProcessTests.whenServing(c, users[0]) { api in
-                try await NodeState.capture(api, users)
-            }
-            let resubmitted = ContinuousClock.now + .seconds(20)
-            while !after.booksMatchOpenOrders, ContinuousClock.now < resubmitted {
-                try await Task.sleep(for: .milliseconds(500))
-                after = try await ProcessRestartTests.with(c) { api in try await NodeState.capture(api, users) }
-            }
-            after.expectContains(first + acknowledged.all, of: users)
-            after.expectBooksMatchOpenOrders()
-            after.expectConservation(deposited: ProcessRestartTests.deposited(users: users.count))
-            let other = survivors.subtracting(["node-c"]).first!
-            try await ClusterProcessTests.whenServing(other == "node-a" ? a : b, users[0]) { api in
-                try await NodeState.capture(api, users).expectSame(as: after, "read through \(other)")
-                try await ProcessRestartTests.expectTradingContinues(api, after)
+                    owners[name] = String(owner.split(separator: "#").first ?? "")
+                }
+                return owners
             }
         }
-    }
 
-    @Test(.timeLimit(.minutes(4)))
-    func aNodeStoppedUnderLoadFailsNoRequestAndAJoiningNodeTakesItsShare() async throws {
-        try await Self.withCluster { storage, nodes, a, b, c, admin, _ in
-            let users = try await ProcessRestartTests.with(b) { api in
-                try await NodeLoad.users(api, count: 4, prefix: "leaving")
-            }
-
-            // SIGTERM a while orders flow through c: a leaves the assignment, its shards move to b and c while
-            // it still answers, and every order gets its answer: no 503 (counted, to say how many), nothing but
-            // 201 or 422.
-            let acknowledged = Acknowledged()
-            let (status, handoff) = try await ProcessRestartTests.with(c) { api in
-                async let stopping: (Int32?, Duration) = {
-                    let deadline = ContinuousClock.now + .seconds(30)
-                    while acknowledged.count < 20, ContinuousClock.now < deadline {
-                        try? await Task.sleep(for: .milliseconds(2))
+        /// Waits until the leases spread the shards evenly over exactly `members`: each holds at least 4/5 of its
+        /// fair share (a lease released in a move names its old owner until the new one takes it, so a lopsided
+        /// spread is a rebalance under way).
+        static func waitForSpread(
+            over members: Set<String>, via node: NodeProcess, admin: Session, within timeout: Duration = .seconds(60)
+        ) async throws -> [String: String] {
+            let deadline = ContinuousClock.now + timeout
+            var last = "no answer"
+            while ContinuousClock.now < deadline {
+                do {
+                    let owners = try await owners(via: node, admin: admin)
+                    let counts = Dictionary(grouping: owners.values, by: { $0 }).mapValues(\.count)
+                    let fair = owners.count / max(1, members.count)
+                    if !owners.isEmpty, Set(owners.values) == members, counts.values.allSatisfy({ $0 * 5 >= fair * 4 })
+                    {
+                        return owners
                     }
-                    let started = ContinuousClock.now
-                    async let status = a.terminate(within: .seconds(30))
-                    _ = try await Self.waitForSpread(over: ["node-b", "node-c"], via: c, admin: admin)
-                    let moved = ContinuousClock.now - started
-                    return (await status, moved)
-                }()
-                try await NodeLoad.orders(api, users, count: 400, seed: 11, into: acknowledged, counting503: true)
-                return try await stopping
+                    last = "owners \(counts)"
+                } catch {
+                    last = "\(error)"
+                }
+                try await Task.sleep(for: .milliseconds(250))
             }
-            #expect(status == 0, "\(a.tail())")
-            // SIGTERM → moved includes the endpoint delay (1 s) before the node leaves.
-            #expect(handoff < .seconds(15), "a's shards were served by b and c \(handoff) after its SIGTERM")
-            #expect(acknowledged.count > 200)
-            #expect(acknowledged.refused == 0, "\(acknowledged.refused) of 400 orders answered 503 during the drain")
+            throw HarnessError("shards never spread over \(members.sorted()): \(last)")
+        }
 
-            // A fourth node joins: it takes its share of the shards, and trading through it goes on.
-            let d = try await Self.start(storage, "node-d", nodes: nodes)
-            _ = try await Self.waitForSpread(over: ["node-b", "node-c", "node-d"], via: d, admin: admin)
-            let more = try await ProcessRestartTests.with(d) { api in
-                try await NodeLoad.orders(api, users, count: 60, seed: 12)
+        static func accountShard(of session: Session) throws -> String {
+            let user = try #require(UserID(session.userID))
+            return ShardKey.account(index: ShardKey.accountShardIndex(user, shards: ShardKey.defaultAccountShards))
+        }
+
+        /// Nodes a, b and c on a fresh database whose admin password is `AdminCLITests.password`, once the leases
+        /// spread the shards over the three; `body` gets them, an admin session and each shard's owner.
+        static func withCluster(
+            _ body:
+                @escaping @Sendable (
+                    NodeStorage, NodeGuard, NodeProcess, NodeProcess, NodeProcess, Session, [String: String]
+                ) async throws -> Void
+        ) async throws {
+            try await ProcessRestartTests.withNodes(.postgres, timeout: .seconds(200)) { storage, nodes in
+                let storage = try AdminCLITests.withAdminConfiguration(storage)
+                let a = try await start(storage, "node-a", nodes: nodes)
+                let b = try await start(storage, "node-b", nodes: nodes)
+                let c = try await start(storage, "node-c", nodes: nodes)
+                // Logged in without `/v1/me`: that one is routed to the admin's account shard, which may still be
+                // loading (the nodes have just started); the admin routes and sign-in answer on any node.
+                let admin = try await ProcessRestartTests.with(b) { api in
+                    let credentials: JSONValue = ["username": "admin", "password": .string(AdminCLITests.password)]
+                    let login = try await api.json(.post, "/v1/auth/login", json: credentials)
+                    return Session(
+                        userID: "", username: "admin", token: try #require(login["access_token"]?.stringValue))
+                }
+                let owners = try await waitForSpread(over: ["node-a", "node-b", "node-c"], via: a, admin: admin)
+                try await body(storage, nodes, a, b, c, admin, owners)
             }
-            #expect(more.count > 30)
-            try await ProcessRestartTests.with(b) { api in
-                let final = try await NodeState.capture(api, users)
-                final.expectContains(acknowledged.all + more, of: users)
-                final.expectBooksMatchOpenOrders()
-                final.expectConservation(deposited: ProcessRestartTests.deposited(users: users.count))
+        }
+
+        @Test(.timeLimit(.minutes(4)))
+        func ordersCrossNodesAndAKilledNodesShardsAreServedAgain() async throws {
+            try await Self.withCluster { _, nodes, a, b, c, admin, owners in
+
+                // Sign-up on b, orders through c, state read through a and through b. Users are signed up six at a
+                // time until one's account lives on neither c (the node the orders go through) nor the book's node.
+                let book = try #require(owners["symbol/BTC-USD"])
+                var users: [Session] = []
+                var accounts: [String] = []
+                for batch in 0..<5 where !accounts.contains(where: { $0 != book && $0 != "node-c" }) {
+                    let more = try await ProcessRestartTests.with(b) { api in
+                        try await NodeLoad.users(api, count: 6, prefix: "sharded\(batch)-")
+                    }
+                    users += more
+                    accounts += try more.map { try #require(owners[try Self.accountShard(of: $0)]) }
+                }
+                #expect(accounts.contains { $0 != book && $0 != "node-c" }, "accounts on \(accounts), book on \(book)")
+                let first = try await ProcessRestartTests.with(c) { api in
+                    try await NodeLoad.orders(api, users, count: 150, seed: 5)
+                }
+                #expect(first.count > 80, "\(nodes.logs)")
+                let before = try await ProcessRestartTests.with(a) { api in try await NodeState.capture(api, users) }
+                before.expectContains(first, of: users)
+                before.expectBooksMatchOpenOrders()
+                before.expectConservation(deposited: ProcessRestartTests.deposited(users: users.count))
+                try await ProcessRestartTests.with(b) { api in
+                    try await NodeState.capture(api, users).expectSame(as: before, "read through b")
+                }
+
+                // Kill -9 the book's node (or a, if the book is on c) while orders flow through c; from the kill,
+                // time until the leases spread the shards over the two others (polled through c).
+                let victim = book == "node-c" ? "node-a" : book
+                let process = ["node-a": a, "node-b": b][victim]!
+                let survivors = Set(["node-a", "node-b", "node-c"]).subtracting([victim])
+                let acknowledged = Acknowledged()
+                let failover = try await ProcessRestartTests.with(c) { api in
+                    async let killing: Duration = {
+                        let deadline = ContinuousClock.now + .seconds(30)
+                        while acknowledged.count < 30, ContinuousClock.now < deadline {
+                            try? await Task.sleep(for: .milliseconds(2))
+                        }
+                        process.kill()
+                        let killed = ContinuousClock.now
+                        _ = try await Self.waitForSpread(over: survivors, via: c, admin: admin)
+                        return ContinuousClock.now - killed
+                    }()
+                    try await NodeLoad.orders(api, users, count: 300, seed: 9, into: acknowledged, untilFailure: true)
+                    return try await killing
+                }
+                #expect(acknowledged.count >= 30)
+                #expect(!process.isRunning)
+                // The goal is 10 s: membership declares the node dead in about 3 s, its leases lapse within 4 s.
+                #expect(failover < .seconds(10), "the shards were served again \(failover) after the kill")
+
+                // Everything acknowledged, before and during the kill, is there.
+                // A place whose book died unanswered is sent again once `resubmitAfter` (10 s) old: until then its
+                // order is open in its account but not in the book.
+                var after = try await ClusterProcessTests.whenServing(c, users[0]) { api in
+                    try await NodeState.capture(api, users)
+                }
+                let resubmitted = ContinuousClock.now + .seconds(20)
+                while !after.booksMatchOpenOrders, ContinuousClock.now < resubmitted {
+                    try await Task.sleep(for: .milliseconds(500))
+                    after = try await ProcessRestartTests.with(c) { api in try await NodeState.capture(api, users) }
+                }
+                after.expectContains(first + acknowledged.all, of: users)
+                after.expectBooksMatchOpenOrders()
+                after.expectConservation(deposited: ProcessRestartTests.deposited(users: users.count))
+                let other = survivors.subtracting(["node-c"]).first!
+                try await ClusterProcessTests.whenServing(other == "node-a" ? a : b, users[0]) { api in
+                    try await NodeState.capture(api, users).expectSame(as: after, "read through \(other)")
+                    try await ProcessRestartTests.expectTradingContinues(api, after)
+                }
+            }
+        }
+
+        @Test(.timeLimit(.minutes(4)))
+        func aNodeStoppedUnderLoadFailsNoRequestAndAJoiningNodeTakesItsShare() async throws {
+            try await Self.withCluster { storage, nodes, a, b, c, admin, _ in
+                let users = try await ProcessRestartTests.with(b) { api in
+                    try await NodeLoad.users(api, count: 4, prefix: "leaving")
+                }
+
+                // SIGTERM a while orders flow through c: a leaves the assignment, its shards move to b and c while
+                // it still answers, and every order gets its answer: no 503 (counted, to say how many), nothing but
+                // 201 or 422.
+                let acknowledged = Acknowledged()
+                let (status, handoff) = try await ProcessRestartTests.with(c) { api in
+                    async let stopping: (Int32?, Duration) = {
+                        let deadline = ContinuousClock.now + .seconds(30)
+                        while acknowledged.count < 20, ContinuousClock.now < deadline {
+                            try? await Task.sleep(for: .milliseconds(2))
+                        }
+                        let started = ContinuousClock.now
+                        async let status = a.terminate(within: .seconds(30))
+                        _ = try await Self.waitForSpread(over: ["node-b", "node-c"], via: c, admin: admin)
+                        let moved = ContinuousClock.now - started
+                        return (await status, moved)
+                    }()
+                    try await NodeLoad.orders(api, users, count: 400, seed: 11, into: acknowledged, counting503: true)
+                    return try await stopping
+                }
+                #expect(status == 0, "\(a.tail())")
+                // SIGTERM → moved includes the endpoint delay (1 s) before the node leaves.
+                #expect(handoff < .seconds(15), "a's shards were served by b and c \(handoff) after its SIGTERM")
+                #expect(acknowledged.count > 200)
+                #expect(
+                    acknowledged.refused == 0, "\(acknowledged.refused) of 400 orders answered 503 during the drain")
+
+                // A fourth node joins: it takes its share of the shards, and trading through it goes on.
+                let d = try await Self.start(storage, "node-d", nodes: nodes)
+                _ = try await Self.waitForSpread(over: ["node-b", "node-c", "node-d"], via: d, admin: admin)
+                let more = try await ProcessRestartTests.with(d) { api in
+                    try await NodeLoad.orders(api, users, count: 60, seed: 12)
+                }
+                #expect(more.count > 30)
+                try await ProcessRestartTests.with(b) { api in
+                    let final = try await NodeState.capture(api, users)
+                    final.expectContains(acknowledged.all + more, of: users)
+                    final.expectBooksMatchOpenOrders()
+                    final.expectConservation(deposited: ProcessRestartTests.deposited(users: users.count))
+                }
             }
         }
     }
