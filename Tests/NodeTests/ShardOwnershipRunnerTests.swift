@@ -25,10 +25,14 @@ struct ShardOwnershipRunnerTests {
     /// (the whole suite runs beside) lets them lapse.
     static let leases = ShardOwnership.Configuration(
         leaseMillis: 3_000, renewBeforeMillis: 2_000, safetyMarginMillis: 500, retryMillis: 50)
+    /// Leases for a test that moves shards by assignment only: none should lapse even on a starved machine.
+    static let longLeases = ShardOwnership.Configuration(
+        leaseMillis: 20_000, renewBeforeMillis: 12_000, safetyMarginMillis: 2_000, retryMillis: 50)
 
     /// Two nodes, `a` and `b`, each an exchange serving nothing at first and its runner, started; `body` gets
     /// them and the assignment they follow.
     func withNodes(
+        leases: ShardOwnership.Configuration = Self.leases,
         _ body: (
             _ exchanges: [String: Exchange], _ runners: [String: ShardOwnershipRunner],
             _ tasks: [String: Task<Void, any Error>], _ assign: @Sendable ([String]) -> Void
@@ -68,7 +72,7 @@ struct ShardOwnershipRunnerTests {
                     exchanges[node] = exchange
                     let runner = ShardOwnershipRunner(
                         exchange: exchange, store: store, nodeID: node, leaseOwner: "\(node)#1",
-                        configuration: Self.leases, assignment: { current.withLock { $0 } }, logger: Self.logger)
+                        configuration: leases, assignment: { current.withLock { $0 } }, logger: Self.logger)
                     runners[node] = runner
                     tasks[node] = Task { try await runner.run() }
                 }
@@ -112,11 +116,16 @@ struct ShardOwnershipRunnerTests {
 
     @Test("shards follow the assignment from one node to two and back, while orders keep coming")
     func followsTheAssignment() async throws {
-        try await withNodes { exchanges, runners, _, assign in
+        try await withNodes(leases: Self.longLeases) { exchanges, runners, _, assign in
             let (a, b) = (runners["a"]!, runners["b"]!)
             assign(["a"])
-            #expect(try await Self.waitUntil { a.servingShards.count == Self.shards.count } != nil)
             let users = (0..<Self.accountShards).map { ShardCallTransportTests.user(onShard: $0) }
+            // The runner says serving once a shard has loaded; the exchange serves it from the same moment on.
+            let loaded = try await Self.waitUntil {
+                a.servingShards.count == Self.shards.count
+                    && users.allSatisfy { Self.serving(exchanges, user: $0) != nil }
+            }
+            #expect(loaded != nil)
             for user in users {
                 for (currency, amount) in [("USD", "1000000"), ("BTC", "100")] {
                     _ = try await #require(Self.serving(exchanges, user: user)).deposit(
