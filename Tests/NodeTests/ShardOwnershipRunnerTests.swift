@@ -24,7 +24,7 @@ struct ShardOwnershipRunnerTests {
     /// Short leases, so that a lapse is seconds away — but not so short that a renewal delayed by a loaded machine
     /// (the whole suite runs beside) lets them lapse.
     static let leases = ShardOwnership.Configuration(
-        leaseMillis: 3_000, renewBeforeMillis: 2_000, safetyMarginMillis: 500, retryMillis: 50)
+        leaseMillis: 8_000, renewBeforeMillis: 4_000, safetyMarginMillis: 1_000, retryMillis: 50)
     /// Leases for a test that moves shards by assignment only: none should lapse even on a starved machine.
     static let longLeases = ShardOwnership.Configuration(
         leaseMillis: 20_000, renewBeforeMillis: 12_000, safetyMarginMillis: 2_000, retryMillis: 50)
@@ -198,7 +198,7 @@ struct ShardOwnershipRunnerTests {
             let takeover = try await Self.waitUntil { b.servingShards.count == Self.shards.count }
             let taken = try #require(takeover)
             // Not before a's leases could lapse (taken at most a renewal before the stop), and not long after.
-            #expect(taken > .milliseconds(500) && taken < .seconds(15), "taken over after \(taken)")
+            #expect(taken > .milliseconds(500) && taken < .seconds(30), "taken over after \(taken)")
             #expect(try await exchanges["b"]!.order(user: user, orderID: order.orderID).status == .new)
             #expect(await Self.failedChecks([exchanges["b"]!]) == [])
         }
