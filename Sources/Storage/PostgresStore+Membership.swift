@@ -5,7 +5,7 @@ extension PostgresStore {
     /// Three reads in one `REPEATABLE READ, READ ONLY` transaction, so that they see one snapshot.
     public func membership() async throws -> MembershipSnapshot {
         let read = try await attempt("membership read") {
-            try await control.withTransaction(logger: Self.quiet) { connection -> MembershipRead in
+            try await membership.withTransaction(logger: Self.quiet) { connection -> MembershipRead in
                 try await connection.query(
                     "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY", logger: Self.quiet
                 ).drain()
@@ -45,7 +45,7 @@ extension PostgresStore {
     /// One `UPDATE` of the row of this incarnation; when it changes nothing, a second read says why.
     public func heartbeat(nodeID: String, incarnation: Int64, nowMillis: Int64) async throws -> HeartbeatOutcome {
         try await attempt("membership heartbeat") {
-            let updated = try await control.query(
+            let updated = try await membership.query(
                 """
                 UPDATE members SET heartbeat_ms = GREATEST(heartbeat_ms, \(nowMillis))
                 WHERE node_id = \(nodeID) AND incarnation = \(incarnation) AND status <> 'dead'
@@ -53,7 +53,7 @@ extension PostgresStore {
                 """, logger: Self.quiet
             ).collect()
             if !updated.isEmpty { return .recorded }
-            let rows = try await control.query(
+            let rows = try await membership.query(
                 "SELECT incarnation, status FROM members WHERE node_id = \(nodeID)", logger: Self.quiet)
             for try await (stored, status) in rows.decode((Int64, String).self) {
                 return heartbeatRefusal(stored: stored, status: status, incarnation: incarnation)
@@ -66,7 +66,7 @@ extension PostgresStore {
     public func suspect(nodeID: String, incarnation: Int64, by voter: String, nowMillis: Int64) async throws -> Bool {
         guard voter != nodeID else { return false }
         return try await attempt("membership suspect") {
-            let rows = try await control.query(
+            let rows = try await membership.query(
                 """
                 INSERT INTO member_suspicions AS s (node_id, incarnation, voter, voted_at_ms)
                 SELECT node_id, incarnation, \(voter), \(nowMillis) FROM members
@@ -89,7 +89,7 @@ extension PostgresStore {
         let rows = uniqueRows(members)
         let kept = Self.assignmentsKept
         return try await attempt("membership change") {
-            try await control.withTransaction(logger: Self.quiet) { connection -> Bool in
+            try await membership.withTransaction(logger: Self.quiet) { connection -> Bool in
                 let bumped = try await connection.query(
                     """
                     UPDATE membership_version SET version = version + 1
@@ -127,7 +127,7 @@ extension PostgresStore {
 
     public func assignment(version: Int64) async throws -> [UInt8]? {
         try await attempt("membership assignment read") {
-            let rows = try await control.query(
+            let rows = try await membership.query(
                 "SELECT assignment FROM membership_assignments WHERE version = \(version)", logger: Self.quiet)
             for try await bytes in rows.decode(ByteBuffer.self) {
                 return bytes.byteArray

@@ -21,10 +21,15 @@ public final class PostgresStore: DurableStore {
     public static let snapshotsKept = 3
 
     let client: PostgresClient
-    /// A pool of its own for leases and membership (renewals, heartbeats, votes, the active lease's polls):
-    /// these decide whether a node is alive and may serve, so they never queue behind journal batches,
-    /// snapshots and read-model writes (a handoff saves a thousand snapshots at once).
+    /// A pool of its own for leases (renewals, takes, releases, the active lease's polls): these decide whether
+    /// a node may serve, so they never queue behind journal batches, snapshots and read-model writes (a handoff
+    /// saves a thousand snapshots at once).
     let control: PostgresClient
+    /// One connection for membership (heartbeats, votes, the table's reads and changes): these decide whether
+    /// the node is alive, so they never queue behind lease traffic either (a node starting or leaving releases
+    /// and takes leases by the hundred, which on a slow disk kept a heartbeat waiting until peers voted the
+    /// node dead).
+    let membership: PostgresClient
     let committer: GroupCommitter
     let logger: Logger
     private let started = Atomic(false)
@@ -34,7 +39,7 @@ public final class PostgresStore: DurableStore {
     /// - Parameters:
     ///   - url: where to connect. Never logged with its password.
     ///   - maximumConnections: the data pool's size. One connection at a time carries the journal batches.
-    ///     Leases and membership have `controlConnections` more of their own.
+    ///     Leases have `controlConnections` more of their own, membership one more.
     ///   - maxBatchRecords: the most records one journal round trip carries.
     ///   - logger: for migrations and failures; postgres-nio's own messages below `info` are dropped, as its
     ///     trace level would print row contents.
@@ -50,6 +55,9 @@ public final class PostgresStore: DurableStore {
         var controlConfiguration = url.clientConfiguration()
         controlConfiguration.options.maximumConnections = Self.controlConnections
         self.control = PostgresClient(configuration: controlConfiguration, backgroundLogger: background)
+        var membershipConfiguration = url.clientConfiguration()
+        membershipConfiguration.options.maximumConnections = 1
+        self.membership = PostgresClient(configuration: membershipConfiguration, backgroundLogger: background)
         self.committer = GroupCommitter(maxBatchRecords: maxBatchRecords)
         self.logger = logger
     }
@@ -67,6 +75,7 @@ public final class PostgresStore: DurableStore {
                     self.committer.beginShutdown()
                 }
                 group.addTask { await self.control.run() }
+                group.addTask { await self.membership.run() }
                 await self.committer.run { requests in try await self.writeBatch(requests) }
                 group.cancelAll()
             }
@@ -82,7 +91,7 @@ public final class PostgresStore: DurableStore {
 
     public var commitStatistics: GroupCommitter.Statistics { committer.statistics }
 
-    /// Connections of the control pool (leases and membership).
+    /// Connections of the control pool (leases).
     public static let controlConnections = 2
 
     /// Applies the migrations this database lacks, each in its own transaction under a transaction-scoped

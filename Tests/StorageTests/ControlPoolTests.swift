@@ -33,6 +33,29 @@ import Testing
             #expect(finished.count.load(ordering: .relaxed) == 4)
         }
     }
+
+    /// Membership has one connection of its own: a node releasing and taking leases by the hundred (joining or
+    /// leaving) keeps its heartbeat. With the two sharing a pool, a slow disk kept a heartbeat waiting behind
+    /// lease releases until the peers voted the node dead (CI run of routing by shard).
+    @Test func membershipDoesNotWaitForABusyLeasePool() async throws {
+        try await withStore(.postgres) { store in
+            let postgres = try #require(store as? PostgresStore)
+            _ = try await postgres.heartbeat(nodeID: "node-a", incarnation: 1, nowMillis: 0)
+            let finished = Finished()
+            let sleepers = (0..<PostgresStore.controlConnections).map { _ in
+                Task {
+                    try await postgres.control.query("SELECT pg_sleep(15)", logger: PostgresStore.quiet).drain()
+                    finished.count.add(1, ordering: .relaxed)
+                }
+            }
+            try await Task.sleep(for: .milliseconds(500))  // the sleepers hold the lease pool's connections
+            _ = try await postgres.membership()
+            _ = try await postgres.heartbeat(nodeID: "node-a", incarnation: 1, nowMillis: 1_000)
+            #expect(finished.count.load(ordering: .relaxed) == 0, "membership waited for the lease pool")
+            for sleeper in sleepers { try await sleeper.value }
+            #expect(finished.count.load(ordering: .relaxed) == PostgresStore.controlConnections)
+        }
+    }
 }
 
 /// Sleepers done so far.

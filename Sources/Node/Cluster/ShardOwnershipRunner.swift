@@ -32,6 +32,8 @@ final class ShardOwnershipRunner: Service {
     private let leaving = Atomic<Bool>(false)
     /// Actions waiting to run, queued by action results (which run outside the loop).
     private let queued = Mutex<[ShardOwnership.Action]>([])
+    /// Handed-off leases waiting for their release, and whether a release round trip is under way.
+    private let releases = Mutex<(pending: [ShardOwnership.ShardEpoch], flushing: Bool)>(([], false))
 
     init(
         exchange: Exchange, store: any JournalStore, nodeID: String, leaseOwner: String,
@@ -184,18 +186,43 @@ final class ShardOwnershipRunner: Service {
         }
     }
 
-    /// Each shard's lease is released as soon as it is handed off, so that its next owner takes it at once
-    /// (a node leaving hands hundreds off).
+    /// Each shard's lease is released as soon as it is handed off, so that its next owner takes it at once; the
+    /// releases of handoffs that finish together share one round trip (a node leaving hands hundreds off, and
+    /// one commit each kept the lease pool busy for seconds on a slow disk).
     private func handOff(_ leases: [ShardOwnership.ShardEpoch]) async {
         try? await Exchange.concurrently(Self.symbolsFirst(leases), width: Self.width) { lease in
             await self.exchange.handOffShard(lease.shard)
-            do {
-                try await self.store.releaseLease(shard: lease.shard, owner: self.leaseOwner, epoch: lease.epoch)
-            } catch {
-                self.logger.warning(
-                    "releasing a lease failed; it lapses by itself", metadata: ["shard": "\(lease.shard)"])
+            await self.release(lease)
+        }
+    }
+
+    /// Queues a handed-off shard's lease for release. The first caller while no release is under way sends the
+    /// queue in one statement, and again for whatever queued meanwhile, until it is empty (group commit); the
+    /// others return at once. Each shard is reported handed off once its release is answered (or failed: the
+    /// lease then lapses by itself).
+    private func release(_ lease: ShardOwnership.ShardEpoch) async {
+        let flushes = releases.withLock { state -> Bool in
+            state.pending.append(lease)
+            guard !state.flushing else { return false }
+            state.flushing = true
+            return true
+        }
+        guard flushes else { return }
+        while true {
+            let batch = releases.withLock { state -> [ShardOwnership.ShardEpoch] in
+                defer { state.pending.removeAll() }
+                if state.pending.isEmpty { state.flushing = false }
+                return state.pending
             }
-            self.enqueue(self.machine.withLock { $0.handedOff(shard: lease.shard) })
+            guard !batch.isEmpty else { return }
+            do {
+                try await store.releaseLeases(owner: leaseOwner, batch.map { (shard: $0.shard, epoch: $0.epoch) })
+            } catch {
+                logger.warning(
+                    "releasing leases failed; they lapse by themselves",
+                    metadata: ["shards": "\(batch.count)", "error": "\(error)"])
+            }
+            enqueue(machine.withLock { machine in batch.flatMap { machine.handedOff(shard: $0.shard) } })
         }
     }
 
