@@ -23,7 +23,7 @@ import Testing
         }
     }
 
-    @Test("the path drops the query; a market is /v1/markets/{symbol} and below; admin is /admin/…")
+    @Test("the path drops the query; a market is /v1/markets/{symbol}, below, and its admin routes; admin is /admin/…")
     func pathAndMarket() {
         let book = RequestRoute(target: "/v1/markets/BTC-USD/orderbook?depth=5", authorization: nil)
         #expect(book.path == "/v1/markets/BTC-USD/orderbook")
@@ -31,6 +31,10 @@ import Testing
         #expect(RequestRoute(target: "/v1/markets", authorization: nil).market == nil)
         #expect(RequestRoute(target: "/v1/markets?x=1", authorization: nil).market == nil)
         #expect(RequestRoute(target: "/v1/orders", authorization: nil).market == nil)
+        // A market's admin routes go to its book's owner; adding a market is about no book yet.
+        let halt = RequestRoute(target: "/admin/v1/markets/ETH-USD/halt", authorization: nil)
+        #expect(halt.market == "ETH-USD" && halt.isAdmin)
+        #expect(RequestRoute(target: "/admin/v1/markets", authorization: nil).market == nil)
         #expect(RequestRoute(target: "/admin/v1/shards", authorization: nil).isAdmin)
         #expect(!RequestRoute(target: "/v1/admin", authorization: nil).isAdmin)
     }

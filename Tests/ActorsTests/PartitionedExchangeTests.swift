@@ -167,6 +167,13 @@ struct PartitionedExchangeTests {
             #expect(filled.status == .filled)
             let btc = try await a.balances(user: buyer).first { $0.currency == "BTC" }
             #expect(btc?.available == Flow.amount("0.5"))
+            // a values the position at the last price of the book on b, and lists the market as b's book says.
+            let position = try await a.portfolio(user: buyer).positions.first { $0.symbol == "BTC-USD" }
+            #expect(position?.marketPrice == Flow.amount("50000"))
+            try await b.setHalted(symbol: "BTC-USD", halted: true)
+            #expect(await a.markets().first { $0.spec.symbol == "BTC-USD" }?.halted == true)
+            try await b.setHalted(symbol: "BTC-USD", halted: false)
+            #expect(await c.markets().first { $0.spec.symbol == "BTC-USD" }?.halted == false)
 
             // A cancel from c reaches the book on b; the rest of the ask goes back to the seller.
             let cancelled = try await c.cancelOrder(user: seller, orderID: ask.orderID)
@@ -184,6 +191,13 @@ struct PartitionedExchangeTests {
             #expect(try await a.order(user: buyer, orderID: bid.orderID).filledQuantity == Flow.quantity("0.5"))
 
             #expect(await Self.failedChecks([a, b, c]) == [])
+            // A node's audit missing (it did not answer), or one audited twice: the shards are not each audited
+            // once, and verify says so.
+            let withoutC = await Exchange.failedChecks(across: [a, b])
+            #expect(withoutC.failed.contains(InvariantReport.Name.shardsAudited))
+            #expect(withoutC.accountShards < Self.accountShards)
+            let twice = await Exchange.failedChecks(across: [a, b, c, c])
+            #expect(twice.failed.contains(InvariantReport.Name.shardsAudited), "\(twice.failed)")
         }
     }
 
@@ -343,7 +357,8 @@ struct PartitionedExchangeTests {
         #expect(calls[0].shard == "symbol/BTC-USD")
         #expect(calls[5].shard == "accounts/1023")
         let answers: [ShardAnswer] = [
-            .events(events), .events([]), .quote(SymbolQuote(halted: true, bid: nil, ask: Price(ticks: 5))),
+            .events(events), .events([]),
+            .quote(SymbolQuote(halted: true, bid: nil, ask: Price(ticks: 5), last: Price(ticks: 4))),
             .settled(nil), .settled(17), .durable, .failed(BourseError(.unavailable, "accounts/0001 moved")),
         ]
         for answer in answers { #expect(try ShardAnswer(decoding: answer.encoded()) == answer) }

@@ -324,7 +324,7 @@ struct VerifyTests {
                 InvariantReport.Name.moneyConservation, InvariantReport.Name.nonNegativeBalances,
                 InvariantReport.Name.fillsSettled, InvariantReport.Name.booksUncrossed,
                 InvariantReport.Name.reservations,
-                InvariantReport.Name.anomalies, InvariantReport.Name.readModels,
+                InvariantReport.Name.anomalies, InvariantReport.Name.readModels, InvariantReport.Name.shardsAudited,
             ], sourceLocation: sourceLocation)
     }
 

@@ -59,6 +59,8 @@ extension ClusterProcessTests {
             throw HarnessError("shards never spread over \(members.sorted()): \(last)")
         }
 
+        static func url(_ node: NodeProcess) -> String { "http://127.0.0.1:\(node.port)" }
+
         static func accountShard(of session: Session) throws -> String {
             let user = try #require(UserID(session.userID))
             return ShardKey.account(index: ShardKey.accountShardIndex(user, shards: ShardKey.defaultAccountShards))
@@ -119,6 +121,21 @@ extension ClusterProcessTests {
                     try await NodeState.capture(api, users).expectSame(as: before, "read through b")
                 }
 
+                // Halted through a node that does not hold the book: the halt runs on the book's owner, and an
+                // order through c is refused until the market resumes.
+                let elsewhere = try #require(["node-a": a, "node-b": b, "node-c": c].first { $0.key != book }?.value)
+                let halt = try await CLI.run(["admin", "--node", Self.url(elsewhere), "markets", "halt", "BTC-USD"])
+                #expect(halt.status == 0 && halt.stdout == "BTC-USD: halted\n", "\(halt)")
+                let order: JSONValue = [
+                    "symbol": "BTC-USD", "side": "buy", "type": "limit", "price": "100", "quantity": "0.01",
+                ]
+                let refused = try await ProcessRestartTests.with(c) { api in
+                    try await api.call(.post, "/v1/orders", json: order, token: users[0].token)
+                }
+                #expect(refused.status == 422 && refused.json["error"]?["code"] == "ORDER_REJECTED", "\(refused)")
+                let resume = try await CLI.run(["admin", "--node", Self.url(elsewhere), "markets", "resume", "BTC-USD"])
+                #expect(resume.status == 0, "\(resume)")
+
                 // Kill -9 the book's node (or a, if the book is on c) while orders flow through c; from the kill,
                 // time until the leases spread the shards over the two others (polled through c).
                 let victim = book == "node-c" ? "node-a" : book
@@ -163,6 +180,9 @@ extension ClusterProcessTests {
                     try await NodeState.capture(api, users).expectSame(as: after, "read through \(other)")
                     try await ProcessRestartTests.expectTradingContinues(api, after)
                 }
+                // Checked across the two survivors: every shard audited once, every invariant holding.
+                let verify = try await CLI.run(["admin", "--node", Self.url(c), "verify"])
+                #expect(verify.status == 0, "\(verify)")
             }
         }
 
@@ -212,6 +232,21 @@ extension ClusterProcessTests {
                     final.expectBooksMatchOpenOrders()
                     final.expectConservation(deposited: ProcessRestartTests.deposited(users: users.count))
                 }
+                // The admin views across nodes: three members serving their ring's shares, every shard once.
+                try await ProcessRestartTests.with(c) { api in
+                    let cluster = try await api.json(.get, "/admin/v1/cluster", token: admin.token)
+                    let members = cluster["members"]?.arrayValue ?? []
+                    let shares = members.compactMap { member -> Int? in
+                        guard case .number(let count)? = member["shards"] else { return nil }
+                        return Int(count)
+                    }
+                    #expect(members.compactMap { $0["id"]?.stringValue }.sorted() == ["node-b", "node-c", "node-d"])
+                    #expect(shares.count == 3 && shares.allSatisfy { $0 > 0 }, "\(cluster)")
+                    let shards = try await api.json(.get, "/admin/v1/shards", token: admin.token).arrayValue ?? []
+                    #expect(shares.reduce(0, +) == shards.count, "\(cluster)")
+                }
+                let verify = try await CLI.run(["admin", "--node", Self.url(d), "verify"])
+                #expect(verify.status == 0, "\(verify)")
             }
         }
     }

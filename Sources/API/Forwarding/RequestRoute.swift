@@ -29,11 +29,15 @@ public struct RequestRoute: Sendable, Equatable {
     /// Whether the request is under `/admin/`.
     public var isAdmin: Bool { ForwardingMiddleware.isAdmin(path) }
 
-    /// The market a request is about: `/v1/markets/{symbol}` and everything under it.
+    /// The market a request is about: `/v1/markets/{symbol}` and everything under it, and the admin routes of
+    /// one market (`/admin/v1/markets/{symbol}/halt`, `…/resume`).
     public var market: String? {
         let components = path.split(separator: "/", omittingEmptySubsequences: true)
-        guard components.count >= 3, components[0] == "v1", components[1] == "markets" else { return nil }
-        return String(components[2])
+        if components.count >= 3, components[0] == "v1", components[1] == "markets" { return String(components[2]) }
+        if components.count >= 5, components[0] == "admin", components[1] == "v1", components[2] == "markets" {
+            return String(components[3])
+        }
+        return nil
     }
 
     /// The `sub` of an unverified `Bearer` JWT, when it is a user id.

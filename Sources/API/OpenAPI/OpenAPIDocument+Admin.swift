@@ -110,7 +110,7 @@ extension OpenAPIDocument {
                             "type": "string",
                             "enum": [
                                 "money_conservation", "non_negative_balances", "fills_settled", "books_uncrossed",
-                                "reservations", "anomalies", "read_models",
+                                "reservations", "anomalies", "read_models", "shards_audited",
                             ],
                         ],
                         "summary": text, "passed": ["type": "boolean"], "checked": integer, "violations": integer,

@@ -51,9 +51,13 @@ extension Exchange {
         var marketValues: Int64 = 0
         var costs: Int64 = 0
         var pnl: Int64 = 0
-        for (symbol, position) in (account?.ledger.positions ?? [:]).sorted(by: { $0.key < $1.key }) {
+        let held = (account?.ledger.positions ?? [:]).sorted(by: { $0.key < $1.key })
+        // Books served elsewhere: their owners' last prices (this node's copy of such a book is idle and stale).
+        let quotes = await quotes(of: held.map(\.key))
+        for (symbol, position) in held {
             guard let actor = symbolDirectory.actor(symbol) else { continue }
-            let last = await actor.ticker(nowMillis: clock()).lastPrice
+            let last =
+                if let quote = quotes[symbol] { quote.last } else { await actor.ticker(nowMillis: clock()).lastPrice }
             let spec = actor.spec
             let marketPrice = last.flatMap { try? spec.amount(of: $0) }
             let value =

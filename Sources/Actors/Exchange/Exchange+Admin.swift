@@ -37,6 +37,22 @@ extension Exchange: ExchangeAdministration {
         }
     }
 
+    /// The shards this exchange serves, as their actors see them, owned by this node: its part of the shards
+    /// view across nodes routing by shard (the others' actors of those shards are idle and stale).
+    public func servedShardViews() async -> [ShardView] {
+        var progress: [ShardProgress] = []
+        for spec in symbolDirectory.specs where serves(ShardKey.symbol(spec.symbol)) {
+            guard let actor = symbolDirectory.actor(spec.symbol) else { continue }
+            progress.append(await actor.progress)
+        }
+        for shard in accounts.served { progress.append(await shard.progress) }
+        return progress.map {
+            ShardView(
+                shard: $0.shard, owner: configuration.nodeID, epoch: $0.epoch, journalSequence: $0.journalSequence,
+                durableSequence: $0.durableSequence, lastSnapshotSequence: $0.lastSnapshotSequence)
+        }
+    }
+
     public func drain(node: String) async throws {
         guard node == configuration.nodeID else { throw BourseError(.notFound, "unknown node \(node)") }
         throw BourseError(.conflict, "cannot drain the only node")

@@ -1,14 +1,32 @@
 import Trading
 
-/// Market queries: answered by the symbol actors from memory.
+/// Market queries: answered by the symbol actors from memory — a book served by another node by its owner.
 extension Exchange {
+    /// Every market, halted or not as its book says (asked of the books served elsewhere at once; one whose
+    /// owner does not answer shows what this node last knew).
     public func markets() async -> [MarketInfo] {
+        let quotes = await quotes(of: symbolDirectory.specs.map(\.symbol))
         var result: [MarketInfo] = []
         for spec in symbolDirectory.specs {
             guard let actor = symbolDirectory.actor(spec.symbol) else { continue }
-            result.append(MarketInfo(spec: spec, halted: await actor.isHalted))
+            let halted = if let quote = quotes[spec.symbol] { quote.halted } else { await actor.isHalted }
+            result.append(MarketInfo(spec: spec, halted: halted))
         }
         return result
+    }
+
+    /// The quotes of the books of `symbols` that another node serves, asked of their owners at once; a book
+    /// served here, or whose owner does not answer, is left out.
+    func quotes(of symbols: [String]) async -> [String: SymbolQuote] {
+        guard let peers else { return [:] }
+        let remote = symbols.filter { !serves(ShardKey.symbol($0)) && symbolDirectory.actor($0) != nil }
+        guard !remote.isEmpty else { return [:] }
+        return await withTaskGroup(of: (String, SymbolQuote?).self) { group in
+            for symbol in remote { group.addTask { (symbol, try? await peers.quote(symbol: symbol)) } }
+            var quotes: [String: SymbolQuote] = [:]
+            for await (symbol, quote) in group { quotes[symbol] = quote }
+            return quotes
+        }
     }
 
     public func market(_ symbol: String) async throws -> MarketInfo {

@@ -19,11 +19,21 @@ extension Exchange {
     static let readModelPatience: Duration = .milliseconds(500)
 
     public func verify() async -> InvariantReport {
-        var (outcomes, scope) = await verificationPass()
+        await verify(gathering: { ([await self.audit()], []) })
+    }
+
+    /// `verify` over audits gathered from several nodes (routing by shard: each serves part of the shards).
+    /// `gather` returns, for one pass, the audit of every node that answered (this one's included) and the
+    /// nodes that did not. Every shard must be audited exactly once (`shards_audited`): a shard moving between
+    /// nodes is audited by none for a moment, so, like a command in flight, it only counts if every pass finds it.
+    public func verify(
+        gathering gather: @Sendable () async -> (audits: [ExchangeAudit], unreachable: [String])
+    ) async -> InvariantReport {
+        var (outcomes, scope) = await verificationPass(gather)
         var attempt = 1
         while attempt < Exchange.verifyAttempts, outcomes.contains(where: { $0.findings.count > 0 }) {
             try? await Task.sleep(for: .milliseconds(40 * attempt))
-            let (later, laterScope) = await verificationPass()
+            let (later, laterScope) = await verificationPass(gather)
             outcomes = zip(outcomes, later).map { $0.persisting(in: $1) }
             scope = laterScope
             attempt += 1
@@ -45,6 +55,12 @@ extension Exchange {
         return report
     }
 
+    /// The audits of every shard this exchange serves: its part of a `verify`.
+    public func audit() async -> ExchangeAudit {
+        let (accounts, symbols) = await audits()
+        return ExchangeAudit(accounts: accounts, symbols: symbols)
+    }
+
     /// `bourse_verify_runs{outcome="clean"|"violations"}`: verify runs on this node, by result (the alert
     /// BourseVerifyFailed fires on any with violations).
     static let verifyClean = Counter(label: "bourse_verify_runs", dimensions: [("outcome", "clean")])
@@ -53,32 +69,69 @@ extension Exchange {
     static let verifyViolations = Gauge(label: "bourse_verify_violations")
 
     /// One pass over every shard: the outcome of every check, in report order.
-    func verificationPass() async -> ([InvariantChecker.Outcome], (markets: Int, accountShards: Int, users: Int)) {
-        let (accountAudits, symbolAudits) = await audits()
+    func verificationPass(
+        _ gather: @Sendable () async -> (audits: [ExchangeAudit], unreachable: [String])
+    ) async -> ([InvariantChecker.Outcome], (markets: Int, accountShards: Int, users: Int)) {
+        let (audits, unreachable) = await gather()
+        let accountAudits = audits.flatMap(\.accounts)
+        let symbolAudits = audits.flatMap(\.symbols)
         let checker = InvariantChecker(accounts: accountAudits, symbols: symbolAudits)
-        let outcomes = checker.checks() + [await readModelCheck(accountAudits)]
+        let outcomes =
+            checker.checks() + [await readModelCheck(accountAudits), coverageCheck(audits, unreachable: unreachable)]
         return (
             outcomes,
             (symbolAudits.count, accountAudits.count, accountAudits.reduce(0) { $0 + $1.users })
         )
     }
 
-    /// `verify`'s checks of memory over exchanges that each serve part of the shards (in one process): each
-    /// audits its own shards, one checker sees them all. Returns the names of the failed checks, and how many
-    /// account shards and books were audited (every shard once when together they serve all of them).
+    /// Every market's book and every account shard audited exactly once, over all the audits of a pass.
+    func coverageCheck(_ audits: [ExchangeAudit], unreachable: [String]) -> InvariantChecker.Outcome {
+        var seen: [String: Int] = [:]
+        for audit in audits {
+            for shard in audit.accounts.map(\.progress.shard) + audit.symbols.map(\.progress.shard) {
+                seen[shard, default: 0] += 1
+            }
+        }
+        let expected =
+            symbolDirectory.specs.map { ShardKey.symbol($0.symbol) }
+            + (0..<accounts.shardCount).map { ShardKey.account(index: $0) }
+        var findings = Findings()
+        for shard in expected where seen[shard] != 1 {
+            let count = seen[shard] ?? 0
+            findings.add(
+                "shard/\(shard)",
+                count == 0 ? "\(shard): no node served it" : "\(shard): served by \(count) nodes at once")
+        }
+        for shard in Set(seen.keys).subtracting(expected).sorted() {
+            findings.add("shard/\(shard)", "\(shard): audited, but this node does not know it")
+        }
+        return InvariantChecker.Outcome(
+            name: InvariantReport.Name.shardsAudited, summary: "every book and account shard is served by one node",
+            checked: expected.count, findings: findings,
+            note: unreachable.isEmpty ? nil : "no answer from \(unreachable.sorted().joined(separator: ", "))")
+    }
+
+    /// `verify` over exchanges that each serve part of the shards (in one process), as across nodes: each
+    /// audits its own shards, and the audits go through their wire encoding to the first one, which checks them
+    /// all. Returns the names of the failed checks, and how many account shards and books were audited (every
+    /// shard once when together they serve all of them).
     static func failedChecks(across exchanges: [Exchange]) async -> (
         failed: [String], accountShards: Int, symbols: Int
     ) {
-        var accountAudits: [AccountShardAudit] = []
-        var symbolAudits: [SymbolAudit] = []
-        for exchange in exchanges {
-            let (shards, books) = await exchange.audits()
-            accountAudits += shards
-            symbolAudits += books
-        }
-        let failed = InvariantChecker(accounts: accountAudits, symbols: symbolAudits).checks()
-            .filter { $0.findings.count > 0 }.map(\.name)
-        return (failed.map { "\($0)" }, accountAudits.count, symbolAudits.count)
+        guard let first = exchanges.first else { return ([], 0, 0) }
+        let report = await first.verify(gathering: {
+            var audits: [ExchangeAudit] = []
+            var unreadable: [String] = []
+            for exchange in exchanges {
+                do {
+                    audits.append(try ExchangeAudit(decoding: await exchange.audit().encoded()))
+                } catch {
+                    unreadable.append("\(exchange.configuration.nodeID): \(error)")
+                }
+            }
+            return (audits, unreadable)
+        })
+        return (report.checks.filter { !$0.passed }.map(\.name), report.accountShards, report.markets)
     }
 
     /// What `verify` checks of every shard this exchange serves, accounts first, then books (in market order):

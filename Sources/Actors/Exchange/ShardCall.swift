@@ -104,6 +104,7 @@ public enum ShardAnswer: Sendable, Hashable {
             writer.write(quote.halted)
             writer.write(optionalTicks: quote.bid)
             writer.write(optionalTicks: quote.ask)
+            writer.write(optionalTicks: quote.last)
         case .settled(let sequence):
             writer.write(UInt8(3))
             writer.write(sequence != nil)
@@ -126,7 +127,9 @@ public enum ShardAnswer: Sendable, Hashable {
             self = .quote(
                 SymbolQuote(
                     halted: try reader.readBool(), bid: try reader.readOptionalTicks(),
-                    ask: try reader.readOptionalTicks()))
+                    ask: try reader.readOptionalTicks(),
+                    // Absent from an older node's answer.
+                    last: reader.remaining > 0 ? try reader.readOptionalTicks() : nil))
         case 3:
             let present = try reader.readBool()
             let sequence = try reader.readInt64()

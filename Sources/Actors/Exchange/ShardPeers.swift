@@ -22,16 +22,19 @@ public protocol ShardPeers: Sendable {
     func awaitDurable(accountShard index: Int, through sequence: Int64) async throws
 }
 
-/// A book as a new order sees it: halted or not, and its best prices (a market buy's protection price).
+/// A book as a new order sees it: halted or not, and its best prices (a market buy's protection price); and
+/// its last trade's price, which values positions in the market.
 public struct SymbolQuote: Sendable, Hashable {
     public var halted: Bool
     public var bid: Price?
     public var ask: Price?
+    public var last: Price?
 
-    public init(halted: Bool, bid: Price?, ask: Price?) {
+    public init(halted: Bool, bid: Price?, ask: Price?, last: Price? = nil) {
         self.halted = halted
         self.bid = bid
         self.ask = ask
+        self.last = last
     }
 }
 

@@ -284,7 +284,8 @@ public actor SymbolActor: SnapshottingActor {
 
     public var isHalted: Bool { state.halted }
     public var quote: SymbolQuote {
-        SymbolQuote(halted: state.halted, bid: state.book.bestBid, ask: state.book.bestAsk)
+        SymbolQuote(
+            halted: state.halted, bid: state.book.bestBid, ask: state.book.bestAsk, last: state.book.lastTradePrice)
     }
     public func bestPrices() -> (bid: Price?, ask: Price?) { (state.book.bestBid, state.book.bestAsk) }
     public func ticker(nowMillis: Int64) -> TickerView { state.ticker(nowMillis: nowMillis) }

@@ -12,6 +12,14 @@ struct Findings: Sendable, Hashable {
     /// Violations beyond `keyLimit`.
     private(set) var uncounted = 0
 
+    init() {}
+
+    /// Findings as another node found them (`ExchangeAudit`).
+    init(violations: [String: String], uncounted: Int) {
+        self.violations = violations
+        self.uncounted = uncounted
+    }
+
     /// Records a violation; a key met again keeps its first description.
     mutating func add(_ key: String, _ description: @autoclosure () -> String) {
         guard violations[key] == nil else { return }

@@ -41,6 +41,7 @@ public struct InvariantReport: Sendable, Hashable {
         public static let reservations = "reservations"
         public static let anomalies = "anomalies"
         public static let readModels = "read_models"
+        public static let shardsAudited = "shards_audited"
     }
 
     public var checks: [Check]

@@ -20,6 +20,19 @@ struct SymbolAudit: Sendable {
     /// Journal records whose events are not yet delivered to the accounts.
     var undelivered: Int
 
+    init(
+        symbol: String, progress: ShardProgress, bestBid: Price?, bestAsk: Price?, lastTradeID: UInt64,
+        orders: [BookOrder], undelivered: Int
+    ) {
+        self.symbol = symbol
+        self.progress = progress
+        self.bestBid = bestBid
+        self.bestAsk = bestAsk
+        self.lastTradeID = lastTradeID
+        self.orders = orders
+        self.undelivered = undelivered
+    }
+
     init(_ state: SymbolState, progress: ShardProgress, undelivered: Int) {
         symbol = state.spec.symbol
         self.progress = progress

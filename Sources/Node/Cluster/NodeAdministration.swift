@@ -43,6 +43,11 @@ struct NodeAdministration: ExchangeAdministration {
 
     func drain(node: String) async throws {
         if node == role.nodeID { return try await role.drain() }
+        try await Self.drain(peer: node, membership: membership, peers: peers)
+    }
+
+    /// Tells another node to drain itself, over the transport; returns once it has.
+    static func drain(peer node: String, membership: MembershipRunner, peers: PeerClients) async throws {
         guard let member = membership.view.member(node), member.status != .dead,
             let client = peers.client(for: member.peerAddress)
         else { throw BourseError(.notFound, "unknown node \(node)") }

@@ -19,11 +19,20 @@ enum PeerKind {
     static let shardCall: UInt16 = 7
     /// The answer to `shardCall` (payload: a `ShardAnswer`).
     static let shardAnswer: UInt16 = 8
+    /// "Audit the shards you serve" for a `verify` across nodes routing by shard; answered with `audited`
+    /// (payload: an `ExchangeAudit`).
+    static let audit: UInt16 = 9
+    static let audited: UInt16 = 10
+    /// "Which shards do you serve, and where do they stand" for the shards view across nodes; answered with
+    /// `shardViews` (payload: `ShardAdministration.encode(_:)`).
+    static let listShards: UInt16 = 11
+    static let shardViews: UInt16 = 12
 }
 
 /// What a node answers on its peer port: pings (membership probes), requests forwarded by a standby (run
-/// through this node's own router, never forwarded again), drain orders and calls for the shards its exchange
-/// serves. Other kinds get an error reply.
+/// through this node's own router, never forwarded again), drain orders, and, routing by shard, calls for the
+/// shards its exchange serves and the admin questions about them (audits, shard views). Other kinds get an
+/// error reply.
 struct NodePeerHandler: PeerHandler {
     /// Runs forwarded requests; nil on a node that takes none (tests of the probes).
     var responder: ForwardedRequestResponder?
@@ -66,6 +75,14 @@ struct NodePeerHandler: PeerHandler {
             }
             return request.reply(
                 kind: PeerKind.shardAnswer, payload: ByteBuffer(bytes: await shards.serve(call).encoded()))
+        case PeerKind.audit:
+            guard let shards else { return request.failure(kind: request.kind) }
+            return request.reply(kind: PeerKind.audited, payload: ByteBuffer(bytes: await shards.audit().encoded()))
+        case PeerKind.listShards:
+            guard let shards else { return request.failure(kind: request.kind) }
+            return request.reply(
+                kind: PeerKind.shardViews,
+                payload: ByteBuffer(bytes: ShardAdministration.encode(await shards.servedShardViews())))
         case PeerKind.drain:
             do {
                 try await drain()

@@ -130,8 +130,8 @@ struct ClusterParts {
     /// Routing by shard only.
     let router: ShardRouter?
     let ownership: ShardOwnershipRunner?
-    /// Active/standby only (routing by shard: the exchange's own, not yet across nodes).
-    let administration: NodeAdministration?
+    /// The admin operations across nodes: `NodeAdministration` (active/standby) or `ShardAdministration`.
+    let administration: any ExchangeAdministration
     let identity: PeerIdentity
     let secret: PeerSecret
     let peerListen: HostPort
@@ -199,7 +199,9 @@ struct ClusterParts {
             ownership = ShardOwnershipRunner(
                 exchange: exchange, store: store, nodeID: configuration.nodeID, leaseOwner: leaseOwner,
                 assignment: assignment, logger: logger)
-            administration = nil
+            administration = ShardAdministration(
+                exchange: exchange, nodeID: configuration.nodeID, membership: membership, peers: peers,
+                drainHere: Self.handOff(membership: membership, ownership: ownership!))
         }
     }
 
@@ -227,9 +229,13 @@ struct ClusterParts {
     /// routing by shard leaves the assignment, so that its shards move to the others, then hands off what is left.
     private var handOff: @Sendable () async throws -> Void {
         if let role { return { try await role.drain() } }
-        let membership = self.membership
-        let ownership = self.ownership!
-        return {
+        return Self.handOff(membership: membership, ownership: ownership!)
+    }
+
+    private static func handOff(
+        membership: MembershipRunner, ownership: ShardOwnershipRunner
+    ) -> @Sendable () async throws -> Void {
+        {
             await membership.leaveWhileRunning()
             await ownership.handOffAll()
         }
