@@ -79,8 +79,9 @@ def request(port, method, path, body=None, token=None, timeout=10):
 
 
 class Node:
-    def __init__(self, binary, node_id, database_url, config, work):
+    def __init__(self, binary, node_id, database_url, config, work, routing=None):
         self.binary, self.node_id, self.database_url, self.config, self.work = binary, node_id, database_url, config, work
+        self.routing = routing  # BOURSE_ROUTING: None (the default, active/standby) or "shard"
         self.process = None
         self.port = None
 
@@ -90,6 +91,8 @@ class Node:
         env = {k: v for k, v in os.environ.items() if not k.startswith("BOURSE_")}
         env["BOURSE_CLUSTER_SECRET"] = SECRET
         env["BOURSE_FEEDS"] = "off"  # no demo feeds or paper liquidity: the figures are the exchange's alone
+        if self.routing:
+            env["BOURSE_ROUTING"] = self.routing
         self.process = subprocess.Popen(
             [self.binary, "start", "--config", self.config, "--node-id", self.node_id,
              "--listen", f"127.0.0.1:{self.port}", "--peer-listen", f"127.0.0.1:{free_port()}",

@@ -7,7 +7,8 @@ For each setup — one `bourse start` node, then three (node-a, node-b, node-c, 
 PostgreSQL database (POSTGRES_URL's server; fsync on), with a cluster secret, rate limits out of the way and no
 reference feeds: runs `bourse-bench load` (closed loop; 70% reads, 25% limit orders, 5% cancels) with its
 workers spread evenly over the setup's nodes (on 3 nodes, two thirds of the requests reach a standby and are
-forwarded to the active node). Prints each run's report and, as the last line, one JSON object with both.
+forwarded to the active node; with `--routing shard`, each node serves its share of the shards once they have
+spread, and a request goes to the owner of its user's account shard or its market's book). Prints each run's report and, as the last line, one JSON object with both.
 The load generator, the nodes and PostgreSQL share this machine's cores: the figures are the whole system's.
 Everything started here is stopped on exit; the databases are dropped.
 """
@@ -19,6 +20,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 import urllib.parse
 
 here = os.path.dirname(os.path.abspath(__file__))
@@ -40,10 +42,13 @@ def run(args, count, postgres):
         f.write(f'auth:\n  admin_password: "{failover.ADMIN_PASSWORD}"\n'
                 "limits:\n  requests_per_second: 1000000\n  burst: 1000000\n  login_per_minute: 100000\n")
     binary = os.path.abspath(args.bourse)
-    nodes = [failover.Node(binary, f"node-{name}", database_url, config, work) for name in "abc"[:count]]
+    nodes = [failover.Node(binary, f"node-{name}", database_url, config, work, routing=args.routing)
+             for name in "abc"[:count]]
     try:
         for node in nodes:
             node.start()
+        if args.routing == "shard":
+            wait_for_spread(nodes)
         command = [os.path.abspath(args.bench), "load",
                    "--nodes", ",".join(f"127.0.0.1:{node.port}" for node in nodes),
                    "--users", str(args.users), "--workers", str(args.workers),
@@ -64,6 +69,28 @@ def run(args, count, postgres):
         subprocess.run(["psql", admin_url, "-qc", f"DROP DATABASE IF EXISTS {database}"], check=False)
 
 
+def wait_for_spread(nodes, timeout=180):
+    """Routing by shard: waits until every shard's lease is held by one of the nodes and each node holds at least
+    4/5 of its fair share (the first node takes everything, then hands shares off as the others join)."""
+    status, login = failover.request(nodes[0].port, "POST", "/v1/auth/login",
+                                     {"username": "admin", "password": failover.ADMIN_PASSWORD})
+    if status != 200:
+        raise RuntimeError(f"admin login answered {status}")
+    token = login["access_token"]
+    names = {node.node_id for node in nodes}
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        status, shards = failover.request(nodes[0].port, "GET", "/admin/v1/shards", token=token)
+        if status == 200 and shards:
+            owners = [shard["owner"].split("#")[0] for shard in shards]
+            counts = {name: owners.count(name) for name in names}
+            if set(owners) <= names and min(counts.values()) * 5 >= len(owners) // len(names) * 4:
+                print(f"   shards spread: {counts}", flush=True)
+                return
+        time.sleep(0.5)
+    raise RuntimeError("the shards never spread over the nodes")
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--bourse", default=os.path.join(here, "../.build/release/bourse"))
@@ -75,6 +102,8 @@ def main():
     parser.add_argument("--connections", type=int, default=6, help="h2c connections in all, split over the nodes")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--nodes", default="1,3", help="setups to run, e.g. 1,3")
+    parser.add_argument("--routing", choices=["active_standby", "shard"], default="active_standby",
+                        help="cluster.routing of every node (shard: each node serves its share of the shards)")
     args = parser.parse_args()
     postgres = os.environ["POSTGRES_URL"]
     results = {}
