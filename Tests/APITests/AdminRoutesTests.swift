@@ -201,7 +201,7 @@ struct AdminRoutesTests {
             #expect(
                 checks.compactMap { $0["name"]?.stringValue } == [
                     "money_conservation", "non_negative_balances", "fills_settled", "books_uncrossed", "reservations",
-                    "anomalies", "read_models",
+                    "anomalies", "read_models", "shards_audited",
                 ])
             #expect(checks.allSatisfy { $0["passed"] == true })
             #expect(clean.json["scope"] == ["markets": 2, "account_shards": 4, "users": 2])

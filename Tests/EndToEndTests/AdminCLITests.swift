@@ -27,7 +27,7 @@ struct AdminCLITests {
             #expect(verify.stdout.contains("fills_settled          ok"), "\(verify.stdout)")
             let verifyJSON = try await CLI.run(["admin", "--json", "--node", node, "verify"])
             #expect(verifyJSON.status == 0)
-            #expect(verifyJSON.json["ok"] == true && verifyJSON.json["checks"]?.arrayValue?.count == 7)
+            #expect(verifyJSON.json["ok"] == true && verifyJSON.json["checks"]?.arrayValue?.count == 8)
 
             let shards = try await CLI.run(["admin", "--node", node, "--json", "shards"])
             #expect(shards.status == 0, "\(shards.stderr)")
