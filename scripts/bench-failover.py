@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Failover and handoff times of an active/standby Bourse cluster, measured on this machine.
+"""Failover and handoff times of a Bourse cluster (active/standby, or routing by shard), measured on this machine.
 
     scripts/with-postgres python3 scripts/bench-failover.py [--bourse PATH] [--rounds N]
 
@@ -11,6 +11,10 @@ orders), then for each round:
     user's token, every 5 ms, giving up on a request after 250 ms) measures its outage: the longest time without a 200 until a request succeeds
     after the old active has exited. Then the killed node is restarted (as a standby);
   * handoff: the same with SIGTERM (a graceful handoff).
+
+With `--routing shard` every node serves its share of the shards: the node killed or stopped each round is
+the owner of the bench user's account shard (polled through another node), and each round starts once the
+restarted node has its share back.
 
 With `--load R`, a background client places R orders per second during those rounds (so the moving
 shards have changed and must be snapshotted), through the live nodes in turn.
@@ -119,6 +123,47 @@ class Node:
             return self.process.wait()
 
 
+def login_admin(port):
+    status, login = request(port, "POST", "/v1/auth/login", {"username": "admin", "password": ADMIN_PASSWORD})
+    if status != 200:
+        raise RuntimeError(f"admin login answered {status}")
+    return login["access_token"]
+
+
+def lease_owners(port, admin_token):
+    """Shard → the node id holding its lease (GET /admin/v1/shards), or None if the node did not answer."""
+    status, shards = request(port, "GET", "/admin/v1/shards", token=admin_token, timeout=5)
+    if status != 200 or not shards:
+        return None
+    return {shard["shard"]: shard["owner"].split("#")[0] for shard in shards}
+
+
+def wait_for_spread(nodes, timeout=180):
+    """Routing by shard: waits until every shard's lease is held by one of `nodes` and each holds at least 4/5 of
+    its fair share (the first node takes everything, then hands shares off as the others join)."""
+    token = login_admin(nodes[0].port)
+    names = {node.node_id for node in nodes}
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        owners = lease_owners(nodes[0].port, token)
+        if owners:
+            counts = {name: list(owners.values()).count(name) for name in names}
+            if set(owners.values()) <= names and min(counts.values()) * 5 >= len(owners) // len(names) * 4:
+                print(f"   shards spread: {counts}", flush=True)
+                return
+        time.sleep(0.5)
+    raise RuntimeError("the shards never spread over the nodes")
+
+
+def account_shard(user_id, shards=1024):
+    """`ShardKey.accountShardIndex`: SplitMix64's finalizer of the user id, modulo the shard count."""
+    mask = (1 << 64) - 1
+    z = (user_id + 0x9E3779B97F4A7C15) & mask
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & mask
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & mask
+    return f"accounts/{(z ^ (z >> 31)) % shards:04d}"
+
+
 def percentile(values, p):
     ordered = sorted(values)
     index = min(len(ordered) - 1, max(0, int(round(p / 100 * len(ordered) + 0.5)) - 1))
@@ -140,7 +185,13 @@ def main():
                         help="orders per second placed during the failover and handoff rounds by a background "
                              "client (through the live nodes in turn; failures ignored), so that the shards "
                              "have changed when they move")
+    parser.add_argument("--routing", choices=["active_standby", "shard"], default="active_standby",
+                        help="cluster.routing of the nodes; with shard, the node killed or stopped each round is "
+                             "the owner of the bench user's account shard, and the next round waits until the "
+                             "restarted node has its share again (no throughput phase: see bench-load.py)")
     args = parser.parse_args()
+    if args.routing == "shard":
+        args.throughput_seconds = 0
     postgres = os.environ["POSTGRES_URL"]
     parts = urllib.parse.urlsplit(postgres)
     database = "bourse_bench_failover"
@@ -154,13 +205,17 @@ def main():
         f.write(f'auth:\n  admin_password: "{ADMIN_PASSWORD}"\n'
                 "limits:\n  requests_per_second: 1000000\n  burst: 1000000\n  login_per_minute: 100000\n")
     binary = os.path.abspath(args.bourse)
-    nodes = {i: Node(binary, i, database_url, config, work) for i in ("node-a", "node-b", "node-c")}
+    nodes = {i: Node(binary, i, database_url, config, work, routing=args.routing)
+             for i in ("node-a", "node-b", "node-c")}
+    sharded = args.routing == "shard"
     try:
         for node in nodes.values():
             node.start()
+        if sharded:
+            wait_for_spread(list(nodes.values()))
         entry = nodes["node-b"]
         credentials = {"username": "bench", "password": "correct horse battery"}
-        request(entry.port, "POST", "/v1/auth/register", credentials)
+        user_shard = account_shard(int(request(entry.port, "POST", "/v1/auth/register", credentials)[1]["user_id"]))
         token = request(entry.port, "POST", "/v1/auth/login", credentials)[1]["access_token"]
         admin = request(entry.port, "POST", "/v1/auth/login",
                         {"username": "admin", "password": ADMIN_PASSWORD})[1]["access_token"]
@@ -170,6 +225,13 @@ def main():
             assert status == 201, status
 
         def active():
+            if sharded:  # the owner of the user's account shard
+                for node in nodes.values():
+                    if node.process.poll() is None:
+                        owners = lease_owners(node.port, admin)
+                        if owners and owners.get(user_shard) in nodes:
+                            return nodes[owners[user_shard]]
+                return None
             for node in nodes.values():
                 if node.process.poll() is not None:
                     continue
@@ -286,6 +348,8 @@ def main():
                     worst = (longest * 1000, trace[:40], current.node_id, survivor.node_id, signalled_at)
                 current.wait()
                 current.start()
+                if sharded:
+                    wait_for_spread(list(nodes.values()))
             results[mode] = summary(times)
             results[f"{mode}_worst_round"] = {
                 "outage_ms": round(worst[0], 1), "answers": worst[1], "stopped": worst[2], "client_on": worst[3],

@@ -20,7 +20,6 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 import urllib.parse
 
 here = os.path.dirname(os.path.abspath(__file__))
@@ -48,7 +47,7 @@ def run(args, count, postgres):
         for node in nodes:
             node.start()
         if args.routing == "shard":
-            wait_for_spread(nodes)
+            failover.wait_for_spread(nodes)
         command = [os.path.abspath(args.bench), "load",
                    "--nodes", ",".join(f"127.0.0.1:{node.port}" for node in nodes),
                    "--users", str(args.users), "--workers", str(args.workers),
@@ -67,28 +66,6 @@ def run(args, count, postgres):
         for node in nodes:
             node.wait(timeout=30)
         subprocess.run(["psql", admin_url, "-qc", f"DROP DATABASE IF EXISTS {database}"], check=False)
-
-
-def wait_for_spread(nodes, timeout=180):
-    """Routing by shard: waits until every shard's lease is held by one of the nodes and each node holds at least
-    4/5 of its fair share (the first node takes everything, then hands shares off as the others join)."""
-    status, login = failover.request(nodes[0].port, "POST", "/v1/auth/login",
-                                     {"username": "admin", "password": failover.ADMIN_PASSWORD})
-    if status != 200:
-        raise RuntimeError(f"admin login answered {status}")
-    token = login["access_token"]
-    names = {node.node_id for node in nodes}
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        status, shards = failover.request(nodes[0].port, "GET", "/admin/v1/shards", token=token)
-        if status == 200 and shards:
-            owners = [shard["owner"].split("#")[0] for shard in shards]
-            counts = {name: owners.count(name) for name in names}
-            if set(owners) <= names and min(counts.values()) * 5 >= len(owners) // len(names) * 4:
-                print(f"   shards spread: {counts}", flush=True)
-                return
-        time.sleep(0.5)
-    raise RuntimeError("the shards never spread over the nodes")
 
 
 def main():

@@ -67,13 +67,10 @@ struct ShardAdministration: ExchangeAdministration {
     }
 
     func moveShard(_ shard: String, to node: String) async throws {
-        guard exchange.isKnownShard(shard) else { throw BourseError(.notFound, "unknown shard \(shard)") }
-        guard let member = membership.view.member(node), member.status != .dead else {
-            throw BourseError(.notFound, "unknown node \(node)")
-        }
-        throw BourseError(
-            .conflict,
-            "routing by shard, every shard lives where the consistent-hash ring puts it; drain a node to move its shards"
+        try NodeAdministration.refuseMove(
+            shard, to: node, exchange: exchange, membership: membership,
+            because:
+                "routing by shard, every shard lives where the consistent-hash ring puts it; drain a node to move its shards"
         )
     }
 
