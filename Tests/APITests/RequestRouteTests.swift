@@ -36,6 +36,11 @@ import Testing
         #expect(halt.market == "ETH-USD" && halt.isAdmin)
         #expect(RequestRoute(target: "/admin/v1/markets", authorization: nil).market == nil)
         #expect(RequestRoute(target: "/admin/v1/shards", authorization: nil).isAdmin)
+        // A stream's channels, percent-decoded; none on other paths or without the parameter.
+        let stream = RequestRoute(target: "/v1/stream?x=1&channels=ticker%3AETH-USD,orders", authorization: nil)
+        #expect(stream.streamChannels == ["ticker:ETH-USD", "orders"])
+        #expect(RequestRoute(target: "/v1/stream", authorization: nil).streamChannels == nil)
+        #expect(RequestRoute(target: "/v1/orders?channels=orders", authorization: nil).streamChannels == nil)
         #expect(!RequestRoute(target: "/v1/admin", authorization: nil).isAdmin)
     }
 }

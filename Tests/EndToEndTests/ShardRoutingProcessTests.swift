@@ -1,6 +1,7 @@
 import API
 import Actors
 import Foundation
+import Synchronization
 import TestSupport
 import Testing
 import Trading
@@ -126,15 +127,46 @@ extension ClusterProcessTests {
                 let elsewhere = try #require(["node-a": a, "node-b": b, "node-c": c].first { $0.key != book }?.value)
                 let halt = try await CLI.run(["admin", "--node", Self.url(elsewhere), "markets", "halt", "BTC-USD"])
                 #expect(halt.status == 0 && halt.stdout == "BTC-USD: halted\n", "\(halt)")
-                let order: JSONValue = [
-                    "symbol": "BTC-USD", "side": "buy", "type": "limit", "price": "100", "quantity": "0.01",
-                ]
                 let refused = try await ProcessRestartTests.with(c) { api in
-                    try await api.call(.post, "/v1/orders", json: order, token: users[0].token)
+                    try await api.call(
+                        .post, "/v1/orders", json: order("buy", "0.01", at: "100"), token: users[0].token)
                 }
                 #expect(refused.status == 422 && refused.json["error"]?["code"] == "ORDER_REJECTED", "\(refused)")
                 let resume = try await CLI.run(["admin", "--node", Self.url(elsewhere), "markets", "resume", "BTC-USD"])
                 #expect(resume.status == 0, "\(resume)")
+
+                // One stream of a market's trades and a user's orders, whose book and account live on two nodes:
+                // opened through c, it is merged from one upstream per owner. A sell and the user's buy at a low
+                // price make a trade (with each other, or the sell with a resting bid) and an order update.
+                let trader = users[try #require(accounts.firstIndex { $0 != book })]
+                let counterparty = try #require(users.first { $0.userID != trader.userID })
+                let seen = Mutex("")
+                let outcome = await withTimeout(.seconds(30)) {
+                    try await ProcessRestartTests.with(c) { api in
+                        try await api.h2.streamingRequest(
+                            method: .get, path: "/v1/stream?channels=trades:BTC-USD,orders",
+                            headers: [.authorization: "Bearer \(trader.token)"]
+                        ) { head, body in
+                            #expect(head.status == .ok)
+                            let id = try await ProcessRestartTests.with(b) { other in
+                                _ = try await other.placed(counterparty, order("sell", "0.001", at: "100"))
+                                return try await other.placed(trader, order("buy", "0.001", at: "100"))["order_id"]
+                            }
+                            let orderID = try #require(id?.stringValue)
+                            for try await chunk in body {
+                                let text = seen.withLock { text in
+                                    text += String(buffer: chunk)
+                                    return text
+                                }
+                                if text.contains(orderID), text.contains("\"channel\":\"trades:BTC-USD\"") { return }
+                            }
+                            throw HarnessError("the stream ended first")
+                        }
+                    }
+                }
+                #expect(
+                    (try? outcome?.get()) != nil,
+                    "the merged stream carried the book's trade and the account's order: \(seen.withLock { $0 })")
 
                 // Kill -9 the book's node (or a, if the book is on c) while orders flow through c; from the kill,
                 // time until the leases spread the shards over the two others (polled through c).

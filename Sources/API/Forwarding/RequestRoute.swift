@@ -40,6 +40,21 @@ public struct RequestRoute: Sendable, Equatable {
         return nil
     }
 
+    /// The channels a `GET /v1/stream` asks for, as its `channels` query parameter names them (percent-decoded,
+    /// split at commas, not validated: the stream route does that); nil for any other path, or without one.
+    public var streamChannels: [String]? {
+        guard ForwardingMiddleware.isStream(path),
+            let query = target.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).dropFirst().first
+        else { return nil }
+        for item in query.split(separator: "&") {
+            let pair = item.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            guard pair.first == "channels" else { continue }
+            let value = pair.count > 1 ? String(pair[1]).replacingOccurrences(of: "+", with: " ") : ""
+            return (value.removingPercentEncoding ?? value).split(separator: ",").map(String.init)
+        }
+        return nil
+    }
+
     /// The `sub` of an unverified `Bearer` JWT, when it is a user id.
     static func user(ofBearer authorization: String) -> UserID? {
         guard authorization.count < 8_192, authorization.hasPrefix("Bearer ") else { return nil }

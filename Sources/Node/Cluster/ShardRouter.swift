@@ -1,6 +1,7 @@
 import API
 import Actors
 import Cluster
+import Foundation
 import NIOCore
 import Synchronization
 import Trading
@@ -51,10 +52,12 @@ final class ShardRouter: RequestForwarder {
     }
 
     /// Where a request goes.
-    enum Target: Equatable {
+    enum Target: Hashable {
         case here
         case node(String)
         case nowhere(String)
+        /// An event stream whose channels live on several nodes: one upstream per owner, merged here.
+        case split
     }
 
     /// The shard a request is about; nil when it runs where it arrives.
@@ -65,7 +68,34 @@ final class ShardRouter: RequestForwarder {
     }
 
     func target(of route: RequestRoute) -> Target {
+        if let channels = route.streamChannels { return streamTarget(channels, user: route.user) }
         guard let shard = shard(of: route) else { return .here }
+        return target(ofShard: shard)
+    }
+
+    /// An event stream goes where its channels live: each market channel with its book, `orders` with the
+    /// user's account shard. Channels on one node: that node; on several: `.split`. A channel that names no
+    /// shard (malformed, or `orders` without a token) is the stream route's to refuse, wherever it runs.
+    func streamTarget(_ channels: [String], user: UserID?) -> Target {
+        var targets: Set<Target> = []
+        for name in channels {
+            guard let shard = Self.shard(ofChannel: name, user: user, accountShards: accountShards) else { continue }
+            let target = target(ofShard: shard)
+            if case .nowhere = target { return target }
+            targets.insert(target)
+        }
+        return targets.count > 1 ? .split : targets.first ?? .here
+    }
+
+    static func shard(ofChannel name: String, user: UserID?, accountShards: Int) -> String? {
+        switch StreamChannel(parsing: name) {
+        case .ticker(let symbol), .orderbook(let symbol), .trades(let symbol): ShardKey.symbol(symbol)
+        case .orders: user.map { ShardKey.account(index: ShardKey.accountShardIndex($0, shards: accountShards)) }
+        case nil: nil
+        }
+    }
+
+    func target(ofShard shard: String) -> Target {
         guard let assignment = assignment() else { return .nowhere("this node has not joined the cluster yet") }
         guard let owner = assignment.owner(of: shard) else {
             // A market added since the assignment was made: whoever added it serves it until the next one.
@@ -87,6 +117,7 @@ final class ShardRouter: RequestForwarder {
         case .here: .local
         case .node(let owner): peerAddress(owner) == nil ? .unavailable("\(owner) is not reachable yet") : .forward
         case .nowhere(let reason): .unavailable(reason)
+        case .split: .forward
         }
     }
 
@@ -114,13 +145,49 @@ final class ShardRouter: RequestForwarder {
         return try ForwardedResponse(decoding: reply.payload)
     }
 
+    /// Relays the stream from its owner; a `.split` stream is opened on each owner of its channels (this node
+    /// included) for those channels, and the upstreams' events are merged (`StreamProxy.merge`).
     func forwardStream(_ request: ForwardedRequest) async throws -> ForwardedStream {
         let route = RequestRoute(
             target: request.target, authorization: request.headers.last { $0.name == "authorization" }?.value)
-        guard case .node(let owner) = target(of: route), let address = apiAddress(owner) else {
-            throw ActiveRole.ForwardingFailed(description: "no node to relay the stream from")
+        switch target(of: route) {
+        case .node(let owner):
+            guard let address = apiAddress(owner) else { break }
+            return try await StreamProxy.open(request, at: address)
+        case .split:
+            var byOwner: [String: [String]] = [:]
+            for name in route.streamChannels ?? [] {
+                guard let shard = Self.shard(ofChannel: name, user: route.user, accountShards: accountShards) else {
+                    continue
+                }
+                let owner: String
+                switch target(ofShard: shard) {
+                case .here: owner = nodeID
+                case .node(let node): owner = node
+                case .nowhere, .split: throw ActiveRole.ForwardingFailed(description: "\(shard) has no owner now")
+                }
+                byOwner[owner, default: []].append(name)
+            }
+            var parts: [(ForwardedRequest, String)] = []
+            for (owner, channels) in byOwner.sorted(by: { $0.key < $1.key }) {
+                guard let address = apiAddress(owner) else { break }
+                var part = request
+                part.target = "/v1/stream?channels=" + Self.queryValue(channels.joined(separator: ","))
+                parts.append((part, address))
+            }
+            guard parts.count == byOwner.count else { break }
+            return try await StreamProxy.merge(parts)
+        case .here, .nowhere:
+            break
         }
-        return try await StreamProxy.open(request, at: address)
+        throw ActiveRole.ForwardingFailed(description: "no node to relay the stream from")
+    }
+
+    /// `text` percent-encoded for a query value (channel names are letters, digits, `-`, `:` and `,`).
+    static func queryValue(_ text: String) -> String {
+        var allowed = CharacterSet.alphanumerics
+        allowed.insert(charactersIn: "-._~:,")
+        return text.addingPercentEncoding(withAllowedCharacters: allowed) ?? text
     }
 
     /// The shard calls of the exchange (`ShardPeers`), sent to each shard's owner in the assignment: book calls

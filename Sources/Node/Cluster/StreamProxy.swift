@@ -86,4 +86,65 @@ enum StreamProxy {
             status: Int(answer.status.code),
             headers: answer.headers.map { ForwardedHeader(name: $0.name, value: $0.value) }, body: body)
     }
+
+    /// Opens each `(request, address)` at once and merges their bodies into one stream, whole events at a time
+    /// (an event ends at a blank line; one upstream's events never interleave with another's mid-event). The
+    /// first answer that is not 200 is the answer (the others close). The merged stream ends when any upstream
+    /// ends or fails — the client opens it again, and it goes to the owners of that moment — and closes every
+    /// upstream when the client stops reading.
+    static func merge(_ parts: [(ForwardedRequest, String)], timeout: Duration = .seconds(10))
+        async throws -> ForwardedStream
+    {
+        let opened = try await withThrowingTaskGroup(of: (Int, ForwardedStream).self) { group in
+            for (index, (request, address)) in parts.enumerated() {
+                group.addTask { (index, try await open(request, at: address, timeout: timeout)) }
+            }
+            var opened: [(Int, ForwardedStream)] = []
+            for try await stream in group { opened.append(stream) }
+            return opened.sorted { $0.0 < $1.0 }.map(\.1)
+        }
+        if let refused = opened.first(where: { $0.status != 200 }) { return refused }
+        guard let first = opened.first else { throw Failure(description: "a stream with no channel to relay") }
+        let (body, continuation) = AsyncThrowingStream<ByteBuffer, any Error>.makeStream()
+        let relays = Task {
+            await withTaskGroup(of: Void.self) { group in
+                for stream in opened {
+                    group.addTask {
+                        var pending = ByteBuffer()
+                        do {
+                            for try await chunk in stream.body {
+                                pending.writeImmutableBuffer(chunk)
+                                if let whole = completeEvents(&pending) { continuation.yield(whole) }
+                            }
+                            continuation.finish()
+                        } catch {
+                            continuation.finish(throwing: error)
+                        }
+                    }
+                }
+                await group.next()
+                group.cancelAll()
+            }
+        }
+        continuation.onTermination = { _ in relays.cancel() }
+        return ForwardedStream(status: 200, headers: first.headers, body: body)
+    }
+
+    /// Takes the complete events off the front of `pending` (everything up to its last blank line), if any.
+    static func completeEvents(_ pending: inout ByteBuffer) -> ByteBuffer? {
+        let bytes = pending.readableBytesView
+        var end: Int?
+        var index = bytes.endIndex - 1
+        while index > bytes.startIndex {
+            if bytes[index] == UInt8(ascii: "\n") && bytes[index - 1] == UInt8(ascii: "\n") {
+                end = index + 1
+                break
+            }
+            index -= 1
+        }
+        guard let end else { return nil }
+        let whole = pending.readSlice(length: end - bytes.startIndex)
+        pending.discardReadBytes()
+        return whole
+    }
 }
