@@ -40,12 +40,15 @@ final class MembershipRunner: Service {
     /// Set by `beginShutdown()`: the node is on its way out, so being declared dead ends its membership
     /// quietly instead of failing the node.
     private let stopping = Atomic<Bool>(false)
+    /// Set when this node changed the membership: the next step reads the new version at once instead of a
+    /// tick later (a leaving node's own shards move as soon as its removal is written).
+    private let changedHere = Atomic<Bool>(false)
     /// Called with every new version of the view (in order), from the runner's task.
     private let onChange: @Sendable (MembershipView) async -> Void
 
     init(
         machine: MembershipStateMachine, store: any MembershipStore, prober: any PeerProber,
-        clock: @escaping @Sendable () -> Int64, tickInterval: Duration = .milliseconds(250),
+        clock: @escaping @Sendable () -> Int64, tickInterval: Duration = .milliseconds(100),
         leaveTimeout: Duration = .seconds(5), logger: Logger,
         onChange: @escaping @Sendable (MembershipView) async -> Void = { _ in }
     ) {
@@ -88,6 +91,7 @@ final class MembershipRunner: Service {
                 logger.warning(
                     "declared out of the cluster while shutting down", metadata: ["reason": "\(reason.rawValue)"])
             }
+            if changedHere.exchange(false, ordering: .acquiringAndReleasing) { continue }
             try? await Task.sleep(for: tickInterval)
         }
         guard !Task.isCancelled, !left else { return }
@@ -186,6 +190,7 @@ final class MembershipRunner: Service {
                     expectedVersion: change.expectedVersion, members: change.members.map(MemberRow.init),
                     assignment: change.assignment.encoded())
                 if applied {
+                    changedHere.store(true, ordering: .releasing)
                     logger.info(
                         "membership changed",
                         metadata: [
