@@ -3,10 +3,12 @@ import Feeds
 import Logging
 import ServiceLifecycle
 import Storage
+import Synchronization
 import Trading
 
-/// The markets' reference feeds and paper liquidity, run while this node's exchange serves (a cluster's
-/// standby runs none and starts them when it takes over). Per market: the feed's ticks are journaled in the
+/// The markets' reference feeds and paper liquidity, each run while this node's exchange serves its market's
+/// book (a cluster's standby runs none and starts them when it takes over; routing by shard, each node runs
+/// those of the books it serves). Per market: the feed's ticks are journaled in the
 /// market in batches (they build its candles, which run its strategies), and the latest price is handed to
 /// the market's liquidity provider, which requotes around it.
 struct MarketDataService: Service {
@@ -24,32 +26,53 @@ struct MarketDataService: Service {
             return
         }
         await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                guard await waitUntil(serving: true) else { return }
-                logger.info("market data feeds starting", metadata: ["feeds": "\(settings.feeds.count)"])
-                let liquidityUser = settings.liquidity.isEmpty ? nil : await liquidityUserID()
-                // Runs until the exchange stops serving (the watcher, true, ends first); a market whose feed
-                // has ended (a replay without loop) just stays still.
-                await withTaskGroup(of: Bool.self) { group in
-                    group.addTask { await waitUntil(serving: false) }
-                    for (symbol, feed) in settings.feeds {
-                        let provider = liquidityUser.flatMap { user in
-                            settings.liquidity[symbol].map {
-                                LiquidityProvider(
-                                    exchange: exchange, user: user, symbol: symbol, configuration: $0, logger: logger)
+            let liquidityUser = LiquidityUserCache()
+            await withTaskGroup(of: Void.self) { group in
+                for (symbol, feed) in settings.feeds {
+                    group.addTask {
+                        // Each market's feed runs while this node serves its book: all of them on the active node
+                        // (active/standby), a node's share routing by shard; and starts again when it comes back.
+                        while await waitUntil(serving: true, symbol: symbol) {
+                            logger.info("market data feed starting", metadata: ["symbol": "\(symbol)"])
+                            let user = await cachedLiquidityUser(liquidityUser)
+                            let provider = user.flatMap { user in
+                                settings.liquidity[symbol].map {
+                                    LiquidityProvider(
+                                        exchange: exchange, user: user, symbol: symbol, configuration: $0,
+                                        logger: logger)
+                                }
                             }
-                        }
-                        group.addTask {
-                            await runMarket(symbol, feed: feed, liquidity: provider)
-                            return false
+                            // Until this node stops serving the book (the watcher, true, ends first); a feed that
+                            // has ended (a replay without loop) just stays still.
+                            await withTaskGroup(of: Bool.self) { market in
+                                market.addTask { await waitUntil(serving: false, symbol: symbol) }
+                                market.addTask {
+                                    await runMarket(symbol, feed: feed, liquidity: provider)
+                                    return false
+                                }
+                                while let watcherEnded = await market.next(), !watcherEnded {}
+                                market.cancelAll()
+                            }
+                            logger.info("market data feed stopped", metadata: ["symbol": "\(symbol)"])
                         }
                     }
-                    while let watcherEnded = await group.next(), !watcherEnded {}
-                    group.cancelAll()
                 }
-                logger.info("market data feeds stopped")
             }
         }
+    }
+
+    /// The liquidity account's id, looked up (or created) once, by the first market that needs it; nil when
+    /// no market has paper liquidity, or the store failed (then tried again at the next start of a feed).
+    private func cachedLiquidityUser(_ cache: LiquidityUserCache) async -> UserID? {
+        guard !settings.liquidity.isEmpty else { return nil }
+        if let known = cache.user.withLock({ $0 }) { return known }
+        let user = await liquidityUserID()
+        cache.user.withLock { $0 = user }
+        return user
+    }
+
+    final class LiquidityUserCache: Sendable {
+        let user = Mutex<UserID?>(nil)
     }
 
     /// One market: the feed, the pump into the exchange and the liquidity provider, until cancelled.
@@ -107,10 +130,11 @@ struct MarketDataService: Service {
         }
     }
 
-    /// Polls the exchange until it serves (or stops serving); false when cancelled first.
-    private func waitUntil(serving: Bool) async -> Bool {
+    /// Polls the exchange until it serves `symbol`'s book (or stops serving it); false when cancelled first.
+    private func waitUntil(serving: Bool, symbol: String) async -> Bool {
         while !Task.isCancelled {
-            if await exchange.isReady() == serving { return true }
+            let serves = await exchange.isReady() && exchange.serves(ShardKey.symbol(symbol))
+            if serves == serving { return true }
             try? await Task.sleep(for: .milliseconds(200))
         }
         return false
