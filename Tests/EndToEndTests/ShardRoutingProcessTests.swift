@@ -281,5 +281,57 @@ extension ClusterProcessTests {
                 #expect(verify.status == 0, "\(verify)")
             }
         }
+
+        @Test(.timeLimit(.minutes(4)))
+        func aFrozenNodesShardsAreTakenAndItCommitsNothingWhenItThaws() async throws {
+            try await Self.withCluster { _, _, a, b, c, admin, owners in
+                let users = try await ProcessRestartTests.with(b) { api in
+                    try await NodeLoad.users(api, count: 6, prefix: "frozen")
+                }
+                // Freeze (SIGSTOP) the book's node — or a, if the book is on c — while orders flow through c: it
+                // holds its leases and whatever it was writing, but cannot renew. The others take its shards once
+                // the leases lapse, and trading goes on through c.
+                let book = try #require(owners["symbol/BTC-USD"])
+                let victim = book == "node-c" ? "node-a" : book
+                let frozen = try #require(["node-a": a, "node-b": b][victim])
+                let survivors = Set(["node-a", "node-b", "node-c"]).subtracting([victim])
+                let acknowledged = Acknowledged()
+                try await ProcessRestartTests.with(c) { api in
+                    async let freezing: Void = {
+                        let deadline = ContinuousClock.now + .seconds(30)
+                        while acknowledged.count < 30, ContinuousClock.now < deadline {
+                            try? await Task.sleep(for: .milliseconds(2))
+                        }
+                        frozen.pause()
+                        _ = try await Self.waitForSpread(over: survivors, via: c, admin: admin)
+                    }()
+                    try await NodeLoad.orders(api, users, count: 300, seed: 21, into: acknowledged, untilFailure: true)
+                    try await freezing
+                }
+                #expect(acknowledged.count >= 30)
+                let whileFrozen = try await ClusterProcessTests.whenServing(c, users[0]) { api in
+                    try await NodeLoad.orders(api, users, count: 60, seed: 22)
+                }
+                #expect(whileFrozen.count > 30)
+
+                // Thawed, it finds itself declared dead and its leases taken: it stops, and nothing it held back
+                // lands (its writes carry the old epochs, which the store refuses).
+                frozen.resume()
+                let status = await frozen.waitForExit(within: .seconds(30))
+                #expect(status != nil && status != 0, "the thawed node must stop: \(frozen.tail())")
+                // A place whose book froze unanswered is sent again once `resubmitAfter` (10 s) old.
+                var after = try await ProcessRestartTests.with(c) { api in try await NodeState.capture(api, users) }
+                let resubmitted = ContinuousClock.now + .seconds(20)
+                while !after.booksMatchOpenOrders, ContinuousClock.now < resubmitted {
+                    try await Task.sleep(for: .milliseconds(500))
+                    after = try await ProcessRestartTests.with(c) { api in try await NodeState.capture(api, users) }
+                }
+                after.expectContains(acknowledged.all + whileFrozen, of: users)
+                after.expectBooksMatchOpenOrders()
+                after.expectConservation(deposited: ProcessRestartTests.deposited(users: users.count))
+                let verify = try await CLI.run(["admin", "--node", Self.url(c), "verify"])
+                #expect(verify.status == 0, "\(verify)")
+            }
+        }
     }
 }
