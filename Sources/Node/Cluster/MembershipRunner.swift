@@ -158,7 +158,7 @@ final class MembershipRunner: Service {
     func step() async -> MembershipStopReason? {
         let view: MembershipView
         do {
-            view = try Self.view(of: try await store.membership())
+            view = try Self.view(of: try await store.membership(), previous: latest.withLock { $0 })
         } catch {
             logger.warning("membership read failed", metadata: ["error": "\(error)"])
             return nil
@@ -228,10 +228,17 @@ final class MembershipRunner: Service {
         return nil
     }
 
-    static func view(of snapshot: MembershipSnapshot) throws -> MembershipView {
-        MembershipView(
-            version: snapshot.version, members: snapshot.members.map(ClusterMember.init),
-            assignment: try snapshot.assignment.map { try ShardAssignment(decoding: $0) })
+    /// The view of a snapshot. The assignment changes only with the version, so one of the same version as
+    /// `previous` is taken from it rather than decoded again (every tick reads the table).
+    static func view(of snapshot: MembershipSnapshot, previous: MembershipView? = nil) throws -> MembershipView {
+        let assignment =
+            if let previous, previous.version == snapshot.version, snapshot.version > 0 {
+                previous.assignment
+            } else {
+                try snapshot.assignment.map { try ShardAssignment(decoding: $0) }
+            }
+        return MembershipView(
+            version: snapshot.version, members: snapshot.members.map(ClusterMember.init), assignment: assignment)
     }
 
     private static func describe(_ action: MembershipAction) -> String {
