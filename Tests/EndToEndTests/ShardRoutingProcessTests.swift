@@ -258,12 +258,17 @@ extension ClusterProcessTests {
                     try await NodeLoad.orders(api, users, count: 60, seed: 12)
                 }
                 #expect(more.count > 30)
-                try await ProcessRestartTests.with(b) { api in
-                    let final = try await NodeState.capture(api, users)
-                    final.expectContains(acknowledged.all + more, of: users)
-                    final.expectBooksMatchOpenOrders()
-                    final.expectConservation(deposited: ProcessRestartTests.deposited(users: users.count))
+                // An order whose book did not answer during the move is accepted and its place sent again once
+                // `resubmitAfter` (10 s) old: until then it is open in its account but not in the book.
+                var final = try await ProcessRestartTests.with(b) { api in try await NodeState.capture(api, users) }
+                let resubmitted = ContinuousClock.now + .seconds(20)
+                while !final.booksMatchOpenOrders, ContinuousClock.now < resubmitted {
+                    try await Task.sleep(for: .milliseconds(500))
+                    final = try await ProcessRestartTests.with(b) { api in try await NodeState.capture(api, users) }
                 }
+                final.expectContains(acknowledged.all + more, of: users)
+                final.expectBooksMatchOpenOrders()
+                final.expectConservation(deposited: ProcessRestartTests.deposited(users: users.count))
                 // The admin views across nodes: three members serving their ring's shares, every shard once.
                 try await ProcessRestartTests.with(c) { api in
                     let cluster = try await api.json(.get, "/admin/v1/cluster", token: admin.token)

@@ -54,6 +54,14 @@ extension Exchange {
             // Halted between the check and the submit: the order never reached the book.
             _ = try? await account.execute(.abandon(orderID: order.id, reason: .invalidOrder), nowMillis: clock())
             throw error
+        } catch  where servesPart {
+            // The book, on another node, did not answer in time (moving, or its node failed). The order is
+            // reserved and journaled, and its place is sent again until its book answers
+            // (`Exchange+Resubmission`): it is accepted, and answered as it stands — open, on its way to the
+            // book — not as a failure, which a client would retry into a second order.
+            logger.warning(
+                "an order's book did not answer; it is accepted and its place will be sent again",
+                metadata: ["order": "\(order.id)", "symbol": "\(request.symbol)", "error": "\(error)"])
         }
         Exchange.ordersPlaced.increment()
         guard let record = await account.order(order.id) else { throw BourseError(.internal, "order lost") }

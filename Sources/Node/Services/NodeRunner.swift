@@ -238,8 +238,15 @@ struct ClusterParts {
         {
             await membership.leaveWhileRunning()
             await ownership.handOffAll()
+            // The others learn the new assignment within a membership tick; until then they may still send
+            // requests and shard calls here, which this node answers "not served" (they try the new owner)
+            // only while it runs — stopped, it would leave the calls in flight without an answer.
+            try? await Task.sleep(for: Self.lingerAfterHandOff)
         }
     }
+
+    /// How long a node routing by shard keeps answering after its handoff (a few membership ticks).
+    static let lingerAfterHandOff: Duration = .milliseconds(500)
 
     /// The node's way out, the last service of the group (see `GracefulShutdown`): not ready, the endpoint
     /// delay, then a drain.
