@@ -56,11 +56,19 @@ struct ClusterProcessTests {
         throw HarnessError("node on port \(node.port) did not serve within \(timeout): \(last)")
     }
 
-    /// The node that serves, as a standby's forwarded `GET /admin/v1/cluster` says.
+    /// The node that serves, as a standby's forwarded `GET /admin/v1/cluster` says. Right after a takeover the
+    /// view may answer 503 with Retry-After for a moment (seen once in CI: "the node is starting", just after a
+    /// user request had been served), which a client retries: asked again for up to 20 s.
     static func activeNode(via node: NodeProcess, admin: Session) async throws -> String? {
         try await ProcessRestartTests.with(node) { api in
-            let cluster = try await api.json(.get, "/admin/v1/cluster", token: admin.token)
-            return cluster["members"]?.arrayValue?.first { $0["status"] == "serving" }?["id"]?.stringValue
+            let deadline = ContinuousClock.now + .seconds(20)
+            var response = try await api.call(.get, "/admin/v1/cluster", token: admin.token)
+            while response.status == 503, ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(100))
+                response = try await api.call(.get, "/admin/v1/cluster", token: admin.token)
+            }
+            try #require(response.status == 200, "GET /admin/v1/cluster: \(response)")
+            return response.json["members"]?.arrayValue?.first { $0["status"] == "serving" }?["id"]?.stringValue
         }
     }
 

@@ -141,8 +141,15 @@ extension ClusterProcessTests {
                 let trader = users[try #require(accounts.firstIndex { $0 != book })]
                 let counterparty = try #require(users.first { $0.userID != trader.userID })
                 let seen = Mutex("")
-                let outcome = await withTimeout(.seconds(30)) {
+                var failure: (any Error)?
+                do {
                     try await ProcessRestartTests.with(c) { api in
+                        // Bounded: after 30 s the connection is closed, which ends the stream (and the wait).
+                        let watchdog = Task {
+                            try await Task.sleep(for: .seconds(30))
+                            api.h2.channel.close(promise: nil)
+                        }
+                        defer { watchdog.cancel() }
                         try await api.h2.streamingRequest(
                             method: .get, path: "/v1/stream?channels=trades:BTC-USD,orders",
                             headers: [.authorization: "Bearer \(trader.token)"]
@@ -163,10 +170,14 @@ extension ClusterProcessTests {
                             throw HarnessError("the stream ended first")
                         }
                     }
+                } catch {
+                    failure = error
                 }
+                let streamed = seen.withLock { $0 }
                 #expect(
-                    (try? outcome?.get()) != nil,
-                    "the merged stream carried the book's trade and the account's order: \(seen.withLock { $0 })")
+                    failure == nil,
+                    "the merged stream carried the book's trade and the account's order: \(String(describing: failure)) \(streamed)"
+                )
 
                 // Kill -9 the book's node (or a, if the book is on c) while orders flow through c; from the kill,
                 // time until the leases spread the shards over the two others (polled through c).
@@ -178,7 +189,7 @@ extension ClusterProcessTests {
                     async let killing: Duration = {
                         let deadline = ContinuousClock.now + .seconds(30)
                         while acknowledged.count < 30, ContinuousClock.now < deadline {
-                            try? await Task.sleep(for: .milliseconds(2))
+                            try await Task.sleep(for: .milliseconds(2))
                         }
                         process.kill()
                         let killed = ContinuousClock.now
@@ -233,7 +244,7 @@ extension ClusterProcessTests {
                     async let stopping: (Int32?, Duration) = {
                         let deadline = ContinuousClock.now + .seconds(30)
                         while acknowledged.count < 20, ContinuousClock.now < deadline {
-                            try? await Task.sleep(for: .milliseconds(2))
+                            try await Task.sleep(for: .milliseconds(2))
                         }
                         let started = ContinuousClock.now
                         async let status = a.terminate(within: .seconds(30))
@@ -305,7 +316,7 @@ extension ClusterProcessTests {
                     async let freezing: Void = {
                         let deadline = ContinuousClock.now + .seconds(30)
                         while acknowledged.count < 30, ContinuousClock.now < deadline {
-                            try? await Task.sleep(for: .milliseconds(2))
+                            try await Task.sleep(for: .milliseconds(2))
                         }
                         frozen.pause()
                         _ = try await Self.waitForSpread(over: survivors, via: c, admin: admin)
