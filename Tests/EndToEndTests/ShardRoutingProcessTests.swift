@@ -62,6 +62,19 @@ extension ClusterProcessTests {
 
         static func url(_ node: NodeProcess) -> String { "http://127.0.0.1:\(node.port)" }
 
+        /// The users' state read through `node`, once every open order is in its book, or after 20 s. A place
+        /// whose book did not answer (it moved, died or froze) is sent again once `resubmitAfter` (10 s) old:
+        /// until then its order is open in its account but not in the book.
+        static func settledState(via node: NodeProcess, _ users: [Session]) async throws -> NodeState {
+            var state = try await ProcessRestartTests.with(node) { api in try await NodeState.capture(api, users) }
+            let resubmitted = ContinuousClock.now + .seconds(20)
+            while !state.booksMatchOpenOrders, ContinuousClock.now < resubmitted {
+                try await Task.sleep(for: .milliseconds(500))
+                state = try await ProcessRestartTests.with(node) { api in try await NodeState.capture(api, users) }
+            }
+            return state
+        }
+
         static func accountShard(of session: Session) throws -> String {
             let user = try #require(UserID(session.userID))
             return ShardKey.account(index: ShardKey.accountShardIndex(user, shards: ShardKey.defaultAccountShards))
@@ -205,16 +218,8 @@ extension ClusterProcessTests {
                 #expect(failover < .seconds(10), "the shards were served again \(failover) after the kill")
 
                 // Everything acknowledged, before and during the kill, is there.
-                // A place whose book died unanswered is sent again once `resubmitAfter` (10 s) old: until then its
-                // order is open in its account but not in the book.
-                var after = try await ClusterProcessTests.whenServing(c, users[0]) { api in
-                    try await NodeState.capture(api, users)
-                }
-                let resubmitted = ContinuousClock.now + .seconds(20)
-                while !after.booksMatchOpenOrders, ContinuousClock.now < resubmitted {
-                    try await Task.sleep(for: .milliseconds(500))
-                    after = try await ProcessRestartTests.with(c) { api in try await NodeState.capture(api, users) }
-                }
+                _ = try await ClusterProcessTests.whenServing(c, users[0]) { _ in }
+                let after = try await Self.settledState(via: c, users)
                 after.expectContains(first + acknowledged.all, of: users)
                 after.expectBooksMatchOpenOrders()
                 after.expectConservation(deposited: ProcessRestartTests.deposited(users: users.count))
@@ -269,14 +274,8 @@ extension ClusterProcessTests {
                     try await NodeLoad.orders(api, users, count: 60, seed: 12)
                 }
                 #expect(more.count > 30)
-                // An order whose book did not answer during the move is accepted and its place sent again once
-                // `resubmitAfter` (10 s) old: until then it is open in its account but not in the book.
-                var final = try await ProcessRestartTests.with(b) { api in try await NodeState.capture(api, users) }
-                let resubmitted = ContinuousClock.now + .seconds(20)
-                while !final.booksMatchOpenOrders, ContinuousClock.now < resubmitted {
-                    try await Task.sleep(for: .milliseconds(500))
-                    final = try await ProcessRestartTests.with(b) { api in try await NodeState.capture(api, users) }
-                }
+                // An order whose book did not answer during the move was accepted; its place is sent again.
+                let final = try await Self.settledState(via: b, users)
                 final.expectContains(acknowledged.all + more, of: users)
                 final.expectBooksMatchOpenOrders()
                 final.expectConservation(deposited: ProcessRestartTests.deposited(users: users.count))
@@ -335,13 +334,8 @@ extension ClusterProcessTests {
                 frozen.resume()
                 let status = await frozen.waitForExit(within: .seconds(30))
                 #expect(status != nil && status != 0, "the thawed node must stop: \(frozen.tail())")
-                // A place whose book froze unanswered is sent again once `resubmitAfter` (10 s) old.
-                var after = try await ProcessRestartTests.with(c) { api in try await NodeState.capture(api, users) }
-                let resubmitted = ContinuousClock.now + .seconds(20)
-                while !after.booksMatchOpenOrders, ContinuousClock.now < resubmitted {
-                    try await Task.sleep(for: .milliseconds(500))
-                    after = try await ProcessRestartTests.with(c) { api in try await NodeState.capture(api, users) }
-                }
+                // A place whose book froze unanswered is sent again.
+                let after = try await Self.settledState(via: c, users)
                 after.expectContains(acknowledged.all + whileFrozen, of: users)
                 after.expectBooksMatchOpenOrders()
                 after.expectConservation(deposited: ProcessRestartTests.deposited(users: users.count))
