@@ -123,10 +123,7 @@ struct ClusterProcessTests {
             let acknowledged = Acknowledged()
             try await ProcessRestartTests.with(b) { api in
                 async let killed: Void = {
-                    let deadline = ContinuousClock.now + .seconds(30)
-                    while acknowledged.count < 40, ContinuousClock.now < deadline {
-                        try? await Task.sleep(for: .milliseconds(2))
-                    }
+                    await acknowledged.wait(forAtLeast: 40)
                     a.kill()
                 }()
                 try await NodeLoad.orders(api, users, count: 400, seed: 9, into: acknowledged, untilFailure: true)

@@ -82,10 +82,7 @@ struct ProcessRestartTests {
                 let users = try await NodeLoad.users(api, count: 4, prefix: "busy")
                 // Kill the node while orders are in flight, after 60 acknowledgements.
                 async let killed: Void = {
-                    let deadline = ContinuousClock.now + .seconds(30)
-                    while acknowledged.count < 60, ContinuousClock.now < deadline {
-                        try? await Task.sleep(for: .milliseconds(2))
-                    }
+                    await acknowledged.wait(forAtLeast: 60)
                     first.kill()
                 }()
                 try await NodeLoad.orders(

@@ -200,10 +200,7 @@ extension ClusterProcessTests {
                 let acknowledged = Acknowledged()
                 let failover = try await ProcessRestartTests.with(c) { api in
                     async let killing: Duration = {
-                        let deadline = ContinuousClock.now + .seconds(30)
-                        while acknowledged.count < 30, ContinuousClock.now < deadline {
-                            try await Task.sleep(for: .milliseconds(2))
-                        }
+                        await acknowledged.wait(forAtLeast: 30)
                         process.kill()
                         let killed = ContinuousClock.now
                         _ = try await Self.waitForSpread(over: survivors, via: c, admin: admin)
@@ -247,10 +244,7 @@ extension ClusterProcessTests {
                 let acknowledged = Acknowledged()
                 let (status, handoff) = try await ProcessRestartTests.with(c) { api in
                     async let stopping: (Int32?, Duration) = {
-                        let deadline = ContinuousClock.now + .seconds(30)
-                        while acknowledged.count < 20, ContinuousClock.now < deadline {
-                            try await Task.sleep(for: .milliseconds(2))
-                        }
+                        await acknowledged.wait(forAtLeast: 20)
                         let started = ContinuousClock.now
                         async let status = a.terminate(within: .seconds(30))
                         _ = try await Self.waitForSpread(over: ["node-b", "node-c"], via: c, admin: admin)
@@ -313,10 +307,7 @@ extension ClusterProcessTests {
                 let acknowledged = Acknowledged()
                 try await ProcessRestartTests.with(c) { api in
                     async let freezing: Void = {
-                        let deadline = ContinuousClock.now + .seconds(30)
-                        while acknowledged.count < 30, ContinuousClock.now < deadline {
-                            try await Task.sleep(for: .milliseconds(2))
-                        }
+                        await acknowledged.wait(forAtLeast: 30)
                         frozen.pause()
                         _ = try await Self.waitForSpread(over: survivors, via: c, admin: admin)
                     }()

@@ -107,6 +107,15 @@ final class Acknowledged: Sendable {
     var refused: Int { refusals.withLock { $0 } }
     var count: Int { orders.withLock { $0.count } }
     var all: [(user: Int, order: JSONValue)] { orders.withLock { $0 } }
+
+    /// Returns once `count` orders are acknowledged, after 30 s, or when the task is cancelled (a fault test
+    /// strikes once the load is under way).
+    func wait(forAtLeast count: Int) async {
+        let deadline = ContinuousClock.now + .seconds(30)
+        while self.count < count, ContinuousClock.now < deadline, !Task.isCancelled {
+            try? await Task.sleep(for: .milliseconds(2))
+        }
+    }
 }
 
 /// Everything the API shows of a node's state, for comparing before and after a restart.
