@@ -67,6 +67,12 @@ struct PartitionedExchangeTests {
         func awaitDurable(accountShard index: Int, through sequence: Int64) async throws {
             try await calls.awaitDurable(accountShard: index, through: sequence)
         }
+        func account(_ call: AccountCall, shard index: Int) async throws -> ShardAnswer {
+            try await calls.account(call, shard: index)
+        }
+        func strategy(_ call: StrategyCall, symbol: String) async throws -> ShardAnswer {
+            try await calls.strategy(call, symbol: symbol)
+        }
     }
 
     /// Node `nodes[(i + rotation) % 3]` serves account shard i; BTC-USD's book is on the node after ETH-USD's.
@@ -87,7 +93,8 @@ struct PartitionedExchangeTests {
 
     /// Three started exchanges on `store`, serving `layout(rotation:)`, joined to `mesh`; by node name.
     static func start(
-        store: SQLiteStore, mesh: Mesh, rotation: Int, resubmitAfter: Duration = .seconds(10)
+        store: SQLiteStore, mesh: Mesh, rotation: Int, resubmitAfter: Duration = .seconds(10),
+        clock: @escaping @Sendable () -> Int64 = Exchange.wallClockMillis
     ) async throws -> [String: Exchange] {
         let served = layout(rotation: rotation)
         var exchanges: [String: Exchange] = [:]
@@ -97,7 +104,8 @@ struct PartitionedExchangeTests {
             configuration.leaseWait = .seconds(5)
             configuration.resubmitAfter = resubmitAfter
             exchanges[node] = Exchange(
-                configuration: configuration, store: store, logger: Logger(label: "test-\(node)"), peers: mesh)
+                configuration: configuration, store: store, logger: Logger(label: "test-\(node)"), peers: mesh,
+                clock: clock)
         }
         mesh.replaceAll(nodes.map { exchanges[$0]! })
         // Side by side: a node's recovery may deliver replayed events to account shards of the others.
@@ -328,6 +336,96 @@ struct PartitionedExchangeTests {
         }
     }
 
+    @Test("strategies and paper liquidity beside a book act on accounts that other nodes serve")
+    func actingForUsersElsewhere() async throws {
+        typealias Strategies = StrategyEvaluationTests
+        let clock = Strategies.Clock()
+        clock.set(Strategies.start + 1_000)
+        try await Self.withStore { store in
+            let mesh = Mesh()
+            let nodes = try await Self.start(store: store, mesh: mesh, rotation: 0, clock: { clock.nowMillis })
+            let (a, b, c) = (nodes["a"]!, nodes["b"]!, nodes["c"]!)
+            // The book is on b; the provider's account on a, the taker's on b, the strategies' owners' on c.
+            let provider = Self.user(onShard: 0)
+            let taker = Self.user(onShard: 1)
+            let owner = Self.user(onShard: 2)
+            let poorOwner = Self.user(onShard: 2, after: owner + 1)
+            #expect(b.serves(ShardKey.symbol("BTC-USD")) && !b.serves(ShardKey.account(index: 0)))
+            _ = try await b.deposit(user: taker, currency: "USD", amount: Flow.amount("100000"), idempotencyKey: nil)
+            _ = try await c.deposit(user: owner, currency: "USD", amount: Flow.amount("1000"), idempotencyKey: nil)
+
+            // Paper liquidity for BTC-USD runs on b: it funds, lists, places and cancels through a.
+            let liquidity = LiquidityProvider(
+                exchange: b, user: provider, symbol: "BTC-USD",
+                configuration: LiquidityConfiguration(
+                    spreadBps: 10, levels: 3, stepBps: 5, size: Flow.quantity("0.1"),
+                    baseInventory: Flow.amount("10"), quoteInventory: Flow.amount("1000000")),
+                logger: Logger(label: "test-liquidity"))
+            try await liquidity.fund()
+            let funded = try await a.balances(user: provider)
+            #expect(Set(funded.map(\.currency)) == ["BTC", "USD"])
+            #expect(await liquidity.requote(at: Flow.price("50000")))
+            let ladder = try await a.orders(user: provider, filter: OrderFilter(status: .open, symbol: "BTC-USD"))
+            #expect(ladder.count == 6)
+            let book = try b.symbolActor("BTC-USD")
+            let quoted = await book.bestPrices()
+            #expect(quoted.bid != nil && quoted.ask != nil && quoted.bid! < Flow.price("50000"))
+            // A move requotes: the old ladder is cancelled (from b, on a) once the new one rests.
+            #expect(await liquidity.requote(at: Flow.price("51000")))
+            let moved = try await b.accountOwner.restingOrders(user: provider, symbol: "BTC-USD")
+            #expect(moved.count == 6)
+            #expect(Set(moved.map(\.orderID)).isDisjoint(with: ladder.map(\.orderID)))
+            #expect(await book.bestPrices().bid! > Flow.price("50500"))
+
+            // Strategies live in b's book; their owners' requests run on c (their account shard's node), and the
+            // signals fire for accounts on c: one is placed, one refused.
+            let placing = try await c.createStrategy(user: owner, definition: Strategies.above150())
+            let refusing = try await c.createStrategy(user: poorOwner, definition: Strategies.above150())
+            #expect(try await b.strategies(user: owner) == [placing])
+            #expect(try await c.strategies(user: owner) == [placing])
+            await #expect(throws: BourseError(.notFound, "strategy not found")) {
+                try await c.strategy(user: owner, strategyID: refusing.strategyID)
+            }
+            for minute in Int64(0)...1 {
+                clock.set(Strategies.start + minute * Strategies.minute + 1_000)
+                let ask = await book.bestPrices().ask!
+                let bought = try await b.placeOrder(
+                    user: taker,
+                    request: OrderRequest(
+                        symbol: "BTC-USD", side: .buy, type: .limit, quantity: Flow.quantity("0.01"), price: ask))
+                #expect(bought.order.status == .filled)
+            }
+            func outcome(_ strategy: StrategyView, _ user: UserID) async throws -> SignalOutcome? {
+                try await b.strategySignals(user: user, strategyID: strategy.strategyID, limit: 10).first?.outcome
+            }
+            #expect(
+                try await Self.eventually {
+                    let outcomes = [try await outcome(placing, owner), try await outcome(refusing, poorOwner)]
+                    return !outcomes.contains { $0 == nil || $0 == .pending }
+                })
+            guard case .placed(let orderID) = try await outcome(placing, owner) else {
+                Issue.record("the funded owner's signal was not placed")
+                return
+            }
+            let placed = try await c.order(user: owner, orderID: orderID)
+            #expect(placed.status == .filled && placed.type == .market)
+            #expect(placed.clientOrderID?.hasPrefix(placing.strategyID) == true)
+            guard case .refused(let code, _) = try await outcome(refusing, poorOwner) else {
+                Issue.record("the poor owner's signal was not refused")
+                return
+            }
+            #expect(code == .insufficientFunds)
+            let signals = try await c.strategySignals(user: owner, strategyID: placing.strategyID, limit: 10)
+            #expect(signals.count == 1 && signals.first?.clientOrderID == placed.clientOrderID)
+            #expect(try await c.pauseStrategy(user: owner, strategyID: placing.strategyID).status == .paused)
+            #expect(try await b.strategy(user: owner, strategyID: placing.strategyID).status == .paused)
+            #expect(try await c.resumeStrategy(user: owner, strategyID: placing.strategyID).status == .active)
+            #expect(try await c.deleteStrategy(user: owner, strategyID: placing.strategyID).status == .deleted)
+            #expect(try await c.strategies(user: owner).isEmpty)
+            #expect(await Self.failedChecks([a, b, c]) == [])
+        }
+    }
+
     @Test("every shard call and answer crosses in its binary encoding unchanged")
     func wireEncoding() throws {
         let order = NewOrder(
@@ -354,14 +452,69 @@ struct PartitionedExchangeTests {
                     BookEventBatch(timestampMillis: 1, events: events), BookEventBatch(timestampMillis: 2, events: []),
                 ]),
             .awaitDurable(accountShard: 1_023, through: 41),
+            .account(
+                accountShard: 3,
+                call: .placeOrder(
+                    user: 41,
+                    request: OrderRequest(
+                        symbol: "BTC-USD", side: .buy, type: .stopLimit, quantity: Quantity(lots: 2),
+                        price: Price(ticks: 10), stopPrice: Price(ticks: 9), timeInForce: .fok, postOnly: true,
+                        clientOrderID: "st_BTC-USD_1-60000-0"))),
+            .account(accountShard: 3, call: .placeOrder(user: 41, request: Self.limit(.sell, "1", at: "50000"))),
+            .account(accountShard: 0, call: .cancelOrder(user: 7, orderID: order.id)),
+            .account(accountShard: 1, call: .restingOrders(user: 8, symbol: "ETH-USD")),
+            .account(accountShard: 2, call: .balances(user: 9)),
+            .account(
+                accountShard: 2,
+                call: .deposit(user: 9, currency: "USD", amount: Amount(units: 12_345), idempotencyKey: "liquidity-1")),
+            .strategy(
+                symbol: "BTC-USD", call: .add(owner: 5, definition: StrategyEvaluationTests.smaCross, nowMillis: 15)),
+            .strategy(symbol: "BTC-USD", call: .list(owner: 5)),
+            .strategy(symbol: "ETH-USD", call: .get(sequence: 2, owner: 5)),
+            .strategy(symbol: "ETH-USD", call: .setPaused(sequence: 2, owner: 5, paused: true, nowMillis: 16)),
+            .strategy(symbol: "ETH-USD", call: .delete(sequence: 2, owner: 5, nowMillis: 17)),
+            .strategy(symbol: "ETH-USD", call: .signals(sequence: 2, owner: 5, limit: 500)),
         ]
         for call in calls { #expect(try ShardCall(decoding: call.encoded()) == call) }
         #expect(calls[0].shard == "symbol/BTC-USD")
         #expect(calls[5].shard == "accounts/1023")
+        #expect(calls[6].shard == "accounts/0003")
+        #expect(calls.last?.shard == "symbol/ETH-USD")
         let answers: [ShardAnswer] = [
             .events(events), .events([]),
             .quote(SymbolQuote(halted: true, bid: nil, ask: Price(ticks: 5), last: Price(ticks: 4))),
             .settled(nil), .settled(17), .durable, .failed(BourseError(.unavailable, "accounts/0001 moved")),
+            .placed(order.id), .done, .resting([]),
+            .resting([
+                RequotePlan.Resting(orderID: 3, side: .buy, price: Price(ticks: 99)),
+                RequotePlan.Resting(orderID: 4, side: .sell, price: Price(ticks: 101)),
+            ]),
+            .balances([]),
+            .balances([
+                BalanceView(currency: "USD", available: Amount(units: 5), locked: Amount(units: -1)),
+                BalanceView(currency: "BTC", available: .zero, locked: Amount(units: 7)),
+            ]),
+            .strategies([]),
+            .strategies([
+                StrategyView(
+                    strategyID: "st_BTC-USD_1", owner: 5, definition: StrategyEvaluationTests.smaCross, status: .paused,
+                    createdAtMillis: 3, lastFiredMillis: 4, signalCount: 2),
+                StrategyView(
+                    strategyID: "st_ETH-USD_2", owner: 5, definition: StrategyEvaluationTests.above150(.sell),
+                    status: .active, createdAtMillis: 5),
+            ]),
+            .signals([
+                SignalView(
+                    strategyID: "st_BTC-USD_1", candleCloseMillis: 60_000, firedAtMillis: 61_000, ruleIndex: 0,
+                    side: .buy, quantity: Quantity(lots: 100), outcome: .placed(orderID: order.id)),
+                SignalView(
+                    strategyID: "st_BTC-USD_1", candleCloseMillis: 120_000, firedAtMillis: 121_000, ruleIndex: 1,
+                    side: .sell, quantity: Quantity(lots: 100),
+                    outcome: .refused(code: .insufficientFunds, reason: "not enough BTC")),
+                SignalView(
+                    strategyID: "st_BTC-USD_1", candleCloseMillis: 180_000, firedAtMillis: 181_000, ruleIndex: 0,
+                    side: .buy, quantity: Quantity(lots: 1), outcome: .pending),
+            ]),
         ]
         for answer in answers { #expect(try ShardAnswer(decoding: answer.encoded()) == answer) }
         // Garbage is refused, never trusted.

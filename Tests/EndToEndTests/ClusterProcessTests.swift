@@ -12,15 +12,15 @@ struct ClusterProcessTests {
 
     /// A node of the cluster: node id `id`, its own peer port, the shared database and secret; `routing`
     /// (`BOURSE_ROUTING`) when given.
-    static func start(_ storage: NodeStorage, _ id: String, nodes: NodeGuard, routing: String? = nil)
-        async throws -> NodeProcess
-    {
+    static func start(
+        _ storage: NodeStorage, _ id: String, nodes: NodeGuard, routing: String? = nil, feeds: Bool = false
+    ) async throws -> NodeProcess {
         var environment = ["BOURSE_CLUSTER_SECRET": secret]
         if let routing { environment["BOURSE_ROUTING"] = routing }
         return nodes.track(
             try await NodeProcess.start(
                 storage, name: id, nodeID: id, arguments: ["--peer-listen", "127.0.0.1:\(try NodeProcess.freePort())"],
-                environment: environment))
+                environment: environment, feeds: feeds))
     }
 
     /// Runs `body` with nodes a, b and c started in that order (a is the first active node) on a fresh database

@@ -15,8 +15,10 @@ extension ClusterProcessTests {
     @Suite("End to end: a cluster routing by shard")
     struct ShardRouting {
         /// A node routing by shard: node id `id`, its own peer port, the shared database and secret.
-        static func start(_ storage: NodeStorage, _ id: String, nodes: NodeGuard) async throws -> NodeProcess {
-            try await ClusterProcessTests.start(storage, id, nodes: nodes, routing: "shard")
+        static func start(_ storage: NodeStorage, _ id: String, nodes: NodeGuard, feeds: Bool = false)
+            async throws -> NodeProcess
+        {
+            try await ClusterProcessTests.start(storage, id, nodes: nodes, routing: "shard", feeds: feeds)
         }
 
         /// Shard → owning node id, from the leases (`GET /admin/v1/shards`; owners are `<node id>#<incarnation>`).
@@ -83,6 +85,7 @@ extension ClusterProcessTests {
         /// Nodes a, b and c on a fresh database whose admin password is `AdminCLITests.password`, once the leases
         /// spread the shards over the three; `body` gets them, an admin session and each shard's owner.
         static func withCluster(
+            feeds: Bool = false,
             _ body:
                 @escaping @Sendable (
                     NodeStorage, NodeGuard, NodeProcess, NodeProcess, NodeProcess, Session, [String: String]
@@ -90,9 +93,9 @@ extension ClusterProcessTests {
         ) async throws {
             try await ProcessRestartTests.withNodes(.postgres, timeout: .seconds(200)) { storage, nodes in
                 let storage = try AdminCLITests.withAdminConfiguration(storage)
-                let a = try await start(storage, "node-a", nodes: nodes)
-                let b = try await start(storage, "node-b", nodes: nodes)
-                let c = try await start(storage, "node-c", nodes: nodes)
+                let a = try await start(storage, "node-a", nodes: nodes, feeds: feeds)
+                let b = try await start(storage, "node-b", nodes: nodes, feeds: feeds)
+                let c = try await start(storage, "node-c", nodes: nodes, feeds: feeds)
                 // Logged in without `/v1/me`: that one is routed to the admin's account shard, which may still be
                 // loading (the nodes have just started); the admin routes and sign-in answer on any node.
                 let admin = try await ProcessRestartTests.with(b) { api in
@@ -103,6 +106,87 @@ extension ClusterProcessTests {
                 }
                 let owners = try await waitForSpread(over: ["node-a", "node-b", "node-c"], via: a, admin: admin)
                 try await body(storage, nodes, a, b, c, admin, owners)
+            }
+        }
+
+        @Test(.timeLimit(.minutes(4)))
+        func paperLiquidityAndStrategiesActOnAccountsOfOtherNodes() async throws {
+            try await Self.withCluster(feeds: true) { _, nodes, a, b, c, _, owners in
+                // Each book's feed and provider run on its node (the demo's BTC-USD and ETH-USD; SOL-USD has none);
+                // the provider's one account lives on one node, so a book on another is quoted only through account
+                // calls to it.
+                let byID = ["node-a": a, "node-b": b, "node-c": c]
+                for symbol in ["BTC-USD", "ETH-USD"] {
+                    let bookOwner = try #require(owners["symbol/\(symbol)"])
+                    let book = try #require(byID[bookOwner])
+                    var sides = (bids: 0, asks: 0)
+                    let deadline = ContinuousClock.now + .seconds(60)
+                    while ContinuousClock.now < deadline {
+                        let depth = try await ProcessRestartTests.with(book) { api in
+                            try await api.json(.get, "/v1/markets/\(symbol)/orderbook?depth=10")
+                        }
+                        sides = (depth["bids"]?.arrayValue?.count ?? 0, depth["asks"]?.arrayValue?.count ?? 0)
+                        if sides.bids == 5 && sides.asks == 5 { break }
+                        try await Task.sleep(for: .milliseconds(250))
+                    }
+                    #expect(sides.bids == 5 && sides.asks == 5, "\(symbol): \(sides) \(nodes.logs)")
+                }
+
+                // A user whose account lives off BTC-USD's node makes a strategy through the third node: it is
+                // kept in the book, listed from anywhere, and its signal's market buy is placed in the account.
+                let bookNode = try #require(owners["symbol/BTC-USD"])
+                var user: Session?
+                for index in 0..<12 where user == nil {
+                    let session = try await ProcessRestartTests.with(a) { api in
+                        try await api.signUp("strategist\(index)")
+                    }
+                    if owners[try Self.accountShard(of: session)] != bookNode { user = session }
+                }
+                let owner = try #require(user)
+                let accountNode = try #require(owners[try Self.accountShard(of: owner)])
+                let third = try #require(byID.first { $0.key != bookNode && $0.key != accountNode }?.value)
+                let strategyID = try await ProcessRestartTests.with(third) { api in
+                    _ = try await api.deposit(owner, "USD", "10000")
+                    let strategy = try await api.json(
+                        .post, "/v1/strategies",
+                        json: [
+                            "name": "always", "symbol": "BTC-USD",
+                            "rules": [
+                                [
+                                    "when": ["left": ["indicator": "price"], "op": ">", "right": ["value": 1]],
+                                    "action": ["side": "buy", "quantity": "0.001"],
+                                ]
+                            ],
+                        ], token: owner.token, expect: 201)
+                    return try #require(strategy["strategy_id"]?.stringValue)
+                }
+                for node in [a, b, c] {
+                    let listed = try await ProcessRestartTests.with(node) { api in
+                        try await api.json(.get, "/v1/strategies", token: owner.token)
+                    }
+                    #expect(listed.arrayValue?.compactMap { $0["strategy_id"]?.stringValue } == [strategyID])
+                }
+                // It fires at the first candle close after it was made (at most a minute later).
+                var placed: JSONValue?
+                let signalDeadline = ContinuousClock.now + .seconds(100)
+                while placed == nil, ContinuousClock.now < signalDeadline {
+                    try await Task.sleep(for: .seconds(1))
+                    let signals = try await ProcessRestartTests.with(b) { api in
+                        try await api.json(.get, "/v1/strategies/\(strategyID)/signals", token: owner.token)
+                    }
+                    placed = signals.arrayValue?.first { $0["status"] != "pending" }
+                }
+                let signal = try #require(placed, "no signal was placed or refused within 100 s")
+                #expect(signal["status"] == "placed", "\(signal)")
+                let orderID = try #require(signal["order_id"]?.stringValue)
+                try await ProcessRestartTests.with(c) { api in
+                    let order = try await api.json(.get, "/v1/orders/\(orderID)", token: owner.token)
+                    #expect(order["status"] == "filled" && order["type"] == "market", "\(order)")
+                    let deleted = try await api.json(.delete, "/v1/strategies/\(strategyID)", token: owner.token)
+                    #expect(deleted["status"] == "deleted", "\(deleted)")
+                }
+                let verify = try await CLI.run(["admin", "--node", Self.url(a), "verify"])
+                #expect(verify.status == 0, "\(verify)")
             }
         }
 

@@ -26,6 +26,10 @@ extension Exchange {
         try await accounts.awaitDurable(shard: index, through: sequence)
     }
 
+    public func serveStrategy(_ call: StrategyCall, symbol: String) async throws -> ShardAnswer {
+        try await call.run(on: try servedSymbol(symbol))
+    }
+
     private func servedSymbol(_ symbol: String) throws(BourseError) -> SymbolActor {
         let actor = try symbolActor(symbol)
         guard ready.isSet, serves(ShardKey.symbol(symbol)) else {

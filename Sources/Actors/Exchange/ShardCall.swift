@@ -8,12 +8,18 @@ public enum ShardCall: Sendable, Hashable {
     case quote(symbol: String)
     case deliver(symbol: String, accountShard: Int, batches: [BookEventBatch])
     case awaitDurable(accountShard: Int, through: Int64)
+    /// A user's account call, for their account shard `accountShard`.
+    case account(accountShard: Int, call: AccountCall)
+    /// A call on the strategies of `symbol`'s market, for its book's owner.
+    case strategy(symbol: String, call: StrategyCall)
 
     /// The shard the call is for (`ShardKey` name): where the sender routes it.
     public var shard: String {
         switch self {
-        case .place(let symbol, _, _, _), .submit(let symbol, _, _), .quote(let symbol): ShardKey.symbol(symbol)
-        case .deliver(_, let index, _), .awaitDurable(let index, _): ShardKey.account(index: index)
+        case .place(let symbol, _, _, _), .submit(let symbol, _, _), .quote(let symbol), .strategy(let symbol, _):
+            ShardKey.symbol(symbol)
+        case .deliver(_, let index, _), .awaitDurable(let index, _), .account(let index, _):
+            ShardKey.account(index: index)
         }
     }
 
@@ -47,6 +53,14 @@ public enum ShardCall: Sendable, Hashable {
             writer.write(UInt8(5))
             writer.write(Int64(index))
             writer.write(sequence)
+        case .account(let index, let call):
+            writer.write(UInt8(6))
+            writer.write(Int64(index))
+            writer.write(accountCall: call)
+        case .strategy(let symbol, let call):
+            writer.write(UInt8(7))
+            writer.write(symbol)
+            writer.write(strategyCall: call)
         }
         return writer.bytes
     }
@@ -74,6 +88,10 @@ public enum ShardCall: Sendable, Hashable {
             self = .deliver(symbol: symbol, accountShard: index, batches: batches)
         case 5:
             self = .awaitDurable(accountShard: try reader.readShardIndex(), through: try reader.readInt64())
+        case 6:
+            self = .account(accountShard: try reader.readShardIndex(), call: try reader.readAccountCall())
+        case 7:
+            self = .strategy(symbol: try reader.readString(), call: try reader.readStrategyCall())
         default:
             throw BourseError(.validation, "unknown shard call")
         }
@@ -92,6 +110,18 @@ public enum ShardAnswer: Sendable, Hashable {
     case durable
     /// Refused, as the receiver's `BourseError` (`unavailable`: try again, here or at the next owner).
     case failed(BourseError)
+    /// `account(placeOrder)`: the order's id.
+    case placed(OrderID)
+    /// `account(cancelOrder, deposit)`.
+    case done
+    /// `account(restingOrders)`.
+    case resting([RequotePlan.Resting])
+    /// `account(balances)`.
+    case balances([BalanceView])
+    /// `strategy` (one strategy, or a list).
+    case strategies([StrategyView])
+    /// `strategy(signals)`.
+    case signals([SignalView])
 
     public func encoded() -> [UInt8] {
         var writer = BinaryWriter(reservingCapacity: 64)
@@ -115,6 +145,23 @@ public enum ShardAnswer: Sendable, Hashable {
             writer.write(UInt8(5))
             writer.write(error.code.rawValue)
             writer.write(error.message)
+        case .placed(let id):
+            writer.write(UInt8(6))
+            writer.write(id)
+        case .done:
+            writer.write(UInt8(7))
+        case .resting(let orders):
+            writer.write(UInt8(8))
+            writer.write(resting: orders)
+        case .balances(let balances):
+            writer.write(UInt8(9))
+            writer.write(balances: balances)
+        case .strategies(let views):
+            writer.write(UInt8(10))
+            writer.write(strategies: views)
+        case .signals(let views):
+            writer.write(UInt8(11))
+            writer.write(signals: views)
         }
         return writer.bytes
     }
@@ -137,6 +184,12 @@ public enum ShardAnswer: Sendable, Hashable {
         case 4: self = .durable
         case 5:
             self = .failed(BourseError(BourseError.Code(rawValue: try reader.readString()), try reader.readString()))
+        case 6: self = .placed(try reader.readUInt64())
+        case 7: self = .done
+        case 8: self = .resting(try reader.readResting())
+        case 9: self = .balances(try reader.readBalances())
+        case 10: self = .strategies(try reader.readStrategies())
+        case 11: self = .signals(try reader.readSignals())
         default: throw BourseError(.validation, "unknown shard answer")
         }
         try reader.expectEnd()
@@ -183,6 +236,14 @@ public struct ShardCallPeers: ShardPeers {
         }
     }
 
+    public func account(_ call: AccountCall, shard index: Int) async throws -> ShardAnswer {
+        try await send(.account(accountShard: index, call: call))
+    }
+
+    public func strategy(_ call: StrategyCall, symbol: String) async throws -> ShardAnswer {
+        try await send(.strategy(symbol: symbol, call: call))
+    }
+
     private static func events(_ answer: ShardAnswer) throws -> [BookEvent] {
         guard case .events(let events) = answer else { throw unexpected(answer) }
         return events
@@ -211,6 +272,10 @@ extension Exchange {
             case .awaitDurable(let index, let sequence):
                 try await serveAwaitDurable(accountShard: index, through: sequence)
                 return .durable
+            case .account(_, let call):
+                return try await run(call)
+            case .strategy(let symbol, let call):
+                return try await serveStrategy(call, symbol: symbol)
             }
         } catch let error as BourseError {
             return .failed(error)

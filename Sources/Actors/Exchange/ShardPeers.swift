@@ -20,6 +20,12 @@ public protocol ShardPeers: Sendable {
     func deliver(symbol: String, batches: [BookEventBatch], toShard index: Int) async throws -> Int64?
     /// Returns once the account shard's journal is durable through `sequence` on its owner.
     func awaitDurable(accountShard index: Int, through sequence: Int64) async throws
+    /// Runs a user's account call on the owner of their account shard `index` (its refusal comes back as
+    /// `ShardAnswer.failed`).
+    func account(_ call: AccountCall, shard index: Int) async throws -> ShardAnswer
+    /// Runs a call on the strategies of `symbol`'s market on its book's owner (its refusal comes back as
+    /// `ShardAnswer.failed`).
+    func strategy(_ call: StrategyCall, symbol: String) async throws -> ShardAnswer
 }
 
 /// A book as a new order sees it: halted or not, and its best prices (a market buy's protection price); and

@@ -4,7 +4,8 @@ import Trading
 /// Paper liquidity for one market: a system account that quotes a `QuoteLadder` around the latest reference
 /// price and requotes when it moves, so that users' market and limit orders fill at realistic prices (with
 /// slippage through the levels). Its orders go through the normal flow (reservation, journal, matching), so
-/// its money is audited like anyone's; a market without a feed has no provider.
+/// its money is audited like anyone's; a market without a feed has no provider. It runs beside the book and acts
+/// on its account wherever that is served (`Exchange.accountOwner`).
 public struct LiquidityProvider: Sendable {
     public let exchange: Exchange
     public let user: UserID
@@ -28,13 +29,13 @@ public struct LiquidityProvider: Sendable {
     /// audited like a user's, of what is missing).
     public func fund() async throws {
         let spec = try await exchange.market(symbol).spec
-        let balances = try await exchange.balances(user: user)
+        let balances = try await exchange.accountOwner.balances(user: user)
         for (currency, target) in [
             (spec.base, configuration.baseInventory), (spec.quote, configuration.quoteInventory),
         ] {
             let held = balances.first { $0.currency == currency }.map { $0.available.units &+ $0.locked.units } ?? 0
             guard held < target.units else { continue }
-            _ = try await exchange.deposit(
+            try await exchange.accountOwner.deposit(
                 user: user, currency: currency, amount: Amount(units: target.units - held),
                 idempotencyKey: "liquidity-\(symbol)-\(currency)-\(Exchange.wallClockMillis())")
             logger.info("liquidity account funded", metadata: ["currency": "\(currency)"])
@@ -63,11 +64,7 @@ public struct LiquidityProvider: Sendable {
     public func requote(at reference: Price) async -> Bool {
         let resting: [RequotePlan.Resting]
         do {
-            resting = try await exchange.orders(
-                user: user, filter: OrderFilter(status: .open, symbol: symbol, limit: .max)
-            ).compactMap { order in
-                order.price.map { RequotePlan.Resting(orderID: order.orderID, side: order.side, price: $0) }
-            }
+            resting = try await exchange.accountOwner.restingOrders(user: user, symbol: symbol)
         } catch {
             logger.debug("liquidity requote skipped", metadata: ["error": "\(error)"])
             return false
@@ -107,7 +104,7 @@ public struct LiquidityProvider: Sendable {
         let request = OrderRequest(
             symbol: symbol, side: quote.side, type: .limit, quantity: quote.quantity, price: quote.price)
         do {
-            _ = try await exchange.placeOrder(user: user, request: request)
+            _ = try await exchange.accountOwner.placeOrder(user: user, request: request)
             return true
         } catch let error as BourseError where error.code == .insufficientFunds || error.code == .orderRejected {
             return false
@@ -116,6 +113,6 @@ public struct LiquidityProvider: Sendable {
 
     /// Cancels old quotes; one that has filled or was cancelled meanwhile is skipped.
     private func cancel(_ orders: [OrderID]) async {
-        for order in orders { _ = try? await exchange.cancelOrder(user: user, orderID: order) }
+        for order in orders { try? await exchange.accountOwner.cancelOrder(user: user, orderID: order) }
     }
 }

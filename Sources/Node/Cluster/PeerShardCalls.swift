@@ -10,7 +10,8 @@ struct PeerShardCalls: Sendable {
     let channel: @Sendable (ShardCall) async throws -> any PeerChannel
     /// How long a call may take; then it fails and the caller tries again (every call may be repeated).
     var timeout: Duration = .seconds(5)
-    /// How long a book call (place, cancel, amend, quote: a client waits for it) is tried again, every 20 ms,
+    /// How long a book call (place, cancel, amend, quote, strategies: a client waits for it) or an account call (a
+    /// strategy's or paper liquidity's order for a user whose account lives elsewhere) is tried again, every 20 ms,
     /// while nothing ran: no node serves the book (a move under way: `channel` finds no owner, or the owner
     /// answers `unavailable`, which it does only for what it did not apply). A call that may have run (no
     /// answer) is not sent again here. Deliveries to account shards are not: a book sends them one at a time,
@@ -22,7 +23,7 @@ struct PeerShardCalls: Sendable {
     func send(_ call: ShardCall) async throws -> ShardAnswer {
         let deadline: ContinuousClock.Instant
         switch call {
-        case .place, .submit, .quote: deadline = .now + retryWindow
+        case .place, .submit, .quote, .account, .strategy: deadline = .now + retryWindow
         case .deliver, .awaitDurable: deadline = .now
         }
         while true {

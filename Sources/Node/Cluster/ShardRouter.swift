@@ -191,23 +191,27 @@ final class ShardRouter: RequestForwarder {
     }
 
     /// The shard calls of the exchange (`ShardPeers`), sent to each shard's owner in the assignment: book calls
-    /// (place, cancel, amend, quote) over `books`' connections, deliveries to account shards over `deliveries`'.
+    /// (place, cancel, amend, quote, strategies) over `books`' connections, deliveries to account shards over `deliveries`',
+    /// account calls (orders placed for users by strategies and paper liquidity) over `accounts`'.
     ///
     /// Apart, and apart from forwarded requests, because a peer answers the requests of one frame together: a
     /// delivery sharing a frame with a place would wait for it, while the place waits for its book, whose
     /// delivery lock may be held by a delivery waiting for that reply — two books on two nodes each delivering
     /// to the other's accounts deadlock until the calls' deadline. Deliveries wait for nothing but a journal, and
-    /// places for their book and its deliveries, so with each kind on its own connections no cycle forms.
+    /// places for their book and its deliveries, so with each kind on its own connections no cycle forms. An
+    /// account call waits for a place (its order's book), so it has connections of its own too.
     static func shardCalls(
         assignment: @escaping @Sendable () -> ShardAssignment?,
-        peerAddress: @escaping @Sendable (String) -> String?, books: PeerClients, deliveries: PeerClients
+        peerAddress: @escaping @Sendable (String) -> String?, books: PeerClients, deliveries: PeerClients,
+        accounts: PeerClients
     ) -> PeerShardCalls {
         PeerShardCalls(channel: { call in
             let shard = call.shard
             let peers: PeerClients
             switch call {
-            case .place, .submit, .quote: peers = books
+            case .place, .submit, .quote, .strategy: peers = books
             case .deliver, .awaitDurable: peers = deliveries
+            case .account: peers = accounts
             }
             guard let owner = assignment()?.owner(of: shard) else {
                 throw BourseError(.unavailable, "no node owns \(shard) yet")

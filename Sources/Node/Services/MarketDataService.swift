@@ -87,10 +87,21 @@ struct MarketDataService: Service {
         await withTaskGroup(of: Void.self) { group in
             if let liquidity {
                 group.addTask {
-                    do {
-                        try await liquidity.fund()
-                    } catch {
-                        logger.error("liquidity account not funded", metadata: ["error": "\(error)"])
+                    // The account may live on a node that is not serving it yet (a cluster starting, a shard
+                    // moving): funding is tried again every second until it is done.
+                    var failures = 0
+                    while !Task.isCancelled {
+                        do {
+                            try await liquidity.fund()
+                            break
+                        } catch {
+                            if failures == 0 {
+                                logger.warning(
+                                    "liquidity account not funded yet; trying again", metadata: ["error": "\(error)"])
+                            }
+                            failures += 1
+                            try? await Task.sleep(for: .seconds(1))
+                        }
                     }
                     await liquidity.run(references: references)
                 }

@@ -185,10 +185,11 @@ struct ClusterParts {
             let assignment: @Sendable () -> ShardAssignment? = { membership.view.assignment }
             let books = PeerClients(identity: identity, secret: self.secret, logger: logger)
             let deliveries = PeerClients(identity: identity, secret: self.secret, logger: logger)
-            callClients = [books, deliveries]
+            let accountCalls = PeerClients(identity: identity, secret: self.secret, logger: logger)
+            callClients = [books, deliveries, accountCalls]
             let calls = ShardRouter.shardCalls(
-                assignment: assignment, peerAddress: peerAddress, books: books,
-                deliveries: deliveries)
+                assignment: assignment, peerAddress: peerAddress, books: books, deliveries: deliveries,
+                accounts: accountCalls)
             let exchange = Exchange(
                 configuration: sharded, store: store, projections: projections, logger: logger, peers: calls.peers)
             self.exchange = exchange
