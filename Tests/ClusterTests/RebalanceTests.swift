@@ -97,6 +97,24 @@ import Testing
         }
     }
 
+    @Test("an operator's move changes that shard's owner only, and the next change keeps it unless the loads need it")
+    func moveOneShard() throws {
+        let before = ShardAssignment(members: RingFixtures.pods(3), shards: shards, version: 4)
+        let shard = shards[17]
+        let from = try #require(before.owner(of: shard))
+        let to = try #require(before.members.first { $0 != from })
+        let moved = try #require(before.moving(shard, to: to, version: 5))
+        #expect(moved.version == 5)
+        #expect(before.moves(to: moved) == [ShardAssignment.Move(shard: shard, from: from, to: to)])
+        #expect(before.moving(shard, to: "bourse-99", version: 5) == nil)
+        #expect(before.moving("symbol/NOPE-USD", to: to, version: 5) == nil)
+        // A later change with the same members evens the loads out again, moving as few shards as that needs:
+        // one member is one over its ⌈S/n⌉ at most, so at most one shard moves on.
+        let next = moved.rebalanced(to: moved.members, version: 6)
+        expectBalanced(next)
+        #expect(moved.moves(to: next).count <= 1)
+    }
+
     @Test func independentOfListingOrder() {
         let members = RingFixtures.pods(20) + (0..<20).map { "node-\($0 * 7919)" }
         let assignment = ShardAssignment(members: members, shards: shards, version: 3)

@@ -110,8 +110,8 @@ extension ClusterProcessTests {
         }
 
         @Test(.timeLimit(.minutes(4)))
-        func paperLiquidityAndStrategiesActOnAccountsOfOtherNodes() async throws {
-            try await Self.withCluster(feeds: true) { _, nodes, a, b, c, _, owners in
+        func paperLiquidityAndStrategiesActAcrossNodesAndFollowAMove() async throws {
+            try await Self.withCluster(feeds: true) { _, nodes, a, b, c, admin, owners in
                 // Each book's feed and provider run on its node (the demo's BTC-USD and ETH-USD; SOL-USD has none);
                 // the provider's one account lives on one node, so a book on another is quoted only through account
                 // calls to it.
@@ -185,6 +185,35 @@ extension ClusterProcessTests {
                     let deleted = try await api.json(.delete, "/v1/strategies/\(strategyID)", token: owner.token)
                     #expect(deleted["status"] == "deleted", "\(deleted)")
                 }
+
+                // An operator moves the book to the owner's account node, and the owner's account shard to where
+                // the book was: the leases follow, the feed and the provider follow the book, and the owner's market
+                // buy through the third node fills against the quotes on the book's new node.
+                let accountShard = try Self.accountShard(of: owner)
+                for (shard, node) in [("symbol/BTC-USD", accountNode), (accountShard, bookNode)] {
+                    let move = try await CLI.run(["admin", "--node", Self.url(third), "move", shard, node])
+                    #expect(move.status == 0, "\(move)")
+                }
+                var moved: [String: String] = [:]
+                let moveDeadline = ContinuousClock.now + .seconds(30)
+                while ContinuousClock.now < moveDeadline {
+                    moved = try await Self.owners(via: third, admin: admin)
+                    if moved["symbol/BTC-USD"] == accountNode && moved[accountShard] == bookNode { break }
+                    try await Task.sleep(for: .milliseconds(250))
+                }
+                #expect(moved["symbol/BTC-USD"] == accountNode && moved[accountShard] == bookNode, "\(nodes.logs)")
+                var buy = (status: 0, order: JSONValue.null)
+                let buyDeadline = ContinuousClock.now + .seconds(30)
+                while buy.order["status"] != "filled", ContinuousClock.now < buyDeadline {
+                    buy = try await ProcessRestartTests.with(third) { api in
+                        let response = try await api.place(
+                            owner, ["symbol": "BTC-USD", "side": "buy", "type": "market", "quantity": "0.001"])
+                        return (response.status, response.json)
+                    }
+                    // 422 (no liquidity yet: the provider is requoting on the new node) places nothing.
+                    if buy.order["status"] != "filled" { try await Task.sleep(for: .milliseconds(500)) }
+                }
+                #expect(buy.status == 201 && buy.order["status"] == "filled", "\(buy)")
                 let verify = try await CLI.run(["admin", "--node", Self.url(a), "verify"])
                 #expect(verify.status == 0, "\(verify)")
             }

@@ -28,3 +28,15 @@ extension ShardAssignment {
         return moves
     }
 }
+
+extension ShardAssignment {
+    /// This assignment with `shard` owned by `member`, as the assignment of membership version `version` (an
+    /// operator's move); nil when the shard or the member is not in it. The next membership change rebalances
+    /// from it, so the shard stays where it was moved unless evening out the loads then needs it elsewhere.
+    public func moving(_ shard: String, to member: String, version: UInt64) -> ShardAssignment? {
+        guard let position = shardIDs.positions[shard], let owner = memberIDs.positions[member] else { return nil }
+        var owners = self.owners
+        owners[position] = Int32(owner)
+        return ShardAssignment(version: version, members: memberIDs, shards: shardIDs, owners: owners)
+    }
+}

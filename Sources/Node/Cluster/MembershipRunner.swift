@@ -5,6 +5,7 @@ import NIOPosix
 import ServiceLifecycle
 import Storage
 import Synchronization
+import Trading
 import Transport
 
 /// Asks a peer whether it is alive (over the transport); true when it answered in time.
@@ -152,6 +153,35 @@ final class MembershipRunner: Service {
             machine.withLock { $0.finishLeave() }
         }
         return nil
+    }
+
+    /// Moves `shard` to `node` (an operator's `move`): writes the next membership version with the same members
+    /// and that shard's owner changed; its old and new owners' ownership runners then hand it off and take it. A
+    /// change that loses the race to another is made again on the newer version, a few times.
+    ///
+    /// - Throws: `.conflict` when `node` is not an active member of the assignment (joining, leaving, or not
+    ///   assigned shards yet), `.unavailable` when the membership cannot be read or keeps changing.
+    func move(_ shard: String, to node: String) async throws {
+        for _ in 0..<5 {
+            let view = try Self.view(of: try await store.membership(), previous: self.view)
+            guard let assignment = view.assignment else {
+                throw BourseError(.unavailable, "the cluster has no shard assignment yet")
+            }
+            if assignment.owner(of: shard) == node { return }
+            guard view.member(node)?.status == .active,
+                let moved = assignment.moving(shard, to: node, version: UInt64(clamping: view.version + 1))
+            else { throw BourseError(.conflict, "node \(node) is not an active member: it takes no shards now") }
+            let applied = try await store.changeMembership(
+                expectedVersion: view.version, members: [], assignment: moved.encoded())
+            if applied {
+                changedHere.store(true, ordering: .releasing)
+                logger.info(
+                    "membership changed",
+                    metadata: ["version": "\(view.version + 1)", "change": "move \(shard) to \(node)"])
+                return
+            }
+        }
+        throw BourseError(.unavailable, "the membership kept changing during the move; try again")
     }
 
     /// One round: read, tick, act. Returns a reason when the node must stop.

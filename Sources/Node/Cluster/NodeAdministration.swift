@@ -63,22 +63,22 @@ struct NodeAdministration: ExchangeAdministration {
         }
     }
 
+    /// A move of a known shard to a live node is refused with 409 (an unknown shard or node is 404).
     func moveShard(_ shard: String, to node: String) async throws {
-        try Self.refuseMove(
-            shard, to: node, exchange: exchange, membership: membership,
-            because:
-                "in active/standby mode every shard lives on the active node; drain it to move them all to a standby")
+        try Self.checkMove(shard, to: node, exchange: exchange, membership: membership)
+        throw BourseError(
+            .conflict,
+            "in active/standby mode every shard lives on the active node; drain it to move them all to a standby")
     }
 
-    /// A move of a known shard to a live node, refused with 409 and `reason` (an unknown shard or node is 404).
-    static func refuseMove(
-        _ shard: String, to node: String, exchange: Exchange, membership: MembershipRunner, because reason: String
-    ) throws -> Never {
+    /// A move names a known shard (else 404) and a member that is not dead (else 404).
+    static func checkMove(
+        _ shard: String, to node: String, exchange: Exchange, membership: MembershipRunner
+    ) throws(BourseError) {
         guard exchange.isKnownShard(shard) else { throw BourseError(.notFound, "unknown shard \(shard)") }
         guard let member = membership.view.member(node), member.status != .dead else {
             throw BourseError(.notFound, "unknown node \(node)")
         }
-        throw BourseError(.conflict, reason)
     }
 
     func addMarket(_ spec: MarketSpec) async throws -> MarketInfo { try await exchange.addMarket(spec) }

@@ -66,12 +66,11 @@ struct ShardAdministration: ExchangeAdministration {
         try await NodeAdministration.drain(peer: node, membership: membership, peers: peers)
     }
 
+    /// Writes the move into the assignment and answers; the shard's owners hand it off and take it as they
+    /// follow the assignment (`GET shards` shows the new owner once its lease is taken).
     func moveShard(_ shard: String, to node: String) async throws {
-        try NodeAdministration.refuseMove(
-            shard, to: node, exchange: exchange, membership: membership,
-            because:
-                "routing by shard, every shard lives where the consistent-hash ring puts it; drain a node to move its shards"
-        )
+        try NodeAdministration.checkMove(shard, to: node, exchange: exchange, membership: membership)
+        try await membership.move(shard, to: node)
     }
 
     func addMarket(_ spec: MarketSpec) async throws -> MarketInfo {
