@@ -164,6 +164,25 @@ import Testing
         #expect(before.moves(to: cluster.assignment).count == moves.count)
     }
 
+    /// A shard added to the assignment by one node (a market added at run time) stays in the changes of a node
+    /// that has not learnt of it yet, with its owner; a member joining then moves its fair share as before.
+    @Test func aShardAddedElsewhereIsKept() throws {
+        let members = ["a", "b", "c"].map {
+            ClusterMember(
+                nodeID: $0, peerAddress: $0, apiAddress: $0, status: .active, incarnation: 1, heartbeatMillis: 1)
+        }
+        let added = "symbol/ADA-USD"
+        let before = ShardAssignment(members: ["a", "b", "c"], shards: Self.shards, version: 3)
+        let withAdded = before.rebalanced(to: before.members, shards: Self.shards + [added], version: 4)
+        #expect(before.moves(to: withAdded).map(\.shard) == [added])
+        let view = MembershipView(version: 4, members: members, assignment: withAdded)
+        let joiner = ClusterMember(
+            nodeID: "d", peerAddress: "d", apiAddress: "d", status: .active, incarnation: 1, heartbeatMillis: 1)
+        let next = try #require(view.change(upserting: [joiner], shards: Self.shards).assignment)
+        #expect(next.shards.contains(added))
+        #expect(withAdded.moves(to: next).allSatisfy { $0.to == "d" })
+    }
+
     /// The vote rule in isolation: a suspect needs `min(2, active − 1)` live voters, counting the node about
     /// to vote; votes of silent voters and expired votes do not count.
     @Test func votesOfLiveVotersWithinTheWindowCount() {

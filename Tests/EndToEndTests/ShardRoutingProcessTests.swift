@@ -110,7 +110,7 @@ extension ClusterProcessTests {
         }
 
         @Test(.timeLimit(.minutes(4)))
-        func paperLiquidityAndStrategiesActAcrossNodesAndFollowAMove() async throws {
+        func liquidityStrategiesMovesAndAddedMarketsAcrossNodes() async throws {
             try await Self.withCluster(feeds: true) { _, nodes, a, b, c, admin, owners in
                 // Each book's feed and provider run on its node (the demo's BTC-USD and ETH-USD; SOL-USD has none);
                 // the provider's one account lives on one node, so a book on another is quoted only through account
@@ -214,6 +214,53 @@ extension ClusterProcessTests {
                     if buy.order["status"] != "filled" { try await Task.sleep(for: .milliseconds(500)) }
                 }
                 #expect(buy.status == 201 && buy.order["status"] == "filled", "\(buy)")
+
+                // A market added at run time through one node: its shard joins the assignment, the member it lands
+                // on serves it, every node loads it, and it trades between accounts of two nodes through a third.
+                let add = try await CLI.run([
+                    "admin", "--node", Self.url(b), "markets", "add", "ADA-USD", "--tick-size", "0.0001", "--lot-size",
+                    "1", "--min-quantity", "10",
+                ])
+                #expect(add.status == 0, "\(add)")
+                var listed: [Bool] = []
+                let listDeadline = ContinuousClock.now + .seconds(20)
+                while ContinuousClock.now < listDeadline {
+                    listed = []
+                    for node in [a, b, c] {
+                        let markets = try await ProcessRestartTests.with(node) { api in
+                            try await api.json(.get, "/v1/markets")
+                        }
+                        listed.append(markets.arrayValue?.contains { $0["symbol"] == "ADA-USD" } == true)
+                    }
+                    if listed.allSatisfy({ $0 }) { break }
+                    try await Task.sleep(for: .milliseconds(250))
+                }
+                #expect(listed == [true, true, true])
+                let adaOwner = try await Self.owners(via: c, admin: admin)["symbol/ADA-USD"]
+                #expect(adaOwner != nil, "ADA-USD has no lease owner")
+                let seller = try await ProcessRestartTests.with(a) { api in
+                    let seller = try await api.signUp("ada-seller")
+                    _ = try await api.deposit(seller, "ADA", "100")
+                    return seller
+                }
+                var sold = (status: 0, order: JSONValue.null)
+                let sellDeadline = ContinuousClock.now + .seconds(20)
+                while sold.status != 201, ContinuousClock.now < sellDeadline {
+                    sold = try await ProcessRestartTests.with(a) { api in
+                        let response = try await api.place(
+                            seller,
+                            ["symbol": "ADA-USD", "side": "sell", "type": "limit", "quantity": "20", "price": "0.5"])
+                        return (response.status, response.json)
+                    }
+                    // 503 while the new book's owner takes its shard.
+                    if sold.status != 201 { try await Task.sleep(for: .milliseconds(250)) }
+                }
+                #expect(sold.status == 201 && sold.order["status"] == "new", "\(sold)")
+                let bought = try await ProcessRestartTests.with(third) { api in
+                    try await api.placed(
+                        owner, ["symbol": "ADA-USD", "side": "buy", "type": "limit", "quantity": "20", "price": "0.5"])
+                }
+                #expect(bought["status"] == "filled", "\(bought)")
                 let verify = try await CLI.run(["admin", "--node", Self.url(a), "verify"])
                 #expect(verify.status == 0, "\(verify)")
             }

@@ -74,7 +74,14 @@ extension Exchange: ExchangeAdministration {
         let actor: SymbolActor
         do {
             try await MarketCatalog.save(spec, to: store)
-            actor = try await openMarket(spec)
+            if servesPart {
+                // Routing by shard: the market is known here and served where the assignment places its shard
+                // (the caller adds it there); that node's ownership runner takes it like any other.
+                for shard in accounts.all { await shard.addMarket(spec) }
+                actor = makeSymbolActor(spec)
+            } else {
+                actor = try await openMarket(spec)
+            }
         } catch {
             symbolDirectory.release(spec.symbol)
             throw error
@@ -84,9 +91,10 @@ extension Exchange: ExchangeAdministration {
         return MarketInfo(spec: spec, halted: await actor.isHalted)
     }
 
-    /// At start, before any shard recovers: the markets added at run time join the configured ones (a
-    /// configured market of the same symbol wins).
-    func loadAddedMarkets() async throws {
+    /// The markets added at run time join the configured ones (a configured market of the same symbol wins):
+    /// at start, before any shard recovers, and, routing by shard, when the assignment names a market added on
+    /// another node since.
+    public func loadAddedMarkets() async throws {
         for spec in try await MarketCatalog.load(from: store) {
             if let configured = symbolDirectory.specs.first(where: { $0.symbol == spec.symbol }) {
                 if configured != spec {
@@ -96,8 +104,10 @@ extension Exchange: ExchangeAdministration {
                 }
                 continue
             }
+            guard symbolDirectory.actor(spec.symbol) == nil else { continue }
             for shard in accounts.all { await shard.addMarket(spec) }
             symbolDirectory.register(spec, actor: makeSymbolActor(spec))
+            logger.info("added market loaded", metadata: ["symbol": "\(spec.symbol)"])
         }
     }
 

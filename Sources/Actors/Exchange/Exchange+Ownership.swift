@@ -31,6 +31,8 @@ extension Exchange {
             await actor.setSnapshotEvery(configuration.snapshotEvery)
             try await actor.recover()
             accounts.replace(actor)
+            // A market added while it recovered.
+            for spec in symbolDirectory.specs { await actor.addMarket(spec) }
         } else if let symbol = ShardKey.symbol(of: shard) {
             // A market added on another node since this one started.
             if symbolDirectory.actor(symbol) == nil { try await loadAddedMarkets() }

@@ -37,13 +37,16 @@ public struct MembershipView: Sendable, Equatable {
     }
 
     /// The change to version + 1 that upserts `rows` (by node id): the next assignment is this one
-    /// rebalanced to the members that are active once `rows` are written, over `shards`.
+    /// rebalanced to the members that are active once `rows` are written, over `shards` and this one's.
     public func change(upserting rows: [ClusterMember], shards: [String]) -> MembershipChange {
         var byID: [String: ClusterMember] = [:]
         for member in members { byID[member.nodeID] = member }
         for row in rows { byID[row.nodeID] = row }
         let active = byID.values.filter { $0.status == .active }.map(\.nodeID)
         let next = UInt64(clamping: version + 1)
+        // Shards are never removed: one added by another node (a market added at run time) stays even when the
+        // node making this change has not learnt of it yet.
+        let shards = Set(shards).union(assignment?.shards ?? [])
         let assignment =
             assignment?.rebalanced(to: active, shards: shards, version: next)
             ?? ShardAssignment(members: active, shards: shards, version: next)

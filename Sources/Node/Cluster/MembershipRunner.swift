@@ -162,26 +162,51 @@ final class MembershipRunner: Service {
     /// - Throws: `.conflict` when `node` is not an active member of the assignment (joining, leaving, or not
     ///   assigned shards yet), `.unavailable` when the membership cannot be read or keeps changing.
     func move(_ shard: String, to node: String) async throws {
+        try await changeAssignment("move \(shard) to \(node)") { view, assignment in
+            if assignment.owner(of: shard) == node { return nil }
+            guard view.member(node)?.status == .active,
+                let moved = assignment.moving(shard, to: node, version: UInt64(clamping: view.version + 1))
+            else { throw BourseError(.conflict, "node \(node) is not an active member: it takes no shards now") }
+            return moved
+        }
+    }
+
+    /// Adds `shard` (a market added at run time) to the assignment: the next membership version places it on
+    /// the member with room that weighs it highest, moving nothing else. This node's later changes keep it.
+    func addShard(_ shard: String) async throws {
+        let shards = machine.withLock { machine in
+            if !machine.shards.contains(shard) { machine.shards.append(shard) }
+            return machine.shards
+        }
+        try await changeAssignment("add \(shard)") { view, assignment in
+            if assignment.owner(of: shard) != nil { return nil }
+            return view.change(upserting: [], shards: shards).assignment
+        }
+    }
+
+    /// Writes the next membership version with the same members and the assignment `next` makes of the latest
+    /// one (nil: nothing to change). A change that loses the race to another is made again on the newer
+    /// version, a few times.
+    private func changeAssignment(
+        _ description: String,
+        _ next: (MembershipView, ShardAssignment) throws -> ShardAssignment?
+    ) async throws {
         for _ in 0..<5 {
             let view = try Self.view(of: try await store.membership(), previous: self.view)
             guard let assignment = view.assignment else {
                 throw BourseError(.unavailable, "the cluster has no shard assignment yet")
             }
-            if assignment.owner(of: shard) == node { return }
-            guard view.member(node)?.status == .active,
-                let moved = assignment.moving(shard, to: node, version: UInt64(clamping: view.version + 1))
-            else { throw BourseError(.conflict, "node \(node) is not an active member: it takes no shards now") }
+            guard let changed = try next(view, assignment) else { return }
             let applied = try await store.changeMembership(
-                expectedVersion: view.version, members: [], assignment: moved.encoded())
+                expectedVersion: view.version, members: [], assignment: changed.encoded())
             if applied {
                 changedHere.store(true, ordering: .releasing)
                 logger.info(
-                    "membership changed",
-                    metadata: ["version": "\(view.version + 1)", "change": "move \(shard) to \(node)"])
+                    "membership changed", metadata: ["version": "\(view.version + 1)", "change": "\(description)"])
                 return
             }
         }
-        throw BourseError(.unavailable, "the membership kept changing during the move; try again")
+        throw BourseError(.unavailable, "the membership kept changing (\(description)); try again")
     }
 
     /// One round: read, tick, act. Returns a reason when the node must stop.

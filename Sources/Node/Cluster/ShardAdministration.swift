@@ -73,10 +73,20 @@ struct ShardAdministration: ExchangeAdministration {
         try await membership.move(shard, to: node)
     }
 
+    /// Stores the market and adds its shard to the assignment: the member it lands on takes and serves it, and
+    /// every node loads it from the store as its ownership runner adopts that assignment.
     func addMarket(_ spec: MarketSpec) async throws -> MarketInfo {
-        throw BourseError(
-            .conflict,
-            "markets cannot be added at run time while routing by shard yet: add it to the configuration of every node")
+        let shard = ShardKey.symbol(spec.symbol)
+        let market: MarketInfo
+        do {
+            market = try await exchange.addMarket(spec)
+        } catch let error as BourseError where error.code == .conflict && exchange.isKnownShard(shard) {
+            // An earlier add of it may have stopped before the assignment took its shard: finish that.
+            try? await membership.addShard(shard)
+            throw error
+        }
+        try await membership.addShard(shard)
+        return market
     }
 
     /// Runs on the book's owner (the router sends it there); anywhere else the book is not served and the

@@ -67,7 +67,9 @@ final class ShardOwnershipRunner: Service {
                     defer { queued.removeAll() }
                     return queued
                 }
-                if !leaving.load(ordering: .acquiring), let latest = assignment(), latest.version != version {
+                if !leaving.load(ordering: .acquiring), let latest = assignment(), latest.version != version,
+                    await knowsMarkets(of: latest)
+                {
                     version = latest.version
                     actions += machine.withLock { $0.assign(latest, nowMillis: now) }
                 }
@@ -78,6 +80,19 @@ final class ShardOwnershipRunner: Service {
             group.cancelAll()
         }
         await exchange.stop()
+    }
+
+    /// Whether the exchange knows every market of `assignment`, loading those added on another node since
+    /// (from the store; false when that fails: the assignment is adopted at a later tick).
+    private func knowsMarkets(of assignment: ShardAssignment) async -> Bool {
+        guard assignment.shards.contains(where: { !exchange.isKnownShard($0) }) else { return true }
+        do {
+            try await exchange.loadAddedMarkets()
+            return true
+        } catch {
+            logger.warning("loading the markets added elsewhere failed", metadata: ["error": "\(error)"])
+            return false
+        }
     }
 
     /// Gives every shard up (the node is leaving) and returns once they are handed off, or after `timeout`

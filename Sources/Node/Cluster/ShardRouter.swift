@@ -98,7 +98,7 @@ final class ShardRouter: RequestForwarder {
     func target(ofShard shard: String) -> Target {
         guard let assignment = assignment() else { return .nowhere("this node has not joined the cluster yet") }
         guard let owner = assignment.owner(of: shard) else {
-            // A market added since the assignment was made: whoever added it serves it until the next one.
+            // A market being added: its shard joins the assignment in a moment (`ShardAdministration.addMarket`).
             return exchange.serves(shard) ? .here : .nowhere("no node owns \(shard) yet")
         }
         if owner == nodeID {
