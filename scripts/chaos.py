@@ -196,7 +196,8 @@ class Node:
         out = open(self.log_path, "ab")
         env = {k: v for k, v in os.environ.items() if not k.startswith("BOURSE_") and k != "POSTGRES_URL"}
         env.update({"BOURSE_CLUSTER_SECRET": SECRET, "BOURSE_FEEDS": "off", "HOME": self.directory,
-                    "BOURSE_SHUTDOWN_DELAY_SECONDS": str(self.run.args.shutdown_delay)})
+                    "BOURSE_SHUTDOWN_DELAY_SECONDS": str(self.run.args.shutdown_delay),
+                    "BOURSE_ROUTING": self.run.args.routing})
         command = [self.run.binary, "start", "--config", self.run.config, "--node-id", self.node_id,
                    "--listen", f"127.0.0.1:{self.port}", "--peer-listen", f"127.0.0.1:{self.peer_port}",
                    "--database-url", self.run.database_url, "--data-dir", self.directory]
@@ -1584,6 +1585,8 @@ def main():
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--bourse", required=True, help="the bourse binary (copy it: rebuilds replace it)")
     parser.add_argument("--nodes", type=int, default=3, choices=(3, 4, 5))
+    parser.add_argument("--routing", choices=["active_standby", "shard"], default="active_standby",
+                        help="cluster.routing of the nodes")
     parser.add_argument("--faults", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=170, help="wall-clock bound of the whole run")
     parser.add_argument("--seed", type=int, default=None)

@@ -61,11 +61,13 @@ struct PartitionedExchangeTests {
             try await calls.submit(command, symbol: symbol, nowMillis: nowMillis)
         }
         func quote(symbol: String) async throws -> SymbolQuote { try await calls.quote(symbol: symbol) }
-        func deliver(symbol: String, batches: [BookEventBatch], toShard index: Int) async throws -> Int64? {
-            try await calls.deliver(symbol: symbol, batches: batches, toShard: index)
+        func deliver(symbol: String, batches: [BookEventBatch], toShard index: Int, expectedEpoch: Int64?)
+            async throws -> DeliveryReceipt
+        {
+            try await calls.deliver(symbol: symbol, batches: batches, toShard: index, expectedEpoch: expectedEpoch)
         }
-        func awaitDurable(accountShard index: Int, through sequence: Int64) async throws {
-            try await calls.awaitDurable(accountShard: index, through: sequence)
+        func awaitDurable(accountShard index: Int, through sequence: Int64, epoch: Int64?) async throws {
+            try await calls.awaitDurable(accountShard: index, through: sequence, epoch: epoch)
         }
         func account(_ call: AccountCall, shard index: Int) async throws -> ShardAnswer {
             try await calls.account(call, shard: index)
@@ -426,6 +428,45 @@ struct PartitionedExchangeTests {
         }
     }
 
+    @Test("a fill settled in memory by an owner that lost its account shard is settled again by the next owner")
+    func settlementLostWithItsOwnerIsRedelivered() async throws {
+        try await Self.withStore { store in
+            let mesh = Mesh()
+            let nodes = try await Self.start(store: store, mesh: mesh, rotation: 0)
+            let (a, b, c) = (nodes["a"]!, nodes["b"]!, nodes["c"]!)
+            let buyer = Self.user(onShard: 0)  // served by a
+            let seller = Self.user(onShard: 2)  // served by c
+            _ = try await a.deposit(user: buyer, currency: "USD", amount: Flow.amount("100000"), idempotencyKey: nil)
+            _ = try await c.deposit(user: seller, currency: "BTC", amount: Flow.amount("1"), idempotencyKey: nil)
+            let bid = try await a.placeOrder(user: buyer, request: Self.limit(.buy, "0.5", at: "50000")).order
+
+            // c takes the lease of the buyer's shard (a froze, say): a settles the coming trade in memory only,
+            // its journal refusing the stale epoch.
+            let shard = ShardKey.account(index: 0)
+            let held = try #require(try await store.lease(shard: shard))
+            try await store.releaseLease(shard: shard, owner: held.owner, epoch: held.epoch)
+            let taken = try await store.acquireLeases(
+                shards: [shard], owner: "c", ttlMillis: Exchange.singleNodeLeaseTTLMillis, nowMillis: 1)
+            let epoch = try #require(taken.first?.epoch)
+            let ask = try await c.placeOrder(user: seller, request: Self.limit(.sell, "0.5", at: "50000")).order
+            #expect(ask.status == .filled)
+            #expect(try await a.order(user: buyer, orderID: bid.orderID).status == .filled)
+
+            // The shard moves to c, which recovers it from what a made durable: the reservation, not the fill.
+            await a.dropShard(shard)
+            try await c.takeShard(shard, epoch: epoch)
+            // The book, which kept the trade until a would say it durable, finds the shard at another epoch and
+            // delivers it again.
+            #expect(
+                try await Self.eventually {
+                    try await c.order(user: buyer, orderID: bid.orderID).status == .filled
+                })
+            let btc = try await c.balances(user: buyer).first { $0.currency == "BTC" }
+            #expect(btc?.available == Flow.amount("0.5"))
+            #expect(await Self.failedChecks([a, b, c]) == [])
+        }
+    }
+
     @Test("every shard call and answer crosses in its binary encoding unchanged")
     func wireEncoding() throws {
         let order = NewOrder(
@@ -452,6 +493,8 @@ struct PartitionedExchangeTests {
                     BookEventBatch(timestampMillis: 1, events: events), BookEventBatch(timestampMillis: 2, events: []),
                 ]),
             .awaitDurable(accountShard: 1_023, through: 41),
+            .awaitDurable(accountShard: 1_023, through: 41, epoch: 6),
+            .deliver(symbol: "ETH-USD", accountShard: 0, batches: [], expectedEpoch: 12),
             .account(
                 accountShard: 3,
                 call: .placeOrder(
@@ -478,12 +521,14 @@ struct PartitionedExchangeTests {
         for call in calls { #expect(try ShardCall(decoding: call.encoded()) == call) }
         #expect(calls[0].shard == "symbol/BTC-USD")
         #expect(calls[5].shard == "accounts/1023")
-        #expect(calls[6].shard == "accounts/0003")
+        #expect(calls[8].shard == "accounts/0003")
         #expect(calls.last?.shard == "symbol/ETH-USD")
         let answers: [ShardAnswer] = [
             .events(events), .events([]),
             .quote(SymbolQuote(halted: true, bid: nil, ask: Price(ticks: 5), last: Price(ticks: 4))),
-            .settled(nil), .settled(17), .durable, .failed(BourseError(.unavailable, "accounts/0001 moved")),
+            .settled(DeliveryReceipt(sequence: nil, epoch: 3, durable: 9)),
+            .settled(DeliveryReceipt(sequence: 17, epoch: 4, durable: 16)), .durable,
+            .failed(BourseError(.unavailable, "accounts/0001 moved")),
             .placed(order.id), .done, .resting([]),
             .resting([
                 RequotePlan.Resting(orderID: 3, side: .buy, price: Price(ticks: 99)),

@@ -120,10 +120,18 @@ public actor AccountShardActor: SnapshottingActor {
     /// Book events of a symbol for this shard's orders (at-least-once; redeliveries are skipped).
     ///
     /// The events are settled at once but journaled in the background: they are durable in the symbol's
-    /// journal already, and a settlement lost in a crash is redone when the symbol redelivers them. Returns
-    /// the journal sequence of the settlement record (`nil` when nothing was new), for a symbol that must
-    /// know it durable before it snapshots past these events.
-    func deliver(symbol: String, batches: [BookEventBatch]) -> Int64? {
+    /// journal already, and a settlement lost in a crash is redone when the symbol redelivers them. The receipt
+    /// gives the journal sequence of the settlement record (`nil` when nothing was new), this actor's epoch and
+    /// how far its journal is durable, for a symbol that keeps the events until their settlement is durable.
+    ///
+    /// - Throws: `.conflict` when `expectedEpoch` is not this actor's (the shard changed owners since the
+    ///   symbol's unconfirmed deliveries: what the old owner settled may be lost, and nothing is applied, so
+    ///   that the symbol sends those events first); `.unavailable` when the journal is retired or broken.
+    func deliver(symbol: String, batches: [BookEventBatch], expectedEpoch: Int64? = nil) throws -> DeliveryReceipt {
+        if let expectedEpoch, expectedEpoch != journal.epoch {
+            throw Self.epochChanged(journal.shard, journal.epoch, expected: expectedEpoch)
+        }
+        if let broken = journal.broken { throw broken }
         let started = ContinuousClock.now
         var sequence: Int64?
         var touched = Set<OrderID>()
@@ -135,9 +143,11 @@ public actor AccountShardActor: SnapshottingActor {
                 sequence = try applyInBackground(
                     .bookEvents(symbol: symbol, events: fresh), nowMillis: batch.timestampMillis)
             } catch {
+                // Not settled: the symbol keeps the events and sends them again (here once recovered, or to
+                // the shard's next owner; what was applied before is skipped).
                 logger.error(
                     "book events not journaled", metadata: ["shard": "\(journal.shard)", "symbol": "\(symbol)"])
-                break
+                throw error
             }
             if feed.hasSubscribers { touched.formUnion(fresh.flatMap(\.orderIDs)) }
         }
@@ -147,7 +157,19 @@ public actor AccountShardActor: SnapshottingActor {
             }
         }
         if sequence != nil { Self.settleLatency.record(duration: ContinuousClock.now - started) }
-        return sequence
+        return DeliveryReceipt(sequence: sequence, epoch: journal.epoch, durable: journal.durableSequence)
+    }
+
+    /// Returns once the journal is durable through `sequence`, written with `epoch` when given.
+    /// - Throws: `.conflict` when the shard is at another epoch here (its records of `epoch` are not this
+    ///   actor's to vouch for), or what the journal failed with.
+    func awaitDurable(through sequence: Int64, epoch: Int64?) async throws {
+        if let epoch, epoch != journal.epoch { throw Self.epochChanged(journal.shard, journal.epoch, expected: epoch) }
+        try await awaitDurable(through: sequence)
+    }
+
+    static func epochChanged(_ shard: String, _ epoch: Int64, expected: Int64) -> BourseError {
+        BourseError(.conflict, "\(shard) is at epoch \(epoch) here, not \(expected): it changed owners")
     }
 
     /// Time to settle one delivery of book events that held something new (the journal write is not in it).

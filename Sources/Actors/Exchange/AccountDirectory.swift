@@ -42,19 +42,27 @@ final class AccountDirectory: Sendable {
     /// Puts a fresh actor in the place of the shard's (a shard taken again: see the type).
     func replace(_ actor: AccountShardActor) { shards.withLock { $0[actor.index] = actor } }
 
-    /// Settles the events in the shard; returns the journal sequence of its settlement record, if any.
-    /// - Throws: when the shard is served elsewhere and its owner could not be reached (deliver again later).
-    func deliver(symbol: String, batches: [BookEventBatch], toShard index: Int) async throws -> Int64? {
+    /// Settles the events in the shard (see `AccountShardActor.deliver`); nil for a shard index out of range.
+    /// - Throws: when the shard's owner could not be reached or refused them (deliver again later), `.conflict`
+    ///   when its epoch is not `expectedEpoch`.
+    func deliver(symbol: String, batches: [BookEventBatch], toShard index: Int, expectedEpoch: Int64? = nil)
+        async throws -> DeliveryReceipt?
+    {
         guard index < shardCount else { return nil }
-        if serves(index) { return await shard(index: index).deliver(symbol: symbol, batches: batches) }
-        return try await remote().deliver(symbol: symbol, batches: batches, toShard: index)
+        if serves(index) {
+            return try await shard(index: index).deliver(
+                symbol: symbol, batches: batches, expectedEpoch: expectedEpoch)
+        }
+        return try await remote().deliver(
+            symbol: symbol, batches: batches, toShard: index, expectedEpoch: expectedEpoch)
     }
 
-    /// Returns once the shard's journal is durable through `sequence`.
-    func awaitDurable(shard index: Int, through sequence: Int64) async throws {
+    /// Returns once the shard's journal is durable through `sequence`, written with `epoch` when given
+    /// (`.conflict` when the shard is at another epoch now).
+    func awaitDurable(shard index: Int, through sequence: Int64, epoch: Int64? = nil) async throws {
         guard index < shardCount else { return }
-        if serves(index) { return try await shard(index: index).awaitDurable(through: sequence) }
-        try await remote().awaitDurable(accountShard: index, through: sequence)
+        if serves(index) { return try await shard(index: index).awaitDurable(through: sequence, epoch: epoch) }
+        try await remote().awaitDurable(accountShard: index, through: sequence, epoch: epoch)
     }
 
     private func remote() throws(BourseError) -> any ShardPeers {

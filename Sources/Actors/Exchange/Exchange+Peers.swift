@@ -16,14 +16,20 @@ extension Exchange {
 
     public func serveQuote(symbol: String) async throws -> SymbolQuote { try await servedSymbol(symbol).quote }
 
-    public func serveDeliver(symbol: String, batches: [BookEventBatch], toShard index: Int) async throws -> Int64? {
+    public func serveDeliver(
+        symbol: String, batches: [BookEventBatch], toShard index: Int, expectedEpoch: Int64?
+    ) async throws -> DeliveryReceipt {
         try servedAccountShard(index)
-        return try await accounts.deliver(symbol: symbol, batches: batches, toShard: index)
+        guard
+            let receipt = try await accounts.deliver(
+                symbol: symbol, batches: batches, toShard: index, expectedEpoch: expectedEpoch)
+        else { throw BourseError(.validation, "account shard \(index) out of range") }
+        return receipt
     }
 
-    public func serveAwaitDurable(accountShard index: Int, through sequence: Int64) async throws {
+    public func serveAwaitDurable(accountShard index: Int, through sequence: Int64, epoch: Int64?) async throws {
         try servedAccountShard(index)
-        try await accounts.awaitDurable(shard: index, through: sequence)
+        try await accounts.awaitDurable(shard: index, through: sequence, epoch: epoch)
     }
 
     public func serveStrategy(_ call: StrategyCall, symbol: String) async throws -> ShardAnswer {

@@ -6,8 +6,10 @@ public enum ShardCall: Sendable, Hashable {
     case place(symbol: String, order: NewOrder, settledThrough: OrderID, nowMillis: Int64)
     case submit(symbol: String, command: BookCommand, nowMillis: Int64)
     case quote(symbol: String)
-    case deliver(symbol: String, accountShard: Int, batches: [BookEventBatch])
-    case awaitDurable(accountShard: Int, through: Int64)
+    /// Book events for an account shard; refused unless its epoch there is `expectedEpoch` (when given).
+    case deliver(symbol: String, accountShard: Int, batches: [BookEventBatch], expectedEpoch: Int64? = nil)
+    /// Durable through `through`, written with `epoch` (when given).
+    case awaitDurable(accountShard: Int, through: Int64, epoch: Int64? = nil)
     /// A user's account call, for their account shard `accountShard`.
     case account(accountShard: Int, call: AccountCall)
     /// A call on the strategies of `symbol`'s market, for its book's owner.
@@ -18,7 +20,7 @@ public enum ShardCall: Sendable, Hashable {
         switch self {
         case .place(let symbol, _, _, _), .submit(let symbol, _, _), .quote(let symbol), .strategy(let symbol, _):
             ShardKey.symbol(symbol)
-        case .deliver(_, let index, _), .awaitDurable(let index, _), .account(let index, _):
+        case .deliver(_, let index, _, _), .awaitDurable(let index, _, _), .account(let index, _):
             ShardKey.account(index: index)
         }
     }
@@ -40,7 +42,7 @@ public enum ShardCall: Sendable, Hashable {
         case .quote(let symbol):
             writer.write(UInt8(3))
             writer.write(symbol)
-        case .deliver(let symbol, let index, let batches):
+        case .deliver(let symbol, let index, let batches, let expectedEpoch):
             writer.write(UInt8(4))
             writer.write(symbol)
             writer.write(Int64(index))
@@ -49,10 +51,12 @@ public enum ShardCall: Sendable, Hashable {
                 writer.write(batch.timestampMillis)
                 writer.write(events: batch.events)
             }
-        case .awaitDurable(let index, let sequence):
+            writer.write(optionalEpoch: expectedEpoch)
+        case .awaitDurable(let index, let sequence, let epoch):
             writer.write(UInt8(5))
             writer.write(Int64(index))
             writer.write(sequence)
+            writer.write(optionalEpoch: epoch)
         case .account(let index, let call):
             writer.write(UInt8(6))
             writer.write(Int64(index))
@@ -85,9 +89,14 @@ public enum ShardCall: Sendable, Hashable {
             for _ in 0..<(try reader.readCount(minimumElementSize: 16)) {
                 batches.append(BookEventBatch(timestampMillis: try reader.readInt64(), events: try reader.readEvents()))
             }
-            self = .deliver(symbol: symbol, accountShard: index, batches: batches)
+            self = .deliver(
+                symbol: symbol, accountShard: index, batches: batches,
+                // Absent from an older node's call.
+                expectedEpoch: reader.remaining > 0 ? try reader.readOptionalEpoch() : nil)
         case 5:
-            self = .awaitDurable(accountShard: try reader.readShardIndex(), through: try reader.readInt64())
+            self = .awaitDurable(
+                accountShard: try reader.readShardIndex(), through: try reader.readInt64(),
+                epoch: reader.remaining > 0 ? try reader.readOptionalEpoch() : nil)
         case 6:
             self = .account(accountShard: try reader.readShardIndex(), call: try reader.readAccountCall())
         case 7:
@@ -104,8 +113,8 @@ public enum ShardAnswer: Sendable, Hashable {
     /// `place`, `submit`: the command's book events (none for a repeated place).
     case events([BookEvent])
     case quote(SymbolQuote)
-    /// `deliver`: the journal sequence of the settlement record, if the events held something new.
-    case settled(Int64?)
+    /// `deliver`: the account shard's receipt.
+    case settled(DeliveryReceipt)
     /// `awaitDurable`.
     case durable
     /// Refused, as the receiver's `BourseError` (`unavailable`: try again, here or at the next owner).
@@ -135,10 +144,12 @@ public enum ShardAnswer: Sendable, Hashable {
             writer.write(optionalTicks: quote.bid)
             writer.write(optionalTicks: quote.ask)
             writer.write(optionalTicks: quote.last)
-        case .settled(let sequence):
+        case .settled(let receipt):
             writer.write(UInt8(3))
-            writer.write(sequence != nil)
-            writer.write(sequence ?? 0)
+            writer.write(receipt.sequence != nil)
+            writer.write(receipt.sequence ?? 0)
+            writer.write(receipt.epoch)
+            writer.write(receipt.durable)
         case .durable:
             writer.write(UInt8(4))
         case .failed(let error):
@@ -180,7 +191,10 @@ public enum ShardAnswer: Sendable, Hashable {
         case 3:
             let present = try reader.readBool()
             let sequence = try reader.readInt64()
-            self = .settled(present ? sequence : nil)
+            // Epoch and durable position are absent from an older node's answer (0: unknown).
+            let epoch = reader.remaining > 0 ? try reader.readInt64() : 0
+            let durable = reader.remaining > 0 ? try reader.readInt64() : 0
+            self = .settled(DeliveryReceipt(sequence: present ? sequence : nil, epoch: epoch, durable: durable))
         case 4: self = .durable
         case 5:
             self = .failed(BourseError(BourseError.Code(rawValue: try reader.readString()), try reader.readString()))
@@ -222,15 +236,19 @@ public struct ShardCallPeers: ShardPeers {
         }
     }
 
-    public func deliver(symbol: String, batches: [BookEventBatch], toShard index: Int) async throws -> Int64? {
-        switch try await send(.deliver(symbol: symbol, accountShard: index, batches: batches)) {
-        case .settled(let sequence): return sequence
+    public func deliver(symbol: String, batches: [BookEventBatch], toShard index: Int, expectedEpoch: Int64?)
+        async throws -> DeliveryReceipt
+    {
+        let call = ShardCall.deliver(
+            symbol: symbol, accountShard: index, batches: batches, expectedEpoch: expectedEpoch)
+        switch try await send(call) {
+        case .settled(let receipt): return receipt
         case let answer: throw Self.unexpected(answer)
         }
     }
 
-    public func awaitDurable(accountShard index: Int, through sequence: Int64) async throws {
-        switch try await send(.awaitDurable(accountShard: index, through: sequence)) {
+    public func awaitDurable(accountShard index: Int, through sequence: Int64, epoch: Int64?) async throws {
+        switch try await send(.awaitDurable(accountShard: index, through: sequence, epoch: epoch)) {
         case .durable: return
         case let answer: throw Self.unexpected(answer)
         }
@@ -267,10 +285,12 @@ extension Exchange {
                 return .events(try await serveSubmit(command, symbol: symbol, nowMillis: nowMillis))
             case .quote(let symbol):
                 return .quote(try await serveQuote(symbol: symbol))
-            case .deliver(let symbol, let index, let batches):
-                return .settled(try await serveDeliver(symbol: symbol, batches: batches, toShard: index))
-            case .awaitDurable(let index, let sequence):
-                try await serveAwaitDurable(accountShard: index, through: sequence)
+            case .deliver(let symbol, let index, let batches, let expectedEpoch):
+                return .settled(
+                    try await serveDeliver(
+                        symbol: symbol, batches: batches, toShard: index, expectedEpoch: expectedEpoch))
+            case .awaitDurable(let index, let sequence, let epoch):
+                try await serveAwaitDurable(accountShard: index, through: sequence, epoch: epoch)
                 return .durable
             case .account(_, let call):
                 return try await run(call)
@@ -286,6 +306,11 @@ extension Exchange {
 }
 
 extension BinaryWriter {
+    fileprivate mutating func write(optionalEpoch epoch: Int64?) {
+        write(epoch != nil)
+        write(epoch ?? 0)
+    }
+
     fileprivate mutating func write(events: [BookEvent]) {
         writeCount(events.count)
         for event in events { write(event: event) }
@@ -297,6 +322,12 @@ extension BinaryReader {
         var events: [BookEvent] = []
         for _ in 0..<(try readCount(minimumElementSize: 9)) { events.append(try readEvent()) }
         return events
+    }
+
+    fileprivate mutating func readOptionalEpoch() throws(BourseError) -> Int64? {
+        let present = try readBool()
+        let epoch = try readInt64()
+        return present ? epoch : nil
     }
 
     fileprivate mutating func readShardIndex() throws(BourseError) -> Int {

@@ -15,17 +15,35 @@ public protocol ShardPeers: Sendable {
     func submit(_ command: BookCommand, symbol: String, nowMillis: Int64) async throws -> [BookEvent]
     /// What a new order needs to know of the book before it is reserved.
     func quote(symbol: String) async throws -> SymbolQuote
-    /// Settles book events in an account shard on its owner; returns the journal sequence of the settlement
-    /// record, if the events held something new.
-    func deliver(symbol: String, batches: [BookEventBatch], toShard index: Int) async throws -> Int64?
-    /// Returns once the account shard's journal is durable through `sequence` on its owner.
-    func awaitDurable(accountShard index: Int, through sequence: Int64) async throws
+    /// Settles book events in an account shard on its owner, unless its epoch there is not `expectedEpoch`
+    /// (`.conflict`: it changed owners).
+    func deliver(symbol: String, batches: [BookEventBatch], toShard index: Int, expectedEpoch: Int64?) async throws
+        -> DeliveryReceipt
+    /// Returns once the account shard's journal is durable through `sequence` on its owner, written with `epoch`
+    /// (`.conflict` when the owner is at another epoch).
+    func awaitDurable(accountShard index: Int, through sequence: Int64, epoch: Int64?) async throws
     /// Runs a user's account call on the owner of their account shard `index` (its refusal comes back as
     /// `ShardAnswer.failed`).
     func account(_ call: AccountCall, shard index: Int) async throws -> ShardAnswer
     /// Runs a call on the strategies of `symbol`'s market on its book's owner (its refusal comes back as
     /// `ShardAnswer.failed`).
     func strategy(_ call: StrategyCall, symbol: String) async throws -> ShardAnswer
+}
+
+/// An account shard's answer to a delivery of book events: the journal sequence of its settlement record (nil
+/// when nothing was new), the epoch of the owner that settled them, and how far that owner's journal is durable.
+/// Sequences of different epochs are not comparable: a new owner's journal goes on from what the old one made
+/// durable, not from what it settled in memory.
+public struct DeliveryReceipt: Sendable, Hashable {
+    public var sequence: Int64?
+    public var epoch: Int64
+    public var durable: Int64
+
+    public init(sequence: Int64?, epoch: Int64, durable: Int64) {
+        self.sequence = sequence
+        self.epoch = epoch
+        self.durable = durable
+    }
 }
 
 /// A book as a new order sees it: halted or not, and its best prices (a market buy's protection price); and

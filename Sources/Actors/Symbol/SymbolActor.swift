@@ -39,10 +39,14 @@ public actor SymbolActor: SnapshottingActor {
     private let accounts: AccountDirectory
     public let logger: Logger
     var snapshots = SnapshotSchedule(every: 1_000)
-    /// Per account shard, the journal sequence of the latest settlement record delivered there: a snapshot
-    /// is saved only once the settlements of the events it covers are durable (a restored symbol redelivers
-    /// only the events after its snapshot).
-    private var deliveryMarks: [Int: Int64] = [:]
+    /// Per account shard, the events delivered there whose settlement is not known durable yet, with the
+    /// epoch of the owner that settled them: kept until that owner says its journal is durable past them, and
+    /// sent again if the shard changes owners first (what the old owner settled in memory may be lost with
+    /// it). A snapshot is saved only once there are none (a restored symbol redelivers only the events after
+    /// its snapshot).
+    private var unconfirmed: [Int: UnconfirmedSettlements] = [:]
+    /// Checks, a while after the last delivery, that the settlements of shards delivered to no more are durable.
+    private var confirmation: Task<Void, Never>?
     /// Events applied but not yet delivered, in book order, with the journal sequence of their record:
     /// only events of durable records are delivered.
     private var outbox: [(sequence: Int64, batch: BookEventBatch)] = []
@@ -189,15 +193,41 @@ public actor SymbolActor: SnapshottingActor {
     func prepareToSave() async throws {
         // Through the delivery lock: a redelivery under way holds events that are in neither list until it ends.
         await deliverOutbox(through: journal.durableSequence)
-        guard undelivered.isEmpty else {
-            throw BourseError(.unavailable, "book events not delivered to \(undelivered.count) account shards yet")
+        try await confirmSettlements(olderThan: nil)
+        guard undelivered.isEmpty, unconfirmed.isEmpty else {
+            throw BourseError(
+                .unavailable,
+                "book events not settled durably in \(undelivered.count + unconfirmed.count) account shards yet")
         }
-        for (shard, sequence) in deliveryMarks {
-            try await accounts.awaitDurable(shard: shard, through: sequence)
-            // Only once durable (an owner out of reach keeps its mark for the next snapshot); a later mark set
-            // meanwhile stays.
-            if deliveryMarks[shard] == sequence { deliveryMarks[shard] = nil }
+    }
+
+    /// Asks the owners of the account shards with unconfirmed settlements (delivered to last before `olderThan`,
+    /// or all) whether those are durable: confirmed ones are dropped; those of a shard that changed owners since
+    /// go back to `undelivered`, ahead of newer events, and are sent again.
+    /// - Throws: when an owner could not be reached (the settlements stay unconfirmed).
+    private func confirmSettlements(olderThan cutoff: ContinuousClock.Instant?) async throws {
+        for (shard, held) in unconfirmed {
+            if let cutoff, held.deliveredAt > cutoff { continue }
+            guard let through = held.entries.last?.sequence else { continue }
+            do {
+                try await accounts.awaitDurable(shard: shard, through: through, epoch: held.knownEpoch)
+                // Later deliveries meanwhile stay (same epoch: they were guarded by it).
+                unconfirmed[shard]?.confirm(through: through)
+                if unconfirmed[shard]?.entries.isEmpty == true { unconfirmed[shard] = nil }
+            } catch let error as BourseError where error.code == .conflict {
+                redeliverUnconfirmed(shard, because: error)
+            }
         }
+        if !undelivered.isEmpty { scheduleRedelivery() }
+    }
+
+    /// Puts the shard's unconfirmed events back in front of its undelivered ones: its owner changed.
+    private func redeliverUnconfirmed(_ shard: Int, because error: BourseError) {
+        guard let held = unconfirmed.removeValue(forKey: shard) else { return }
+        undelivered[shard] = held.entries.flatMap(\.batches) + (undelivered[shard] ?? [])
+        logger.warning(
+            "account shard changed owners before its settlements were durable; sending them again",
+            metadata: ["shard": "\(journal.shard)", "account_shard": "\(shard)", "error": "\(error)"])
     }
 
     /// Delivers the events of durable records to the account shards concerned, each shard its events
@@ -224,11 +254,23 @@ public actor SymbolActor: SnapshottingActor {
             }
         }
         outbox.removeFirst(count)
-        for (shard, batches) in byShard {
+        for (shard, fresh) in byShard {
+            var batches = fresh
             do {
-                if let mark = try await accounts.deliver(symbol: symbol, batches: batches, toShard: shard) {
-                    deliveryMarks[shard] = max(deliveryMarks[shard] ?? 0, mark)
+                let receipt: DeliveryReceipt?
+                do {
+                    // Guarded by the epoch of the owner holding unconfirmed settlements, if any: a new owner
+                    // refuses, and gets those events first (it skips what the old one made durable).
+                    receipt = try await accounts.deliver(
+                        symbol: symbol, batches: batches, toShard: shard, expectedEpoch: unconfirmed[shard]?.knownEpoch)
+                } catch let error as BourseError where error.code == .conflict && unconfirmed[shard] != nil {
+                    batches = (unconfirmed.removeValue(forKey: shard)?.entries.flatMap(\.batches) ?? []) + batches
+                    logger.warning(
+                        "account shard changed owners before its settlements were durable; sending them again",
+                        metadata: ["shard": "\(journal.shard)", "account_shard": "\(shard)", "error": "\(error)"])
+                    receipt = try await accounts.deliver(symbol: symbol, batches: batches, toShard: shard)
                 }
+                if let receipt { hold(batches, settledBy: receipt, in: shard) }
             } catch {
                 // Kept, in order, for the next delivery (at least once: the shard skips what it has applied).
                 undelivered[shard] = batches + (undelivered[shard] ?? [])
@@ -238,6 +280,36 @@ public actor SymbolActor: SnapshottingActor {
             }
         }
     }
+
+    /// Keeps delivered events until their settlement is durable (see `unconfirmed`).
+    private func hold(_ batches: [BookEventBatch], settledBy receipt: DeliveryReceipt, in shard: Int) {
+        var held = unconfirmed[shard] ?? UnconfirmedSettlements(epoch: receipt.epoch)
+        if let sequence = receipt.sequence { held.entries.append((sequence, batches)) }
+        held.deliveredAt = .now
+        held.confirm(through: receipt.durable)
+        unconfirmed[shard] = held.entries.isEmpty ? nil : held
+        if unconfirmed[shard] != nil { scheduleConfirmation() }
+    }
+
+    /// In a while, confirms the settlements of shards not delivered to since (a shard delivered to often has
+    /// its earlier settlements confirmed by each receipt).
+    private func scheduleConfirmation() {
+        guard confirmation == nil, !retired else { return }
+        confirmation = Task {
+            try? await Task.sleep(for: Self.confirmationPause)
+            await self.confirmIdle()
+        }
+    }
+
+    private func confirmIdle() async {
+        confirmation = nil
+        guard !retired else { return }
+        try? await confirmSettlements(olderThan: .now - Self.confirmationPause)
+        if !unconfirmed.isEmpty { scheduleConfirmation() }
+    }
+
+    /// How long after its last delivery an account shard is asked whether its settlements are durable.
+    static let confirmationPause: Duration = .milliseconds(500)
 
     func setSnapshotEvery(_ records: Int64) { snapshots.setEvery(records) }
 
@@ -263,6 +335,8 @@ public actor SymbolActor: SnapshottingActor {
         if journal.broken == nil { journal.broken = BourseError(.unavailable, "\(journal.shard) is not served here") }
         redelivery?.cancel()
         redelivery = nil
+        confirmation?.cancel()
+        confirmation = nil
     }
 
     /// Pause before events whose delivery failed are sent again.
@@ -321,5 +395,25 @@ public actor SymbolActor: SnapshottingActor {
         }
         feed.send(channel: .orderbook(symbol), .orderbook(state.depth(20)))
         feed.send(channel: .ticker(symbol), .ticker(state.ticker(nowMillis: nowMillis)))
+    }
+}
+
+/// Events delivered to one account shard whose settlement is not known durable yet (see
+/// `SymbolActor.unconfirmed`), all settled by the owner at `epoch`.
+struct UnconfirmedSettlements: Sendable {
+    /// The epoch of the owner that settled them; 0 when unknown (an older node's answer).
+    var epoch: Int64
+    /// In delivery order: the sequence of the settlement record and the events it settled.
+    var entries: [(sequence: Int64, batches: [BookEventBatch])] = []
+    var deliveredAt = ContinuousClock.now
+
+    init(epoch: Int64) { self.epoch = epoch }
+
+    /// The epoch to guard the next delivery and confirmations with (nil: unknown, unguarded).
+    var knownEpoch: Int64? { epoch > 0 ? epoch : nil }
+
+    /// Drops the entries durable by `sequence` in the owner's journal.
+    mutating func confirm(through sequence: Int64) {
+        entries.removeAll { $0.sequence <= sequence }
     }
 }
