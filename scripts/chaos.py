@@ -800,7 +800,10 @@ class Run:
         raise HarnessError("cannot log in as admin")
 
     def active_node(self, timeout=10):
-        """The node whose status is `serving` in GET /admin/v1/cluster, asked through running nodes."""
+        """The node whose status is `serving` in GET /admin/v1/cluster, asked through running nodes; None when
+        routing by shard (every node serves part of the shards)."""
+        if self.args.routing == "shard":
+            return None
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             for node in self.serving_nodes():
