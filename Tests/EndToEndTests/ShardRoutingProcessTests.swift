@@ -112,6 +112,26 @@ extension ClusterProcessTests {
         @Test(.timeLimit(.minutes(4)))
         func liquidityStrategiesMovesAndAddedMarketsAcrossNodes() async throws {
             try await Self.withCluster(feeds: true) { _, nodes, a, b, c, admin, owners in
+                // Each node reports the shards it serves, and they add up to every shard once spread; each renews
+                // its leases (1.5 s after taking them).
+                var served: [Double] = []
+                var renewed: [Double] = []
+                var settled = false
+                let metricsDeadline = ContinuousClock.now + .seconds(10)
+                repeat {
+                    if !served.isEmpty { try await Task.sleep(for: .milliseconds(250)) }
+                    served = []
+                    renewed = []
+                    for node in [a, b, c] {
+                        let metrics = try await ClusterProcessTests.scrape(node)
+                        served.append(metrics.value("bourse_shards_owned") ?? 0)
+                        renewed.append(metrics.value("bourse_lease_renewals", ["outcome": "ok"]) ?? 0)
+                    }
+                    settled = served.reduce(0, +) == 1_024 + 3 && !renewed.contains(0)
+                } while !settled && ContinuousClock.now < metricsDeadline
+                #expect(served.allSatisfy { $0 > 0 } && served.reduce(0, +) == 1_024 + 3, "\(served)")
+                #expect(renewed.allSatisfy { $0 > 0 }, "\(renewed)")
+
                 // Each book's feed and provider run on its node (the demo's BTC-USD and ETH-USD; SOL-USD has none);
                 // the provider's one account lives on one node, so a book on another is quoted only through account
                 // calls to it.

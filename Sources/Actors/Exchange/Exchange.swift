@@ -85,6 +85,9 @@ public final class Exchange: ExchangeService {
     /// Whether this exchange serves `shard`.
     public func serves(_ shard: String) -> Bool { served.contains(shard) }
 
+    /// How many shards this exchange serves (every market and account shard when it serves them all).
+    public var servedShardCount: Int { served.count ?? (symbolDirectory.specs.count + accounts.shardCount) }
+
     /// Whether other nodes serve some shards (`Configuration.servedShards`, or a cluster routing by shard).
     var servesPart: Bool { !served.isAll }
 

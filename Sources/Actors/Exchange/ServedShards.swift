@@ -21,6 +21,9 @@ final class ServedShards: Sendable {
         shards.withLock { shards in shards.map { $0.contains(ShardKey.account(index: index)) } ?? true }
     }
 
+    /// How many shards are served; nil for every shard.
+    var count: Int? { shards.withLock { $0?.count } }
+
     func insert(_ shard: String) { shards.withLock { _ = $0?.insert(shard) } }
 
     /// Removes the shard; true when it was served.

@@ -74,6 +74,7 @@ final class ShardOwnershipRunner: Service {
                     actions += machine.withLock { $0.assign(latest, nowMillis: now) }
                 }
                 actions += machine.withLock { $0.tick(nowMillis: now) }
+                NodeMetrics.shardsOwned.record(exchange.servedShardCount)
                 await perform(actions, in: &group)
                 try? await Task.sleep(for: tickInterval)
             }
@@ -183,6 +184,7 @@ final class ShardOwnershipRunner: Service {
         do {
             let renewed = try await store.renewLeases(
                 owner: leaseOwner, leases.map { (shard: $0.shard, epoch: $0.epoch) }, ttlMillis: ttl, nowMillis: now)
+            NodeMetrics.leaseRenewalsOK.increment()
             let refusedAt = clock()
             enqueue(
                 machine.withLock { machine in
@@ -195,6 +197,7 @@ final class ShardOwnershipRunner: Service {
                     }
                 })
         } catch {
+            NodeMetrics.leaseRenewalsFailed.increment()
             logger.warning(
                 "renewing shard leases failed", metadata: ["shards": "\(leases.count)", "error": "\(error)"])
             machine.withLock { machine in for lease in leases { machine.renewFailed(shard: lease.shard) } }

@@ -41,14 +41,16 @@ struct NodeMetrics: Sendable {
 }
 
 extension NodeMetrics {
-    /// Renewals of every lease the active node holds (one statement each round), by outcome.
+    /// Renewals of every lease the active node holds, or of a node routing by shard's (one statement each
+    /// round), by outcome.
     static let leaseRenewalsOK = Counter(label: "bourse_lease_renewals", dimensions: [("outcome", "ok")])
     static let leaseRenewalsFailed = Counter(label: "bourse_lease_renewals", dimensions: [("outcome", "failed")])
     /// Times this node became the active node (took `cluster/active` and every shard).
     static let takeovers = Counter(label: "bourse_takeovers")
     /// Times this node handed every shard off (SIGTERM or a drain).
     static let handoffs = Counter(label: "bourse_handoffs")
-    /// Leases this node holds: `cluster/active` plus every account shard and market while active, else 0.
+    /// Leases this node holds: `cluster/active` plus every account shard and market while active, else 0;
+    /// routing by shard, the shards it serves.
     static let shardsOwned = Gauge(label: "bourse_shards_owned")
     /// The version of the membership table this node last read.
     static let membershipVersion = Gauge(label: "bourse_membership_version")
