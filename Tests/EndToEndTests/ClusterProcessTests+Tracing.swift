@@ -11,7 +11,9 @@ extension ClusterProcessTests {
     func aForwardedRequestKeepsItsRequestIDAndTraceOnBothNodes() async throws {
         try await ProcessRestartTests.withNodes(.postgres, timeout: .seconds(150)) { storage, nodes in
             let storage = try AdminCLITests.withAdminConfiguration(storage)
-            let environment = ["BOURSE_CLUSTER_SECRET": Self.secret, "BOURSE_TRACING": "log"]
+            let environment = [
+                "BOURSE_CLUSTER_SECRET": Self.secret, "BOURSE_TRACING": "log", "BOURSE_ROUTING": "active_standby",
+            ]
             func start(_ id: String) async throws -> NodeProcess {
                 nodes.track(
                     try await NodeProcess.start(

@@ -13,10 +13,9 @@ struct ClusterProcessTests {
     /// A node of the cluster: node id `id`, its own peer port, the shared database and secret; `routing`
     /// (`BOURSE_ROUTING`) when given.
     static func start(
-        _ storage: NodeStorage, _ id: String, nodes: NodeGuard, routing: String? = nil, feeds: Bool = false
+        _ storage: NodeStorage, _ id: String, nodes: NodeGuard, routing: String = "active_standby", feeds: Bool = false
     ) async throws -> NodeProcess {
-        var environment = ["BOURSE_CLUSTER_SECRET": secret]
-        if let routing { environment["BOURSE_ROUTING"] = routing }
+        let environment = ["BOURSE_CLUSTER_SECRET": secret, "BOURSE_ROUTING": routing]
         return nodes.track(
             try await NodeProcess.start(
                 storage, name: id, nodeID: id, arguments: ["--peer-listen", "127.0.0.1:\(try NodeProcess.freePort())"],

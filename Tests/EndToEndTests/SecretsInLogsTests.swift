@@ -17,14 +17,18 @@ struct SecretsInLogsTests {
     }
 
     /// A cluster node on `storage`: `--peer-listen` on a free port, the cluster secret and admin password in the
-    /// environment (`BOURSE_CLUSTER_SECRET`, `BOURSE_ADMIN_PASSWORD`).
+    /// environment (`BOURSE_CLUSTER_SECRET`, `BOURSE_ADMIN_PASSWORD`); active/standby, so that a request through b
+    /// is forwarded to a.
     static func start(
         _ storage: NodeStorage, _ id: String, secret: String, adminPassword: String, nodes: NodeGuard
     ) async throws -> (node: NodeProcess, peerPort: Int) {
         let peerPort = try NodeProcess.freePort()
         let node = try await NodeProcess.start(
             storage, name: id, nodeID: id, arguments: ["--peer-listen", "127.0.0.1:\(peerPort)"],
-            environment: ["BOURSE_CLUSTER_SECRET": secret, "BOURSE_ADMIN_PASSWORD": adminPassword])
+            environment: [
+                "BOURSE_CLUSTER_SECRET": secret, "BOURSE_ADMIN_PASSWORD": adminPassword,
+                "BOURSE_ROUTING": "active_standby",
+            ])
         return (nodes.track(node), peerPort)
     }
 

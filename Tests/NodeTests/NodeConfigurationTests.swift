@@ -42,14 +42,14 @@ struct NodeConfigurationTests {
         #expect(environment.adminPassword == "secret-pw")
     }
 
-    @Test("routing is active/standby unless the file or BOURSE_ROUTING says shard; anything else is refused")
+    @Test("routing is by shard unless the file or BOURSE_ROUTING says active_standby; anything else is refused")
     func routing() throws {
+        #expect(try NodeConfiguration.resolve(file: nil, flags: .init(), environment: [:]).routing == .byShard)
         #expect(
-            try NodeConfiguration.resolve(file: Self.repoFile, flags: .init(), environment: [:]).routing
-                == .activeStandby)
-        let sharded = try NodeConfiguration.resolve(
-            file: Self.repoFile, flags: .init(), environment: ["BOURSE_ROUTING": "shard"])
-        #expect(sharded.routing == .byShard)
+            try NodeConfiguration.resolve(file: Self.repoFile, flags: .init(), environment: [:]).routing == .byShard)
+        let standby = try NodeConfiguration.resolve(
+            file: Self.repoFile, flags: .init(), environment: ["BOURSE_ROUTING": "active_standby"])
+        #expect(standby.routing == .activeStandby)
         #expect(throws: ConfigurationError.self) {
             try NodeConfiguration.resolve(file: nil, flags: .init(), environment: ["BOURSE_ROUTING": "ring"])
         }

@@ -5,7 +5,7 @@ struct ClusterFile: Decodable, Sendable {
         var name: String?
         var account_shards: Int?
         var seeds: [String]?
-        /// `active_standby` (default) or `shard`.
+        /// `shard` (default) or `active_standby`.
         var routing: String?
     }
 

@@ -9,7 +9,7 @@ struct NodeConfiguration: Sendable {
     var accountShards = 1024
     var seeds: [String] = []
     /// How a cluster spreads the exchange over its nodes (`cluster.routing`, `BOURSE_ROUTING`).
-    var routing = ClusterRouting.activeStandby
+    var routing = ClusterRouting.byShard
     var nodeID = NodeConfiguration.defaultNodeID()
     var listen = HostPort(host: "127.0.0.1", port: 8080)
     var peerListen = HostPort(host: "127.0.0.1", port: 9090)
