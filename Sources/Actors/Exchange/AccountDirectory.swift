@@ -25,6 +25,9 @@ final class AccountDirectory: Sendable {
     /// The account shards this node serves.
     var served: [AccountShardActor] { all.filter { serves($0.index) } }
 
+    /// Whether other nodes may serve some of the shards (a cluster routing by shard, or tests that partition).
+    var hasPeers: Bool { peers != nil }
+
     func serves(_ index: Int) -> Bool { index < shardCount && servedShards.contains(account: index) }
 
     func shard(ofUser user: UserID) -> AccountShardActor {

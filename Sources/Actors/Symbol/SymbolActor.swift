@@ -284,7 +284,9 @@ public actor SymbolActor: SnapshottingActor {
     /// Keeps delivered events until their settlement is durable (see `unconfirmed`).
     private func hold(_ batches: [BookEventBatch], settledBy receipt: DeliveryReceipt, in shard: Int) {
         var held = unconfirmed[shard] ?? UnconfirmedSettlements(epoch: receipt.epoch)
-        if let sequence = receipt.sequence { held.entries.append((sequence, batches)) }
+        // The events themselves only where an account shard can change owners while this book stays: with every
+        // shard in this process, the owner and the book fail together and the book redelivers from its snapshot.
+        if let sequence = receipt.sequence { held.entries.append((sequence, accounts.hasPeers ? batches : [])) }
         held.deliveredAt = .now
         held.confirm(through: receipt.durable)
         unconfirmed[shard] = held.entries.isEmpty ? nil : held
