@@ -397,7 +397,7 @@ struct PartitionedExchangeTests {
                         symbol: "BTC-USD", side: .buy, type: .limit, quantity: Flow.quantity("0.01"), price: ask))
                 #expect(bought.order.status == .filled)
             }
-            func outcome(_ strategy: StrategyView, _ user: UserID) async throws -> SignalOutcome? {
+            let outcome = { (strategy: StrategyView, user: UserID) async throws -> SignalOutcome? in
                 try await b.strategySignals(user: user, strategyID: strategy.strategyID, limit: 10).first?.outcome
             }
             #expect(
