@@ -35,18 +35,7 @@ struct DemoMarketTests {
 
                 // Once there is liquidity: a strategy that fires at the next candle close (built from the feed's
                 // ticks, at most a minute away) places its market buy, which fills against the provider.
-                let strategy = try await api.json(
-                    .post, "/v1/strategies",
-                    json: [
-                        "name": "always", "symbol": "BTC-USD",
-                        "rules": [
-                            [
-                                "when": ["left": ["indicator": "price"], "op": ">", "right": ["value": 1]],
-                                "action": ["side": "buy", "quantity": "0.001"],
-                            ]
-                        ],
-                    ], token: user.token, expect: 201)
-                let strategyID = try #require(strategy["strategy_id"]?.stringValue)
+                let strategyID = try await api.alwaysBuyingStrategy(user)
 
                 // Candles built from the reference ticks, and they change as the sample plays.
                 let first = try await api.json(.get, "/v1/markets/BTC-USD/candles?interval=1m&limit=5")

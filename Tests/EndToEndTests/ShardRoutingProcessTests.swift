@@ -167,18 +167,7 @@ extension ClusterProcessTests {
                 let third = try #require(byID.first { $0.key != bookNode && $0.key != accountNode }?.value)
                 let strategyID = try await ProcessRestartTests.with(third) { api in
                     _ = try await api.deposit(owner, "USD", "10000")
-                    let strategy = try await api.json(
-                        .post, "/v1/strategies",
-                        json: [
-                            "name": "always", "symbol": "BTC-USD",
-                            "rules": [
-                                [
-                                    "when": ["left": ["indicator": "price"], "op": ">", "right": ["value": 1]],
-                                    "action": ["side": "buy", "quantity": "0.001"],
-                                ]
-                            ],
-                        ], token: owner.token, expect: 201)
-                    return try #require(strategy["strategy_id"]?.stringValue)
+                    return try await api.alwaysBuyingStrategy(owner)
                 }
                 for node in [a, b, c] {
                     let listed = try await ProcessRestartTests.with(node) { api in

@@ -95,6 +95,22 @@ struct NodeClient: Sendable {
         try await call(.post, "/v1/orders", json: fields, token: session.token)
     }
 
+    /// Creates (201) a strategy on BTC-USD that buys 0.001 at every candle close (`price > 1`); its id.
+    func alwaysBuyingStrategy(_ session: Session) async throws -> String {
+        let strategy = try await json(
+            .post, "/v1/strategies",
+            json: [
+                "name": "always", "symbol": "BTC-USD",
+                "rules": [
+                    [
+                        "when": ["left": ["indicator": "price"], "op": ">", "right": ["value": 1]],
+                        "action": ["side": "buy", "quantity": "0.001"],
+                    ]
+                ],
+            ], token: session.token, expect: 201)
+        return try #require(strategy["strategy_id"]?.stringValue)
+    }
+
     /// Places an order that must be accepted (201) and returns it.
     func placed(_ session: Session, _ fields: JSONValue, sourceLocation: SourceLocation = #_sourceLocation)
         async throws -> JSONValue
