@@ -455,14 +455,21 @@ struct PartitionedExchangeTests {
             // The shard moves to c, which recovers it from what a made durable: the reservation, not the fill.
             await a.dropShard(shard)
             try await c.takeShard(shard, epoch: epoch)
-            // The book, which kept the trade until a would say it durable, finds the shard at another epoch and
-            // delivers it again.
+            // Another trade of the buyer's before the book asks a (500 ms after its delivery): the book kept the
+            // first trade, and its delivery names a's epoch, so c refuses it and gets both, the first one first
+            // (delivered unguarded, the second would have moved the shard past the first, skipped ever after).
+            let again = try await c.placeOrder(user: buyer, request: Self.limit(.buy, "0.1", at: "50000")).order
+            #expect(
+                try await c.placeOrder(user: seller, request: Self.limit(.sell, "0.1", at: "50000")).order.status
+                    == .filled)
             #expect(
                 try await Self.eventually {
-                    try await c.order(user: buyer, orderID: bid.orderID).status == .filled
+                    let first = try await c.order(user: buyer, orderID: bid.orderID).status
+                    let second = try await c.order(user: buyer, orderID: again.orderID).status
+                    return first == .filled && second == .filled
                 })
             let btc = try await c.balances(user: buyer).first { $0.currency == "BTC" }
-            #expect(btc?.available == Flow.amount("0.5"))
+            #expect(btc?.available == Flow.amount("0.6"))
             #expect(await Self.failedChecks([a, b, c]) == [])
         }
     }

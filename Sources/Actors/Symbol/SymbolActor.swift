@@ -203,10 +203,12 @@ public actor SymbolActor: SnapshottingActor {
 
     /// Asks the owners of the account shards with unconfirmed settlements (delivered to last before `olderThan`,
     /// or all) whether those are durable: confirmed ones are dropped; those of a shard that changed owners since
-    /// go back to `undelivered`, ahead of newer events, and are sent again.
+    /// are marked `moved`, and the next delivery sends them again ahead of newer events (under the delivery
+    /// lock, which this does not take: a delivery under way to such a shard is refused by its epoch guard).
     /// - Throws: when an owner could not be reached (the settlements stay unconfirmed).
     private func confirmSettlements(olderThan cutoff: ContinuousClock.Instant?) async throws {
-        for (shard, held) in unconfirmed {
+        var moved = false
+        for (shard, held) in unconfirmed where !held.moved {
             if let cutoff, held.deliveredAt > cutoff { continue }
             guard let through = held.entries.last?.sequence else { continue }
             do {
@@ -215,19 +217,20 @@ public actor SymbolActor: SnapshottingActor {
                 unconfirmed[shard]?.confirm(through: through)
                 if unconfirmed[shard]?.entries.isEmpty == true { unconfirmed[shard] = nil }
             } catch let error as BourseError where error.code == .conflict {
-                redeliverUnconfirmed(shard, because: error)
+                unconfirmed[shard]?.moved = true
+                moved = true
             }
         }
-        if !undelivered.isEmpty { scheduleRedelivery() }
+        if moved { scheduleRedelivery() }
     }
 
-    /// Puts the shard's unconfirmed events back in front of its undelivered ones: its owner changed.
-    private func redeliverUnconfirmed(_ shard: Int, because error: BourseError) {
-        guard let held = unconfirmed.removeValue(forKey: shard) else { return }
-        undelivered[shard] = held.entries.flatMap(\.batches) + (undelivered[shard] ?? [])
+    /// Takes the shard's unconfirmed events out, to be sent again ahead of newer ones: its owner changed.
+    private func takeUnconfirmed(_ shard: Int, because reason: String) -> [BookEventBatch] {
+        guard let held = unconfirmed.removeValue(forKey: shard) else { return [] }
         logger.warning(
             "account shard changed owners before its settlements were durable; sending them again",
-            metadata: ["shard": "\(journal.shard)", "account_shard": "\(shard)", "error": "\(error)"])
+            metadata: ["shard": "\(journal.shard)", "account_shard": "\(shard)", "reason": "\(reason)"])
+        return held.entries.flatMap(\.batches)
     }
 
     /// Delivers the events of durable records to the account shards concerned, each shard its events
@@ -241,11 +244,16 @@ public actor SymbolActor: SnapshottingActor {
             if !undelivered.isEmpty { scheduleRedelivery() }
         }
         let count = outbox.prefix { $0.sequence <= sequence }.count
-        guard count > 0 || !undelivered.isEmpty else { return }
+        let moved = unconfirmed.filter(\.value.moved).keys
+        guard count > 0 || !undelivered.isEmpty || !moved.isEmpty else { return }
         // Per shard, its events in book order, stamped with the time of the record that made them (a
-        // redelivery after a restart settles them with the same time); what failed before goes first.
+        // redelivery after a restart settles them with the same time); what a moved owner may have lost goes
+        // first, then what failed before.
         var byShard = undelivered
         undelivered.removeAll()
+        for shard in moved {
+            byShard[shard] = takeUnconfirmed(shard, because: "moved") + (byShard[shard] ?? [])
+        }
         for (_, batch) in outbox[..<count] {
             for event in batch.events {
                 for shard in AccountDirectory.shards(of: event) {
@@ -264,10 +272,7 @@ public actor SymbolActor: SnapshottingActor {
                     receipt = try await accounts.deliver(
                         symbol: symbol, batches: batches, toShard: shard, expectedEpoch: unconfirmed[shard]?.knownEpoch)
                 } catch let error as BourseError where error.code == .conflict && unconfirmed[shard] != nil {
-                    batches = (unconfirmed.removeValue(forKey: shard)?.entries.flatMap(\.batches) ?? []) + batches
-                    logger.warning(
-                        "account shard changed owners before its settlements were durable; sending them again",
-                        metadata: ["shard": "\(journal.shard)", "account_shard": "\(shard)", "error": "\(error)"])
+                    batches = takeUnconfirmed(shard, because: error.message) + batches
                     receipt = try await accounts.deliver(symbol: symbol, batches: batches, toShard: shard)
                 }
                 if let receipt { hold(batches, settledBy: receipt, in: shard) }
@@ -405,6 +410,8 @@ public actor SymbolActor: SnapshottingActor {
 struct UnconfirmedSettlements: Sendable {
     /// The epoch of the owner that settled them; 0 when unknown (an older node's answer).
     var epoch: Int64
+    /// The shard is at another epoch now (found by a confirmation): the next delivery sends these again first.
+    var moved = false
     /// In delivery order: the sequence of the settlement record and the events it settled.
     var entries: [(sequence: Int64, batches: [BookEventBatch])] = []
     var deliveredAt = ContinuousClock.now
