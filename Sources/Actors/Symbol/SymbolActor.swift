@@ -45,6 +45,9 @@ public actor SymbolActor: SnapshottingActor {
     /// it). A snapshot is saved only once there are none (a restored symbol redelivers only the events after
     /// its snapshot).
     private var unconfirmed: [Int: UnconfirmedSettlements] = [:]
+    /// The shards of `unconfirmed` found at another epoch by a confirmation: the next delivery sends their
+    /// events again first.
+    private var movedShards: Set<Int> = []
     /// Checks, a while after the last delivery, that the settlements of shards delivered to no more are durable.
     private var confirmation: Task<Void, Never>?
     /// Events applied but not yet delivered, in book order, with the journal sequence of their record:
@@ -203,12 +206,12 @@ public actor SymbolActor: SnapshottingActor {
 
     /// Asks the owners of the account shards with unconfirmed settlements (delivered to last before `olderThan`,
     /// or all) whether those are durable: confirmed ones are dropped; those of a shard that changed owners since
-    /// are marked `moved`, and the next delivery sends them again ahead of newer events (under the delivery
+    /// go in `movedShards`, and the next delivery sends them again ahead of newer events (under the delivery
     /// lock, which this does not take: a delivery under way to such a shard is refused by its epoch guard).
     /// - Throws: when an owner could not be reached (the settlements stay unconfirmed).
     private func confirmSettlements(olderThan cutoff: ContinuousClock.Instant?) async throws {
         var moved = false
-        for (shard, held) in unconfirmed where !held.moved {
+        for (shard, held) in unconfirmed where !movedShards.contains(shard) {
             if let cutoff, held.deliveredAt > cutoff { continue }
             guard let through = held.entries.last?.sequence else { continue }
             do {
@@ -217,7 +220,7 @@ public actor SymbolActor: SnapshottingActor {
                 unconfirmed[shard]?.confirm(through: through)
                 if unconfirmed[shard]?.entries.isEmpty == true { unconfirmed[shard] = nil }
             } catch let error as BourseError where error.code == .conflict {
-                unconfirmed[shard]?.moved = true
+                movedShards.insert(shard)
                 moved = true
             }
         }
@@ -226,6 +229,7 @@ public actor SymbolActor: SnapshottingActor {
 
     /// Takes the shard's unconfirmed events out, to be sent again ahead of newer ones: its owner changed.
     private func takeUnconfirmed(_ shard: Int, because reason: String) -> [BookEventBatch] {
+        movedShards.remove(shard)
         guard let held = unconfirmed.removeValue(forKey: shard) else { return [] }
         logger.warning(
             "account shard changed owners before its settlements were durable; sending them again",
@@ -244,14 +248,13 @@ public actor SymbolActor: SnapshottingActor {
             if !undelivered.isEmpty { scheduleRedelivery() }
         }
         let count = outbox.prefix { $0.sequence <= sequence }.count
-        let moved = unconfirmed.filter(\.value.moved).keys
-        guard count > 0 || !undelivered.isEmpty || !moved.isEmpty else { return }
+        guard count > 0 || !undelivered.isEmpty || !movedShards.isEmpty else { return }
         // Per shard, its events in book order, stamped with the time of the record that made them (a
         // redelivery after a restart settles them with the same time); what a moved owner may have lost goes
         // first, then what failed before.
         var byShard = undelivered
         undelivered.removeAll()
-        for shard in moved {
+        for shard in movedShards {
             byShard[shard] = takeUnconfirmed(shard, because: "moved") + (byShard[shard] ?? [])
         }
         for (_, batch) in outbox[..<count] {
@@ -410,8 +413,6 @@ public actor SymbolActor: SnapshottingActor {
 struct UnconfirmedSettlements: Sendable {
     /// The epoch of the owner that settled them; 0 when unknown (an older node's answer).
     var epoch: Int64
-    /// The shard is at another epoch now (found by a confirmation): the next delivery sends these again first.
-    var moved = false
     /// In delivery order: the sequence of the settlement record and the events it settled.
     var entries: [(sequence: Int64, batches: [BookEventBatch])] = []
     var deliveredAt = ContinuousClock.now

@@ -26,6 +26,8 @@ struct AccountShardAudit: Sendable {
         var orderID: OrderID
         var owner: UserID
         var remaining: Quantity
+        /// Its place has not been answered by its book yet (sent, or to be sent again): it may not be there yet.
+        var inFlight = false
     }
 
     /// How many of one trade's fill records (`UserTrade`) say maker and how many say taker.

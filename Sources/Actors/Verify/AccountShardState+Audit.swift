@@ -52,7 +52,9 @@ extension AccountShardState {
             audit.reservationsChecked += 1
             held[reservation.currency, default: 0] += Int128(reservation.locked.units)
             audit.reservations.append(
-                .init(symbol: key.symbol, orderID: key.orderID, owner: user, remaining: reservation.remaining))
+                .init(
+                    symbol: key.symbol, orderID: key.orderID, owner: user, remaining: reservation.remaining,
+                    inFlight: account.orders[key.orderID]?.acknowledged == false))
             let status = account.orders[key.orderID]?.view.status
             if status?.isOpen != true {
                 audit.reservationProblems.add(

@@ -19,7 +19,8 @@ public struct ExchangeAudit: Sendable {
     /// Account shards and books audited.
     public var shardCount: Int { accounts.count + symbols.count }
 
-    static let version: UInt8 = 1
+    /// 2: a reservation says whether its order's place is still unanswered (1 did not; read as answered).
+    static let version: UInt8 = 2
 
     public func encoded() -> [UInt8] {
         var writer = BinaryWriter(reservingCapacity: 256)
@@ -33,11 +34,14 @@ public struct ExchangeAudit: Sendable {
 
     public init(decoding bytes: [UInt8]) throws(BourseError) {
         var reader = BinaryReader(bytes)
-        guard try reader.readUInt8() == Self.version else {
+        let version = try reader.readUInt8()
+        guard version == 1 || version == Self.version else {
             throw BourseError(.validation, "unknown audit encoding")
         }
         accounts = []
-        for _ in 0..<(try reader.readCount(minimumElementSize: 8)) { accounts.append(try reader.readAccountAudit()) }
+        for _ in 0..<(try reader.readCount(minimumElementSize: 8)) {
+            accounts.append(try reader.readAccountAudit(version: version))
+        }
         symbols = []
         for _ in 0..<(try reader.readCount(minimumElementSize: 8)) { symbols.append(try reader.readSymbolAudit()) }
         try reader.expectEnd()
@@ -84,6 +88,7 @@ extension BinaryWriter {
             write(reservation.orderID)
             write(reservation.owner)
             write(reservation.remaining.lots)
+            write(reservation.inFlight)
         }
         writeCount(audit.settledFills.count)
         for (symbol, trades) in audit.settledFills.sorted(by: { $0.key < $1.key }) {
@@ -158,7 +163,7 @@ extension BinaryReader {
         return Findings(violations: violations, uncounted: try readInt())
     }
 
-    fileprivate mutating func readAccountAudit() throws(BourseError) -> AccountShardAudit {
+    fileprivate mutating func readAccountAudit(version: UInt8) throws(BourseError) -> AccountShardAudit {
         var audit = AccountShardAudit(progress: try readProgress(), anomalies: try readInt())
         audit.users = try readInt()
         for _ in 0..<(try readCount(minimumElementSize: 65)) {
@@ -175,7 +180,7 @@ extension BinaryReader {
             audit.reservations.append(
                 AccountShardAudit.OpenReservation(
                     symbol: try readString(), orderID: try readUInt64(), owner: try readUInt64(),
-                    remaining: Quantity(lots: try readInt64())))
+                    remaining: Quantity(lots: try readInt64()), inFlight: version >= 2 ? try readBool() : false))
         }
         for _ in 0..<(try readCount(minimumElementSize: 2)) {
             let symbol = try readString()

@@ -138,6 +138,9 @@ struct InvariantChecker {
                 checked += 1
                 let label = "order \(reservation.orderID) (\(reservation.symbol)) of user \(reservation.owner)"
                 guard let order = unmatched[reservation.symbol]?.removeValue(forKey: reservation.orderID) else {
+                    // A place its book has not answered yet is on its way (or sent again once `resubmitAfter` old);
+                    // like any command in flight, it is not in the book yet.
+                    if reservation.inFlight { continue }
                     findings.add(
                         "order/\(reservation.orderID)/missing", "\(label) holds a reservation but is not in the book")
                     continue
