@@ -477,6 +477,35 @@ struct PartitionedExchangeTests {
         }
     }
 
+    @Test("verify waits for a shard no node audited (a move, a failover) instead of reporting violations")
+    func verifyWaitsForEveryShard() async throws {
+        try await Self.withStore { store in
+            let mesh = Mesh()
+            let nodes = try await Self.start(store: store, mesh: mesh, rotation: 0)
+            let (a, b, c) = (nodes["a"]!, nodes["b"]!, nodes["c"]!)
+            // c's shards go unaudited for the first six passes (more than verify's five attempts), as while another
+            // node takes them.
+            let passes = Mutex(0)
+            let report = await a.verify(
+                gathering: {
+                    let pass = passes.withLock { count in
+                        count += 1
+                        return count
+                    }
+                    let audits =
+                        pass > 6
+                        ? [await a.audit(), await b.audit(), await c.audit()] : [await a.audit(), await b.audit()]
+                    return (audits, pass > 6 ? [] : ["c"])
+                }, coveragePatience: .seconds(5))
+            #expect(report.ok, "\(report.checks.filter { !$0.passed })")
+            #expect(passes.withLock { $0 } >= 7)
+            // A node that never answers is reported once the patience is spent.
+            let missing = await a.verify(
+                gathering: { ([await a.audit(), await b.audit()], ["c"]) }, coveragePatience: .milliseconds(300))
+            #expect(missing.checks.contains { $0.name == InvariantReport.Name.shardsAudited && !$0.passed })
+        }
+    }
+
     @Test("every shard call and answer crosses in its binary encoding unchanged")
     func wireEncoding() throws {
         let order = NewOrder(
