@@ -118,6 +118,20 @@ struct PartitionedExchangeTests {
         return exchanges
     }
 
+    /// Three started exchanges on a fresh store, serving `layout(rotation: 0)`, joined by a `Mesh`: `body` gets the
+    /// store, the mesh and the nodes a, b and c.
+    static func withThreeNodes(
+        resubmitAfter: Duration = .seconds(10), clock: @escaping @Sendable () -> Int64 = Exchange.wallClockMillis,
+        _ body: (SQLiteStore, Mesh, _ a: Exchange, _ b: Exchange, _ c: Exchange) async throws -> Void
+    ) async throws {
+        try await withStore { store in
+            let mesh = Mesh()
+            let nodes = try await start(
+                store: store, mesh: mesh, rotation: 0, resubmitAfter: resubmitAfter, clock: clock)
+            try await body(store, mesh, nodes["a"]!, nodes["b"]!, nodes["c"]!)
+        }
+    }
+
     /// `verify`'s checks of memory over every node's shards together; the names of the failed ones.
     static func failedChecks(_ exchanges: [Exchange]) async -> [String] {
         let (failed, accounts, symbols) = await Exchange.failedChecks(across: exchanges)
@@ -154,10 +168,7 @@ struct PartitionedExchangeTests {
 
     @Test("an account served by A trades in a book served by B against an account served by C")
     func acrossThreeNodes() async throws {
-        try await Self.withStore { store in
-            let mesh = Mesh()
-            let nodes = try await Self.start(store: store, mesh: mesh, rotation: 0)
-            let (a, b, c) = (nodes["a"]!, nodes["b"]!, nodes["c"]!)
+        try await Self.withThreeNodes { store, mesh, a, b, c in
             let buyer = Self.user(onShard: 0)  // served by a
             let seller = Self.user(onShard: 2)  // served by c
             #expect(a.serves(ShardKey.account(index: 0)) && c.serves(ShardKey.account(index: 2)))
@@ -213,10 +224,7 @@ struct PartitionedExchangeTests {
 
     @Test("events an account shard's owner missed are delivered later, and the book snapshots only after")
     func undeliveredEventsWait() async throws {
-        try await Self.withStore { store in
-            let mesh = Mesh()
-            let nodes = try await Self.start(store: store, mesh: mesh, rotation: 0)
-            let (a, b, c) = (nodes["a"]!, nodes["b"]!, nodes["c"]!)
+        try await Self.withThreeNodes { store, mesh, a, b, c in
             let buyer = Self.user(onShard: 0)
             let seller = Self.user(onShard: 2)
             _ = try await a.deposit(user: buyer, currency: "USD", amount: Flow.amount("100000"), idempotencyKey: nil)
@@ -264,10 +272,7 @@ struct PartitionedExchangeTests {
         _ fault: Mesh.PlaceFault, unreachable: Set<String> = [],
         _ body: (Mesh, _ a: Exchange, _ b: Exchange, _ c: Exchange, UserID) async throws -> Void
     ) async throws {
-        try await withStore { store in
-            let mesh = Mesh()
-            let nodes = try await start(store: store, mesh: mesh, rotation: 0, resubmitAfter: .milliseconds(200))
-            let (a, b, c) = (nodes["a"]!, nodes["b"]!, nodes["c"]!)
+        try await withThreeNodes(resubmitAfter: .milliseconds(200)) { _, mesh, a, b, c in
             let buyer = user(onShard: 0)
             _ = try await a.deposit(user: buyer, currency: "USD", amount: Flow.amount("100000"), idempotencyKey: nil)
             mesh.setPlaceFault(fault)
@@ -346,10 +351,7 @@ struct PartitionedExchangeTests {
         typealias Strategies = StrategyEvaluationTests
         let clock = Strategies.Clock()
         clock.set(Strategies.start + 1_000)
-        try await Self.withStore { store in
-            let mesh = Mesh()
-            let nodes = try await Self.start(store: store, mesh: mesh, rotation: 0, clock: { clock.nowMillis })
-            let (a, b, c) = (nodes["a"]!, nodes["b"]!, nodes["c"]!)
+        try await Self.withThreeNodes(clock: { clock.nowMillis }) { store, mesh, a, b, c in
             // The book is on b; the provider's account on a, the taker's on b, the strategies' owners' on c.
             let provider = Self.user(onShard: 0)
             let taker = Self.user(onShard: 1)
@@ -433,10 +435,7 @@ struct PartitionedExchangeTests {
 
     @Test("a fill settled in memory by an owner that lost its account shard is settled again by the next owner")
     func settlementLostWithItsOwnerIsRedelivered() async throws {
-        try await Self.withStore { store in
-            let mesh = Mesh()
-            let nodes = try await Self.start(store: store, mesh: mesh, rotation: 0)
-            let (a, b, c) = (nodes["a"]!, nodes["b"]!, nodes["c"]!)
+        try await Self.withThreeNodes { store, mesh, a, b, c in
             let buyer = Self.user(onShard: 0)  // served by a
             let seller = Self.user(onShard: 2)  // served by c
             _ = try await a.deposit(user: buyer, currency: "USD", amount: Flow.amount("100000"), idempotencyKey: nil)
@@ -479,10 +478,7 @@ struct PartitionedExchangeTests {
 
     @Test("verify waits for a shard no node audited (a move, a failover) instead of reporting violations")
     func verifyWaitsForEveryShard() async throws {
-        try await Self.withStore { store in
-            let mesh = Mesh()
-            let nodes = try await Self.start(store: store, mesh: mesh, rotation: 0)
-            let (a, b, c) = (nodes["a"]!, nodes["b"]!, nodes["c"]!)
+        try await Self.withThreeNodes { store, mesh, a, b, c in
             // c's shards go unaudited for the first six passes (more than verify's five attempts), as while another
             // node takes them.
             let passes = Mutex(0)
