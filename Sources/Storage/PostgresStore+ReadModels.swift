@@ -79,10 +79,9 @@ extension PostgresStore {
         binds.append(epochs.map(\.value))
 
         let written = try await attempt("projection") {
-            let rows = try await client.query(
-                PostgresQuery(unsafeSQL: PostgresProjection.sql, binds: binds), logger: Self.quiet)
+            let rows = try await client.execute(ProjectionStatement(bindings: binds), logger: Self.quiet)
             var written = false
-            for try await ok in rows.decode(Bool.self) { written = ok }
+            for try await ok in rows { written = ok }
             return written
         }
         guard written else {
@@ -197,4 +196,17 @@ extension PostgresRandomAccessRow {
     func value<Value: PostgresDecodable>(_ column: String, as type: Value.Type = Value.self) throws -> Value {
         try self[column].decode(Value.self)
     }
+}
+
+/// The read models' batch write as a prepared statement (see `JournalAppendStatement`): its six CTEs are
+/// planned once per connection.
+struct ProjectionStatement: PostgresPreparedStatement {
+    static let name = "bourse_projection_v1"
+    static var sql: String { PostgresProjection.sql }
+    typealias Row = Bool
+
+    var bindings: PostgresBindings
+
+    func makeBindings() -> PostgresBindings { bindings }
+    func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Bool.self) }
 }
