@@ -29,6 +29,8 @@ public final class GroupCommitter: Sendable {
 
     private struct Pending: Sendable {
         var records: [JournalRecord]
+        /// The distinct shards of `records`.
+        var shards: [String]
         var continuation: CheckedContinuation<Void, any Error>
     }
 
@@ -43,9 +45,18 @@ public final class GroupCommitter: Sendable {
         var closing = false
         /// The task running the loop was cancelled: stop now, fail what is queued.
         var cancelled = false
-        var loopWaiter: CheckedContinuation<Void, Never>?
+        /// Loops waiting for work.
+        var loopWaiters: [CheckedContinuation<Turn, Never>] = []
         var stopWaiters: [CheckedContinuation<Void, Never>] = []
+        /// Shards written by the batches in flight (a count per shard).
+        var inFlight: [String: Int] = [:]
         var statistics = Statistics()
+
+        /// Takes the waiting loops to wake.
+        mutating func takeLoopWaiters() -> [CheckedContinuation<Turn, Never>] {
+            defer { loopWaiters = [] }
+            return loopWaiters
+        }
     }
 
     private struct Key: Hashable {
@@ -57,9 +68,12 @@ public final class GroupCommitter: Sendable {
 
     /// The most records one round trip carries (a single larger call still goes alone, unsplit).
     public let maxBatchRecords: Int
+    /// The most batches in flight at once (writer loops).
+    public let maxConcurrentBatches: Int
 
-    public init(maxBatchRecords: Int = 2_000) {
+    public init(maxBatchRecords: Int = 2_000, maxConcurrentBatches: Int = 1) {
         self.maxBatchRecords = max(1, maxBatchRecords)
+        self.maxConcurrentBatches = max(1, maxConcurrentBatches)
     }
 
     /// The counters so far.
@@ -78,19 +92,22 @@ public final class GroupCommitter: Sendable {
     public func submit(_ records: [JournalRecord]) async throws {
         guard !records.isEmpty else { return }
         var keys = Set<Key>()
-        for record in records where !keys.insert(Key(shard: record.shard, sequence: record.sequence)).inserted {
-            throw StorageError(
-                .sequenceConflict, "sequence \(record.sequence) of \(record.shard) repeated in one append")
+        var shards: [String] = []
+        for record in records {
+            guard keys.insert(Key(shard: record.shard, sequence: record.sequence)).inserted else {
+                throw StorageError(
+                    .sequenceConflict, "sequence \(record.sequence) of \(record.shard) repeated in one append")
+            }
+            if !shards.contains(record.shard) { shards.append(record.shard) }
         }
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-            let (accepted, waiter) = state.withLock { state -> (Bool, CheckedContinuation<Void, Never>?) in
+            let (accepted, waiter) = state.withLock { state -> (Bool, CheckedContinuation<Turn, Never>?) in
                 guard state.phase != .stopped, !state.closing else { return (false, nil) }
-                state.queue.append(Pending(records: records, continuation: continuation))
-                defer { state.loopWaiter = nil }
-                return (true, state.loopWaiter)
+                state.queue.append(Pending(records: records, shards: shards, continuation: continuation))
+                return (true, state.loopWaiters.popLast())
             }
             if accepted {
-                waiter?.resume()
+                waiter?.resume(returning: .lookAgain)
             } else {
                 continuation.resume(throwing: Self.shutDownError)
             }
@@ -104,13 +121,37 @@ public final class GroupCommitter: Sendable {
     /// Records per batch.
     static let batchRecords = Recorder(label: "bourse_journal_batch_records", aggregate: true)
 
-    public func run(writer: BatchWriter) async {
+    public func run(writer: @escaping BatchWriter) async {
         let started = state.withLock { state -> Bool in
             guard state.phase == .notStarted else { return false }
             state.phase = .running
             return true
         }
         guard started else { return }
+        await withDiscardingTaskGroup { group in
+            for _ in 1..<maxConcurrentBatches {
+                group.addTask { await self.writeLoop(writer) }
+            }
+            await writeLoop(writer)
+        }
+        let (leftover, stopWaiters) = state.withLock { state in
+            state.phase = .stopped
+            defer {
+                state.queue = []
+                state.stopWaiters = []
+            }
+            return (state.queue, state.stopWaiters)
+        }
+        for pending in leftover {
+            pending.continuation.resume(throwing: Self.shutDownError)
+        }
+        for waiter in stopWaiters {
+            waiter.resume()
+        }
+    }
+
+    /// One writer loop: takes a batch, writes it, answers its callers, until the committer stops.
+    private func writeLoop(_ writer: BatchWriter) async {
         while let batch = await nextBatch() {
             let requests = batch.map(\.records)
             var outcomes: [StorageError?]
@@ -131,10 +172,24 @@ public final class GroupCommitter: Sendable {
             let recordCount = requests.reduce(0) { $0 + $1.count }
             GroupCommitter.commitLatency.record(duration: ContinuousClock.now - writeStarted)
             GroupCommitter.batchRecords.record(recordCount)
-            state.withLock { state in
+            // The batch's shards are free again before its callers hear of it: a caller's next call may be
+            // taken at once.
+            let waiters = state.withLock { state -> [CheckedContinuation<Turn, Never>] in
                 state.statistics.batches += 1
                 state.statistics.records += recordCount
                 state.statistics.largestBatch = max(state.statistics.largestBatch, recordCount)
+                for pending in batch {
+                    for shard in pending.shards {
+                        if let count = state.inFlight[shard], count > 1 {
+                            state.inFlight[shard] = count - 1
+                        } else {
+                            state.inFlight[shard] = nil
+                        }
+                    }
+                }
+                // Calls this batch held back may be taken by another loop; a closing committer's idle loops
+                // must see whether anything is left.
+                return state.queue.isEmpty && !state.closing ? [] : state.takeLoopWaiters()
             }
             for (pending, outcome) in zip(batch, outcomes) {
                 if let outcome {
@@ -143,44 +198,30 @@ public final class GroupCommitter: Sendable {
                     pending.continuation.resume()
                 }
             }
-        }
-        let (leftover, stopWaiters) = state.withLock { state in
-            state.phase = .stopped
-            defer {
-                state.queue = []
-                state.stopWaiters = []
-            }
-            return (state.queue, state.stopWaiters)
-        }
-        for pending in leftover {
-            pending.continuation.resume(throwing: Self.shutDownError)
-        }
-        for waiter in stopWaiters {
-            waiter.resume()
+            for waiter in waiters { waiter.resume(returning: .lookAgain) }
         }
     }
 
     /// Refuses new calls and lets the loop commit what is queued and stop; returns at once. When the loop
     /// never ran, queued calls fail with `StorageError.unavailable`.
     public func beginShutdown() {
-        let (leftover, loopWaiter) = state.withLock { state -> ([Pending], CheckedContinuation<Void, Never>?) in
+        let (leftover, loopWaiters) = state.withLock { state -> ([Pending], [CheckedContinuation<Turn, Never>]) in
             state.closing = true
             switch state.phase {
             case .stopped:
-                return ([], nil)
+                return ([], [])
             case .notStarted:
                 state.phase = .stopped
                 defer { state.queue = [] }
-                return (state.queue, nil)
+                return (state.queue, [])
             case .running:
-                defer { state.loopWaiter = nil }
-                return ([], state.loopWaiter)
+                return ([], state.takeLoopWaiters())
             }
         }
         for pending in leftover {
             pending.continuation.resume(throwing: Self.shutDownError)
         }
-        loopWaiter?.resume()
+        for waiter in loopWaiters { waiter.resume(returning: .lookAgain) }
     }
 
     /// `beginShutdown()`, then waits until the loop has stopped.
@@ -198,65 +239,74 @@ public final class GroupCommitter: Sendable {
 
     private static let shutDownError = StorageError(.unavailable, "the journal store is shut down")
 
+    /// What a writer loop is handed: a batch to write, or the word to stop or to look at the queue again.
+    private enum Turn: Sendable {
+        case write([Pending])
+        case stop
+        case lookAgain
+    }
+
     /// The next batch, waiting for work; `nil` when the loop must stop.
     private func nextBatch() async -> [Pending]? {
         while true {
             let cancelled = Task.isCancelled
-            let batch = state.withLock { state -> [Pending]?? in
-                if cancelled { state.cancelled = true }
-                if state.cancelled { return .some(nil) }
-                if !state.queue.isEmpty { return .some(takeBatch(&state.queue)) }
-                if state.closing { return .some(nil) }
-                return nil
+            let turn = await withTaskCancellationHandler {
+                await withCheckedContinuation { (continuation: CheckedContinuation<Turn, Never>) in
+                    // Taken or waited for under one lock: a call queued meanwhile wakes this loop.
+                    let turn = state.withLock { state -> Turn? in
+                        if cancelled { state.cancelled = true }
+                        if state.cancelled { return .stop }
+                        let batch = takeBatch(&state)
+                        if !batch.isEmpty { return .write(batch) }
+                        if state.closing && state.queue.isEmpty { return .stop }
+                        state.loopWaiters.append(continuation)
+                        return nil
+                    }
+                    if let turn { continuation.resume(returning: turn) }
+                }
+            } onCancel: {
+                let waiters = state.withLock { state -> [CheckedContinuation<Turn, Never>] in
+                    state.cancelled = true
+                    return state.takeLoopWaiters()
+                }
+                for waiter in waiters { waiter.resume(returning: .lookAgain) }
             }
-            if let batch { return batch }
-            await waitForWork()
+            switch turn {
+            case .write(let batch): return batch
+            case .stop: return nil
+            case .lookAgain: continue
+            }
         }
     }
 
-    /// Takes calls in queue order up to `maxBatchRecords`, skipping (for the next batch) any call that
-    /// writes a (shard, sequence) an earlier call of this batch writes.
-    private func takeBatch(_ queue: inout [Pending]) -> [Pending] {
+    /// Takes calls in queue order up to `maxBatchRecords` and marks their shards in flight. A call is left
+    /// for a later batch when it writes a shard of a batch in flight or of a call left before it (so a shard's
+    /// calls keep their order), or a (shard, sequence) an earlier call of this batch writes.
+    private func takeBatch(_ state: inout State) -> [Pending] {
+        guard !state.queue.isEmpty else { return [] }
         var batch: [Pending] = []
         var rest: [Pending] = []
         var keys = Set<Key>()
+        var held = Set<String>()
         var count = 0
-        for pending in queue {
-            guard count < maxBatchRecords else {
-                rest.append(pending)
-                continue
-            }
+        for pending in state.queue {
+            let free = pending.shards.allSatisfy { state.inFlight[$0] == nil && !held.contains($0) }
             let fits = batch.isEmpty || count + pending.records.count <= maxBatchRecords
-            let callKeys = pending.records.map { Key(shard: $0.shard, sequence: $0.sequence) }
-            if fits, keys.isDisjoint(with: callKeys) {
-                keys.formUnion(callKeys)
+            if free, fits, count < maxBatchRecords,
+                keys.isDisjoint(with: pending.records.lazy.map { Key(shard: $0.shard, sequence: $0.sequence) })
+            {
+                keys.formUnion(pending.records.lazy.map { Key(shard: $0.shard, sequence: $0.sequence) })
                 count += pending.records.count
                 batch.append(pending)
             } else {
+                held.formUnion(pending.shards)
                 rest.append(pending)
             }
         }
-        queue = rest
-        return batch
-    }
-
-    private func waitForWork() async {
-        await withTaskCancellationHandler {
-            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                let resumeNow = state.withLock { state -> Bool in
-                    if state.cancelled || state.closing || !state.queue.isEmpty { return true }
-                    state.loopWaiter = continuation
-                    return false
-                }
-                if resumeNow { continuation.resume() }
-            }
-        } onCancel: {
-            let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
-                state.cancelled = true
-                defer { state.loopWaiter = nil }
-                return state.loopWaiter
-            }
-            waiter?.resume()
+        state.queue = rest
+        for pending in batch {
+            for shard in pending.shards { state.inFlight[shard, default: 0] += 1 }
         }
+        return batch
     }
 }

@@ -31,6 +31,9 @@ public final class PostgresStore: DurableStore {
     /// node dead).
     let membership: PostgresClient
     let committer: GroupCommitter
+    /// Journal batches committing at once by default: a call need not wait for another batch's round trip
+    /// before its own starts, and PostgreSQL flushes concurrent commits' WAL together.
+    public static let defaultJournalBatchesInFlight = 2
     let logger: Logger
     private let started = Atomic(false)
 
@@ -38,13 +41,16 @@ public final class PostgresStore: DurableStore {
     ///
     /// - Parameters:
     ///   - url: where to connect. Never logged with its password.
-    ///   - maximumConnections: the data pool's size. One connection at a time carries the journal batches.
-    ///     Leases have `controlConnections` more of their own, membership one more.
+    ///   - maximumConnections: the data pool's size. Up to `journalBatchesInFlight` connections at a time
+    ///     carry the journal batches. Leases have `controlConnections` more of their own, membership one more.
     ///   - maxBatchRecords: the most records one journal round trip carries.
+    ///   - journalBatchesInFlight: the most journal batches committing at once (each shard's records still
+    ///     commit in order).
     ///   - logger: for migrations and failures; postgres-nio's own messages below `info` are dropped, as its
     ///     trace level would print row contents.
     public init(
         url: PostgresURL, maximumConnections: Int = 10, maxBatchRecords: Int = 2_000,
+        journalBatchesInFlight: Int = PostgresStore.defaultJournalBatchesInFlight,
         logger: Logger = Logger(label: "bourse.storage.postgres")
     ) {
         var configuration = url.clientConfiguration()
@@ -58,7 +64,9 @@ public final class PostgresStore: DurableStore {
         var membershipConfiguration = url.clientConfiguration()
         membershipConfiguration.options.maximumConnections = 1
         self.membership = PostgresClient(configuration: membershipConfiguration, backgroundLogger: background)
-        self.committer = GroupCommitter(maxBatchRecords: maxBatchRecords)
+        self.committer = GroupCommitter(
+            maxBatchRecords: maxBatchRecords,
+            maxConcurrentBatches: min(journalBatchesInFlight, configuration.options.maximumConnections - 1))
         self.logger = logger
     }
 

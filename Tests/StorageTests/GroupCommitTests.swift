@@ -104,6 +104,94 @@ import Testing
         #expect(written.allSatisfy { $0 <= 10 || $0 == 25 })
     }
 
+    /// Several batches commit at once, but never two that write the same shard, and each shard's calls are
+    /// written in the order they were queued.
+    @Test func concurrentBatchesKeepEachShardInOrder() async throws {
+        let committer = GroupCommitter(maxBatchRecords: 4, maxConcurrentBatches: 3)
+        struct Trace: Sendable {
+            var inFlight: [Set<String>] = []
+            var mostInFlight = 0
+            var overlaps = 0
+            var written: [String: [Int64]] = [:]
+        }
+        let trace = Shared(Trace())
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            // 12 shards, 3 calls each, queued in sequence order before the loops start.
+            for round in 0..<3 {
+                for shard in 0..<12 {
+                    group.addTask { try await committer.submit([record("s\(shard)", Int64(round), epoch: 1)]) }
+                    try await Task.sleep(for: .milliseconds(2))
+                }
+            }
+            group.addTask {
+                await committer.run { requests in
+                    let shards = Set(requests.joined().map(\.shard))
+                    trace.withLock { trace in
+                        if trace.inFlight.contains(where: { !$0.isDisjoint(with: shards) }) { trace.overlaps += 1 }
+                        trace.inFlight.append(shards)
+                        trace.mostInFlight = max(trace.mostInFlight, trace.inFlight.count)
+                        for record in requests.joined() {
+                            trace.written[record.shard, default: []].append(record.sequence)
+                        }
+                    }
+                    // The batches of s0 are slow: the loops that finish first must not take s0's next call.
+                    try? await Task.sleep(for: .milliseconds(shards.contains("s0") ? 80 : 10))
+                    trace.withLock { trace in trace.inFlight.removeAll { $0 == shards } }
+                    return Array(repeating: nil, count: requests.count)
+                }
+            }
+            while committer.statistics.records < 36 {
+                try await Task.sleep(for: .milliseconds(5))
+            }
+            await committer.shutdown()
+            try await group.waitForAll()
+        }
+        let seen = trace.withLock { $0 }
+        #expect(seen.overlaps == 0)
+        #expect(seen.mostInFlight >= 2, "batches should commit concurrently")
+        #expect(seen.mostInFlight <= 3)
+        #expect(seen.written.count == 12)
+        for (shard, sequences) in seen.written {
+            #expect(sequences == [0, 1, 2], "\(shard) written out of order")
+        }
+    }
+
+    /// A closing committer with several loops writes what is queued (also calls held behind a batch in flight)
+    /// and stops; every call it acknowledged was written.
+    @Test func shutdownWithConcurrentLoopsDrainsTheQueue() async throws {
+        let committer = GroupCommitter(maxBatchRecords: 100, maxConcurrentBatches: 4)
+        let written = Shared(0)
+        let answers = Shared((acknowledged: 0, refused: 0))
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                await committer.run { requests in
+                    try? await Task.sleep(for: .milliseconds(10))
+                    written.withLock { $0 += requests.joined().count }
+                    return Array(repeating: nil, count: requests.count)
+                }
+            }
+            for index in 0..<50 {
+                group.addTask {
+                    do {
+                        try await committer.submit([record("one", Int64(index), epoch: 1)])
+                        answers.withLock { $0.acknowledged += 1 }
+                    } catch {
+                        answers.withLock { $0.refused += 1 }
+                    }
+                }
+            }
+            while written.withLock({ $0 }) == 0 {
+                try? await Task.sleep(for: .milliseconds(2))
+            }
+            await committer.shutdown()
+            await group.waitForAll()
+        }
+        let (acknowledged, refused) = answers.withLock { $0 }
+        #expect(acknowledged + refused == 50)
+        #expect(acknowledged > 0)
+        #expect(written.withLock { $0 } == acknowledged)
+    }
+
     @Test func shutdownBeforeRunFailsQueuedCalls() async throws {
         let committer = GroupCommitter()
         let queued = Task { try await committer.submit([record("s", 1, epoch: 1)]) }
