@@ -13,19 +13,22 @@ struct SnapshotScheduleTests {
         var schedule = SnapshotSchedule(every: 1_000)
         #expect(!schedule.isDue(at: 999))
         #expect(schedule.isDue(at: 1_000))
-        schedule.taken(at: 1_000, bytes: 100)
+        schedule.taken(at: 1_000)
+        schedule.measured(bytes: 100)
         // One snapshot is written at a time.
         #expect(!schedule.isDue(at: 5_000))
         schedule.written(saved: true)
         #expect(!schedule.isDue(at: 1_999))
         #expect(schedule.isDue(at: 2_000))
-        // A 2.56 MB snapshot at 256 bytes per record: the next one after 10,000 records.
-        schedule.taken(at: 2_000, bytes: 2_560_000)
+        // A 2.56 MB snapshot at 64 bytes per record: the next one after 40,000 records.
+        schedule.taken(at: 2_000)
+        schedule.measured(bytes: 2_560_000)
         schedule.written(saved: true)
-        #expect(!schedule.isDue(at: 11_999))
-        #expect(schedule.isDue(at: 12_000))
+        #expect(!schedule.isDue(at: 41_999))
+        #expect(schedule.isDue(at: 42_000))
         // A snapshot that could not be saved: the records since the last saved one are still to save.
-        schedule.taken(at: 12_000, bytes: 2_560_000)
+        schedule.taken(at: 42_000)
+        schedule.measured(bytes: 2_560_000)
         schedule.written(saved: false)
         #expect(schedule.last == 2_000)
         schedule.restored(at: 50_000)

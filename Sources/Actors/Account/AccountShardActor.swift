@@ -225,7 +225,10 @@ public actor AccountShardActor: SnapshottingActor {
         snapshotIfDue()
     }
 
-    func snapshotPayload() -> [UInt8] { state.snapshot() }
+    func snapshotEncoder() -> @Sendable () -> [UInt8] {
+        let state = self.state
+        return { state.snapshot() }
+    }
     func prepareToSave() async throws {}
 
     func setSnapshotEvery(_ records: Int64) { snapshots.setEvery(records) }

@@ -1,11 +1,12 @@
 import Storage
 
-/// A journaling actor that snapshots its state on a `SnapshotSchedule`: the state is captured on the actor
-/// and written by a task once everything it contains is durable, never on the answer path.
+/// A journaling actor that snapshots its state on a `SnapshotSchedule`: the state is captured on the actor (a
+/// copy of its value, which costs little until the actor changes it), encoded off the actor and written by a
+/// task once everything it contains is durable, never on the answer path.
 protocol SnapshottingActor: JournalingActor {
     var snapshots: SnapshotSchedule { get set }
-    /// The state as of `journal.lastSequence`.
-    func snapshotPayload() -> [UInt8]
+    /// Encodes the state as of `journal.lastSequence` when called, on any thread.
+    func snapshotEncoder() -> @Sendable () -> [UInt8]
     /// Runs once the snapshot's records are durable, before it is saved: whatever else must be durable
     /// first (a symbol waits for the accounts' settlements of its events).
     func prepareToSave() async throws
@@ -42,30 +43,45 @@ extension SnapshottingActor {
             }
             return 0
         }
-        let snapshot = capture()
-        return await write(snapshot) ? snapshot.payload.count : 0
+        return await write(capture()) ?? 0
     }
 
-    private func capture() -> ShardSnapshot {
-        let payload = snapshotPayload()
-        snapshots.taken(at: journal.lastSequence, bytes: payload.count)
-        return ShardSnapshot(
-            shard: journal.shard, epoch: journal.epoch, sequence: journal.lastSequence, payload: payload)
+    private func capture() -> SnapshotCapture {
+        snapshots.taken(at: journal.lastSequence)
+        return SnapshotCapture(sequence: journal.lastSequence, epoch: journal.epoch, encode: snapshotEncoder())
     }
 
-    /// Saves the snapshot once what it covers is durable; false when it could not be saved.
+    /// Encodes the snapshot off the actor, then saves it once what it covers is durable; its size, or nil when
+    /// it could not be saved.
     @discardableResult
-    private func write(_ snapshot: ShardSnapshot) async -> Bool {
+    private func write(_ capture: SnapshotCapture) async -> Int? {
+        let payload = await Self.encode(capture.encode)
+        snapshots.measured(bytes: payload.count)
         do {
-            try await awaitDurable(through: snapshot.sequence)
+            try await awaitDurable(through: capture.sequence)
             try await prepareToSave()
-            try await store.saveSnapshot(snapshot)
+            try await store.saveSnapshot(
+                ShardSnapshot(
+                    shard: journal.shard, epoch: capture.epoch, sequence: capture.sequence, payload: payload))
             snapshots.written(saved: true)
-            return true
+            return payload.count
         } catch {
             snapshots.written(saved: false)
             logger.warning("snapshot not saved", metadata: ["shard": "\(journal.shard)", "error": "\(error)"])
-            return false
+            return nil
         }
     }
+
+    /// Runs `encode` on the global executor: a long history's snapshot takes milliseconds to encode, which
+    /// the shard's commands do not wait for.
+    private nonisolated static func encode(_ encode: @Sendable () -> [UInt8]) async -> [UInt8] {
+        encode()
+    }
+}
+
+/// A snapshot taken but not encoded yet: the state as of `sequence`.
+struct SnapshotCapture: Sendable {
+    var sequence: Int64
+    var epoch: Int64
+    var encode: @Sendable () -> [UInt8]
 }

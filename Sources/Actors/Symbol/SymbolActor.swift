@@ -189,7 +189,10 @@ public actor SymbolActor: SnapshottingActor {
         snapshotIfDue()
     }
 
-    func snapshotPayload() -> [UInt8] { state.snapshot() }
+    func snapshotEncoder() -> @Sendable () -> [UInt8] {
+        let state = self.state
+        return { state.snapshot() }
+    }
 
     /// The records are durable, and so delivered (`durableSequence` moves after `didCommit`); the accounts'
     /// settlements of their events must be durable too.
