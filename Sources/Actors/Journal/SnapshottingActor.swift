@@ -17,7 +17,7 @@ extension SnapshottingActor {
     func snapshotIfDue() {
         guard snapshots.isDue(at: journal.lastSequence), journal.broken == nil else { return }
         let snapshot = capture()
-        Task { await self.write(snapshot) }
+        Task { await self.write(snapshot, inBackground: true) }
     }
 
     /// At a graceful stop, once no more commands arrive: snapshots the shard if it changed since its last
@@ -53,9 +53,14 @@ extension SnapshottingActor {
 
     /// Encodes the snapshot off the actor, then saves it once what it covers is durable; its size, or nil when
     /// it could not be saved.
+    /// - Parameter inBackground: encode on the low-priority `BackgroundThread.snapshots` (periodic snapshots,
+    ///   which nothing waits for) rather than on the concurrency runtime's threads (a stop or a handoff, which
+    ///   waits for it).
     @discardableResult
-    private func write(_ capture: SnapshotCapture) async -> Int? {
-        let payload = await Self.encode(capture.encode)
+    private func write(_ capture: SnapshotCapture, inBackground: Bool = false) async -> Int? {
+        let payload =
+            inBackground
+            ? await BackgroundThread.snapshots.run(capture.encode) : await Self.encode(capture.encode)
         snapshots.measured(bytes: payload.count)
         do {
             try await awaitDurable(through: capture.sequence)
