@@ -23,6 +23,51 @@ struct ExchangeFlowTests {
     static func quantity(_ text: String) -> Quantity { try! btc.quantity(parsing: text) }
     static func amount(_ text: String) -> Amount { try! Amount(parsing: text) }
 
+    /// A limit order reads the local book's halt without a hop to it: that flag must follow halts, resumes and
+    /// a restart, and a refused order must leave nothing behind (no reservation, no order, no row).
+    @Test("an order on a halted market is refused before anything is reserved, also after a restart")
+    func haltedMarketRefusesOrdersUnchanged() async throws {
+        let directory = FileManager.default.temporaryDirectory
+            .appendingPathComponent("bourse-halted-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let limitBuy = OrderRequest(
+            symbol: "BTC-USD", side: .buy, type: .limit, quantity: Self.quantity("0.1"), price: Self.price("50000"))
+        let refusals: [OrderRequest] = [
+            limitBuy,
+            OrderRequest(
+                symbol: "BTC-USD", side: .sell, type: .limit, quantity: Self.quantity("0.1"),
+                price: Self.price("60000")),
+            OrderRequest(
+                symbol: "BTC-USD", side: .buy, type: .stop, quantity: Self.quantity("0.1"),
+                stopPrice: Self.price("55000")),
+            OrderRequest(symbol: "BTC-USD", side: .sell, type: .market, quantity: Self.quantity("0.1")),
+        ]
+        let expectRefused: @Sendable (Exchange, OrderRequest) async -> Void = { exchange, request in
+            await #expect {
+                try await exchange.placeOrder(user: 3, request: request)
+            } throws: {
+                ($0 as? BourseError)?.code == .orderRejected
+            }
+        }
+        try await Self.withExchange(directory: directory) { exchange in
+            _ = try await exchange.deposit(user: 3, currency: "USD", amount: Self.amount("100000"), idempotencyKey: nil)
+            _ = try await exchange.deposit(user: 3, currency: "BTC", amount: Self.amount("1"), idempotencyKey: nil)
+            let rows = try await exchange.transactions(user: 3, limit: 100).count
+            try await exchange.setHalted(symbol: "BTC-USD", halted: true)
+            for request in refusals { await expectRefused(exchange, request) }
+            #expect(try await exchange.transactions(user: 3, limit: 100).count == rows)
+            #expect(try await exchange.orders(user: 3, filter: OrderFilter()).isEmpty)
+            #expect(try await exchange.balances(user: 3).allSatisfy { $0.locked == .zero })
+        }
+        try await Self.withExchange(directory: directory) { exchange in
+            await expectRefused(exchange, limitBuy)
+            #expect(try await exchange.orders(user: 3, filter: OrderFilter()).isEmpty)
+            try await exchange.setHalted(symbol: "BTC-USD", halted: false)
+            let (order, created) = try await exchange.placeOrder(user: 3, request: limitBuy)
+            #expect(created && order.status == .new)
+        }
+    }
+
     @Test("a crossing order trades at the maker's price and settles both sides with fees")
     func crossingTrade() async throws {
         try await Self.withExchange { exchange in

@@ -15,24 +15,20 @@ extension Exchange {
         {
             return (try Self.retried(try await acknowledged(existing, in: account), request), false)
         }
-        let quote = try await symbol.quote()
-        if quote.halted { throw BourseError(.orderRejected, "market \(request.symbol) is halted") }
+        // Only a market buy needs the book's price before its reservation (the protection price it reserves
+        // at); other orders only need the market not to be halted, which a local book tells without a hop.
         var protection: Price?
-        if request.side == .buy {
-            switch request.type {
-            case .market:
-                guard let ask = quote.ask else {
-                    throw BourseError(.orderRejected, "no liquidity for a market order")
-                }
+        let marketBuy = request.side == .buy && request.type == .market
+        if marketBuy || !symbol.isKnownOpen {
+            let quote = try await symbol.quote()
+            if quote.halted { throw BourseError(.orderRejected, "market \(request.symbol) is halted") }
+            if marketBuy {
+                guard let ask = quote.ask else { throw BourseError(.orderRejected, "no liquidity for a market order") }
                 protection = MarketSpec.protectionPrice(side: .buy, reference: ask, bps: configuration.protectionBps)
-            case .stop:
-                if let stop = request.stopPrice {
-                    protection = MarketSpec.protectionPrice(
-                        side: .buy, reference: stop, bps: configuration.protectionBps)
-                }
-            case .limit, .stopLimit:
-                break
             }
+        }
+        if request.side == .buy, request.type == .stop, let stop = request.stopPrice {
+            protection = MarketSpec.protectionPrice(side: .buy, reference: stop, bps: configuration.protectionBps)
         }
         let outcome: AccountShardState.Outcome
         do {

@@ -67,6 +67,15 @@ enum SymbolRoute: Sendable {
     case local(SymbolActor)
     case remote(symbol: String, peers: any ShardPeers)
 
+    /// The book's node is this one and its market is not halted: an order that needs no price of the book
+    /// before its reservation can skip `quote` (a remote book is asked, as its halt is not known here).
+    var isKnownOpen: Bool {
+        switch self {
+        case .local(let actor): !actor.isHaltedNow
+        case .remote: false
+        }
+    }
+
     func quote() async throws -> SymbolQuote {
         switch self {
         case .local(let actor): await actor.quote

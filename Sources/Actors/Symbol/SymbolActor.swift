@@ -1,6 +1,7 @@
 import Logging
 import Metrics
 import Storage
+import Synchronization
 import Trading
 
 /// Book events of one symbol record, with the record's time.
@@ -62,6 +63,9 @@ public actor SymbolActor: SnapshottingActor {
     /// Delivers `undelivered` again after a pause, until nothing is left or the shard is retired.
     private var redelivery: Task<Void, Never>?
     private var retired = false
+    /// `state.halted`, readable without a hop to the actor: an order that needs nothing else of the book
+    /// before its reservation (a limit order) reads this instead of `quote`.
+    private nonisolated let haltedNow = Atomic<Bool>(false)
     /// The latest price from the market's reference feed (not journaled: the feed sends the next one).
     public private(set) var referencePrice: Price?
     /// Stream subscribers (shared by every actor of the node).
@@ -110,6 +114,7 @@ public actor SymbolActor: SnapshottingActor {
         journal = JournalPipeline(shard: journal.shard, epoch: journal.epoch, lastSequence: after)
         _ = state.strategies.takeFired()
         for signal in state.strategies.pending(symbol: symbol) { signals.send(signal) }
+        haltedNow.store(state.halted, ordering: .relaxed)
         await deliverOutbox(through: after)
         logger.info("symbol recovered", metadata: ["shard": "\(journal.shard)", "sequence": "\(after)"])
     }
@@ -176,8 +181,12 @@ public actor SymbolActor: SnapshottingActor {
         let record = SymbolState.Record(timestampMillis: nowMillis, command: halted ? .halt : .resume)
         outbox.append(
             (journal.lastSequence + 1, BookEventBatch(timestampMillis: nowMillis, events: state.apply(record))))
+        haltedNow.store(state.halted, ordering: .relaxed)
         try await commit(record.encoded())
     }
+
+    /// Whether the market is halted, as of the last halt or resume applied (no hop to the actor).
+    public nonisolated var isHaltedNow: Bool { haltedNow.load(ordering: .relaxed) }
 
     /// Adopts the epoch of the lease just taken; later records carry it.
     func setEpoch(_ epoch: Int64) {
@@ -356,7 +365,10 @@ public actor SymbolActor: SnapshottingActor {
     static let redeliveryPause: Duration = .milliseconds(100)
 
     /// Test hook (not API): changes the state in place without journaling, to corrupt it on purpose.
-    func _mutateStateForTesting(_ body: (inout SymbolState) -> Void) { body(&state) }
+    func _mutateStateForTesting(_ body: (inout SymbolState) -> Void) {
+        body(&state)
+        haltedNow.store(state.halted, ordering: .relaxed)
+    }
 
     /// Applies a strategy command and journals it; returns once it is durable.
     func apply(strategy command: StrategyCommand, nowMillis: Int64) async throws {
