@@ -48,8 +48,8 @@ public final class GroupCommitter: Sendable {
         /// Loops waiting for work.
         var loopWaiters: [CheckedContinuation<Turn, Never>] = []
         var stopWaiters: [CheckedContinuation<Void, Never>] = []
-        /// Shards written by the batches in flight (a count per shard).
-        var inFlight: [String: Int] = [:]
+        /// Shards written by the batches in flight (never two batches for one shard: see `takeBatch`).
+        var inFlight: Set<String> = []
         var statistics = Statistics()
 
         /// Takes the waiting loops to wake.
@@ -114,13 +114,13 @@ public final class GroupCommitter: Sendable {
         }
     }
 
-    /// Runs the writer loop until `shutdown()` (after draining the queue) or until the task is cancelled
-    /// (what is queued then fails with `StorageError.unavailable`). Returns at once if already run.
     /// Time of one batch's database round trip (the write and its commit).
     static let commitLatency = Metrics.Timer(label: "bourse_journal_commit_latency")
     /// Records per batch.
     static let batchRecords = Recorder(label: "bourse_journal_batch_records", aggregate: true)
 
+    /// Runs `maxConcurrentBatches` writer loops until `shutdown()` (after draining the queue) or until the task
+    /// is cancelled (what is queued then fails with `StorageError.unavailable`). Returns at once if already run.
     public func run(writer: @escaping BatchWriter) async {
         let started = state.withLock { state -> Bool in
             guard state.phase == .notStarted else { return false }
@@ -178,15 +178,7 @@ public final class GroupCommitter: Sendable {
                 state.statistics.batches += 1
                 state.statistics.records += recordCount
                 state.statistics.largestBatch = max(state.statistics.largestBatch, recordCount)
-                for pending in batch {
-                    for shard in pending.shards {
-                        if let count = state.inFlight[shard], count > 1 {
-                            state.inFlight[shard] = count - 1
-                        } else {
-                            state.inFlight[shard] = nil
-                        }
-                    }
-                }
+                for pending in batch { state.inFlight.subtract(pending.shards) }
                 // Calls this batch held back may be taken by another loop; a closing committer's idle loops
                 // must see whether anything is left.
                 return state.queue.isEmpty && !state.closing ? [] : state.takeLoopWaiters()
@@ -290,12 +282,11 @@ public final class GroupCommitter: Sendable {
         var held = Set<String>()
         var count = 0
         for pending in state.queue {
-            let free = pending.shards.allSatisfy { state.inFlight[$0] == nil && !held.contains($0) }
-            let fits = batch.isEmpty || count + pending.records.count <= maxBatchRecords
-            if free, fits, count < maxBatchRecords,
-                keys.isDisjoint(with: pending.records.lazy.map { Key(shard: $0.shard, sequence: $0.sequence) })
-            {
-                keys.formUnion(pending.records.lazy.map { Key(shard: $0.shard, sequence: $0.sequence) })
+            let free = pending.shards.allSatisfy { !state.inFlight.contains($0) && !held.contains($0) }
+            let fits = count < maxBatchRecords && (batch.isEmpty || count + pending.records.count <= maxBatchRecords)
+            let callKeys = free && fits ? pending.records.map { Key(shard: $0.shard, sequence: $0.sequence) } : []
+            if free, fits, keys.isDisjoint(with: callKeys) {
+                keys.formUnion(callKeys)
                 count += pending.records.count
                 batch.append(pending)
             } else {
@@ -304,9 +295,7 @@ public final class GroupCommitter: Sendable {
             }
         }
         state.queue = rest
-        for pending in batch {
-            for shard in pending.shards { state.inFlight[shard, default: 0] += 1 }
-        }
+        for pending in batch { state.inFlight.formUnion(pending.shards) }
         return batch
     }
 }
