@@ -92,10 +92,7 @@ import Testing
                     return Array(repeating: nil, count: requests.count)
                 }
             }
-            while committer.statistics.records < 49 {
-                try await Task.sleep(for: .milliseconds(5))
-            }
-            await committer.shutdown()
+            try await committer.shutdown(afterRecords: 49)
             try await group.waitForAll()
         }
         let written = sizes.withLock { $0 }
@@ -140,10 +137,7 @@ import Testing
                     return Array(repeating: nil, count: requests.count)
                 }
             }
-            while committer.statistics.records < 36 {
-                try await Task.sleep(for: .milliseconds(5))
-            }
-            await committer.shutdown()
+            try await committer.shutdown(afterRecords: 36)
             try await group.waitForAll()
         }
         let seen = trace.withLock { $0 }
@@ -200,6 +194,16 @@ import Testing
         await #expect(throws: StorageError.self) { try await queued.value }
         await #expect(throws: StorageError.self) { try await committer.submit([record("s", 2, epoch: 1)]) }
         await committer.run { _ in [] }
+    }
+}
+
+extension GroupCommitter {
+    /// Waits until `count` records were written, then shuts the committer down.
+    func shutdown(afterRecords count: Int) async throws {
+        while statistics.records < count {
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        await shutdown()
     }
 }
 
