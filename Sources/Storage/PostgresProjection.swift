@@ -40,8 +40,17 @@ enum PostgresProjection {
     static let parameterCount = layouts.reduce(0) { $0 + $1.types.count + $1.nullable.count } + 2
 
     /// One statement writing a whole batch: a data-modifying CTE per table (PostgreSQL runs each exactly
-    /// once, to completion, all in the statement's transaction).
-    static let sql: String = {
+    /// once, to completion, all in the statement's transaction). Trade and transaction rows whose key is
+    /// already there are skipped (`ON CONFLICT DO NOTHING`): the statement for batches that may repeat rows.
+    static let sql = statement(skippingWrittenHistory: true)
+
+    /// `sql` with plain inserts of trade and transaction rows: a key already written fails the statement
+    /// (`23505`). Live batches carry new history only, and a plain insert costs PostgreSQL about half of a
+    /// speculative one (the `ON CONFLICT` arbiter check), so the store tries this first and falls back to
+    /// `sql` when a batch repeats rows (a shard projecting its users again, a retried write).
+    static let insertSQL = statement(skippingWrittenHistory: false)
+
+    private static func statement(skippingWrittenHistory: Bool) -> String {
         var parameter = 1
         var parts: [String] = []
         for layout in layouts {
@@ -62,6 +71,9 @@ enum PostgresProjection {
                     values.append("t.\(column)")
                 }
             }
+            let conflictClause =
+                layout.table.conflict == .ignore && !skippingWrittenHistory
+                ? "" : layout.table.onConflict(max: "GREATEST")
             parts.append(
                 """
                 \(layout.table.name)_written AS (
@@ -69,7 +81,7 @@ enum PostgresProjection {
                     SELECT \(values.joined(separator: ", "))
                     FROM unnest(\(arrays.joined(separator: ", "))) AS t(\(aliases.joined(separator: ", ")))
                     WHERE (SELECT ok FROM fenced)
-                    \(layout.table.onConflict(max: "GREATEST"))
+                    \(conflictClause)
                 )
                 """)
         }
@@ -89,7 +101,7 @@ enum PostgresProjection {
             )
             """
         return "WITH " + ([fence] + parts).joined(separator: ",\n") + "\nSELECT ok FROM fenced"
-    }()
+    }
 
     static let ordersByUser =
         "SELECT \(ReadModelTables.orders.columnList) FROM orders WHERE user_id = $1 ORDER BY order_id DESC LIMIT $2"

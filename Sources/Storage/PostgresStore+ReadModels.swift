@@ -10,6 +10,23 @@ extension PostgresStore {
     public func project(_ batch: ProjectionBatch) async throws {
         let batch = batch.coalesced()
         guard !batch.isEmpty else { return }
+        let binds = Self.projectionBindings(batch)
+        let written = try await attempt("projection") {
+            do {
+                return try await fenced(ProjectionInsertStatement(bindings: binds))
+            } catch let error where Self.sqlState(of: error) == "23505" {
+                // The batch repeats trade or transaction rows already written (a shard projecting its users
+                // again, a write retried after an ambiguous failure): the statement that skips them.
+                return try await fenced(ProjectionStatement(bindings: binds))
+            }
+        }
+        guard written else {
+            throw StorageError.staleEpoch(batch.epochs.keys.sorted().joined(separator: ","))
+        }
+    }
+
+    /// The parameters of both projection statements for a coalesced batch, in `PostgresProjection`'s order.
+    static func projectionBindings(_ batch: ProjectionBatch) -> PostgresBindings {
         var binds = PostgresBindings(capacity: PostgresProjection.parameterCount)
         let orders = batch.orders
         binds.append(orders.map { $0.orderID.storedBits })
@@ -77,16 +94,15 @@ extension PostgresStore {
         let epochs = batch.epochs.sorted { $0.key < $1.key }
         binds.append(epochs.map(\.key))
         binds.append(epochs.map(\.value))
+        return binds
+    }
 
-        let written = try await attempt("projection") {
-            let rows = try await client.execute(ProjectionStatement(bindings: binds), logger: Self.quiet)
-            var written = false
-            for try await ok in rows { written = ok }
-            return written
-        }
-        guard written else {
-            throw StorageError.staleEpoch(epochs.map(\.key).joined(separator: ","))
-        }
+    /// Runs one of the projection statements: whether the fence held (every epoch of the batch current).
+    private func fenced<Statement: PostgresPreparedStatement>(_ statement: Statement) async throws -> Bool
+    where Statement.Row == Bool {
+        var written = false
+        for try await ok in try await client.execute(statement, logger: Self.quiet) { written = ok }
+        return written
     }
 
     public func projectionOffset(shard: String) async throws -> Int64 {
@@ -199,10 +215,22 @@ extension PostgresRandomAccessRow {
 }
 
 /// The read models' batch write as a prepared statement (see `JournalAppendStatement`): its six CTEs are
-/// planned once per connection.
+/// planned once per connection. This one skips history rows already written.
 struct ProjectionStatement: PostgresPreparedStatement {
     static let name = "bourse_projection_v1"
     static var sql: String { PostgresProjection.sql }
+    typealias Row = Bool
+
+    var bindings: PostgresBindings
+
+    func makeBindings() -> PostgresBindings { bindings }
+    func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Bool.self) }
+}
+
+/// `ProjectionStatement` with plain inserts of history rows (`PostgresProjection.insertSQL`), tried first.
+struct ProjectionInsertStatement: PostgresPreparedStatement {
+    static let name = "bourse_projection_insert_v1"
+    static var sql: String { PostgresProjection.insertSQL }
     typealias Row = Bool
 
     var bindings: PostgresBindings

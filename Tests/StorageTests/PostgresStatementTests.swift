@@ -1,5 +1,6 @@
 import PostgresNIO
 import Testing
+import Trading
 
 @testable import Storage
 
@@ -56,6 +57,46 @@ import Testing
             }
             let written = try await store.records(shard: "accounts/0042", after: 0, limit: 100)
             #expect(written.map(\.sequence) == Array(Int64(1)...20))
+        }
+    }
+
+    /// Live batches carry new history only, so the projection first inserts trade and transaction rows
+    /// plainly (no `ON CONFLICT` arbiter check, half of PostgreSQL's cost per row); that statement refuses a
+    /// row already written, and the store then writes the batch with the statement that skips such rows.
+    @Test func projectionInsertsHistoryPlainlyAndFallsBackWhenABatchRepeatsRows() async throws {
+        try await withStore(.postgres) { store in
+            let postgres = try #require(store as? PostgresStore)
+            #expect(!PostgresProjection.insertSQL.contains("DO NOTHING"))
+            #expect(PostgresProjection.sql.components(separatedBy: "DO NOTHING").count == 3)
+            let first = ReadModelSamples.batch(shard: "accounts/0009", sequence: 3, user: 9)
+            try await store.project(first)
+
+            // The plain statement alone: the repeated history rows fail it, and nothing of it is written.
+            var repeated = ReadModelSamples.batch(shard: "accounts/0009", sequence: 5, user: 9, entries: 6)
+            repeated.trades[0].fee = Amount(units: 1)
+            let binds = PostgresStore.projectionBindings(repeated.coalesced())
+            let error = await #expect(throws: PSQLError.self) {
+                for try await _ in try await postgres.client.execute(
+                    ProjectionInsertStatement(bindings: binds), logger: PostgresStore.quiet)
+                {}
+            }
+            #expect(error.flatMap { PostgresStore.sqlState(of: $0) } == "23505")
+            #expect(try await store.projectionOffset(shard: "accounts/0009") == 3)
+            #expect(try await store.transactions(user: 9, limit: 100).count == 4)
+
+            // Through the store: the new rows are written, the ones already there are left as they are.
+            try await store.project(repeated)
+            #expect(try await store.projectionOffset(shard: "accounts/0009") == 5)
+            let entries = try await store.transactions(user: 9, limit: 100)
+            #expect(entries.map(\.entryID) == [6, 5, 4, 3, 2, 1])
+            #expect(try await store.trades(user: 9, limit: 100).map(\.fee) == first.trades.reversed().map(\.fee))
+
+            // A batch of new rows only goes through the plain statement and is written whole.
+            var later = ReadModelSamples.batch(shard: "accounts/0009", sequence: 7, user: 10)
+            later.offsets["accounts/0009"] = 7
+            try await store.project(later)
+            #expect(try await store.transactions(user: 10, limit: 100).count == later.transactions.count)
+            #expect(try await store.trades(user: 10, limit: 100).count == later.trades.count)
         }
     }
 
