@@ -1,4 +1,5 @@
 import Logging
+import Metrics
 import ServiceLifecycle
 import Synchronization
 import Trading
@@ -172,6 +173,7 @@ public final class ProjectionWriter: Service, Sendable {
                 }
                 let keys = Array(state.queue.prefix(count))
                 state.queue.removeFirst(count)
+                StorageMetrics.projectionPendingRows.record(state.statistics.pendingRows)
                 state.statistics.pendingRows -= rows
                 return .write(taken, keys)
             }
@@ -192,6 +194,7 @@ public final class ProjectionWriter: Service, Sendable {
                         state.statistics.rowsWritten += batch.rowCount
                         return state.closing
                     }
+                    StorageMetrics.projectionRowsWritten.increment(by: batch.rowCount)
                     if !closing { try? await Task.sleep(until: started + interval) }
                 } catch let error as StorageError where error.code == .staleEpoch {
                     // Some shard has a new owner: write the others alone, drop the fenced ones.
@@ -230,6 +233,7 @@ public final class ProjectionWriter: Service, Sendable {
                     state.statistics.transactions += 1
                     state.statistics.rowsWritten += batch.rowCount
                 }
+                StorageMetrics.projectionRowsWritten.increment(by: batch.rowCount)
             } catch let error as StorageError where error.code == .staleEpoch {
                 fenced += batch.rowCount
                 state.withLock { $0.statistics.rowsFenced += batch.rowCount }
@@ -243,7 +247,8 @@ public final class ProjectionWriter: Service, Sendable {
     /// Puts rows that failed back in front of what arrived since (newer rows win); returns whether the
     /// writer is shutting down.
     private func putBack(_ taken: [String: ProjectionAccumulator], _ keys: [String]) -> Bool {
-        state.withLock { state in
+        StorageMetrics.projectionFailures.increment()
+        return state.withLock { state in
             state.statistics.failures += 1
             var requeued: [String] = []
             for key in keys {
