@@ -14,32 +14,19 @@ extension PostgresStore {
     /// whole or not at all: a call with any record whose (shard, epoch) is not the current lease, or whose
     /// (shard, sequence) exists, inserts nothing, and only that call fails.
     func writeBatch(_ requests: [[JournalRecord]]) async throws -> [StorageError?] {
-        let total = requests.reduce(0) { $0 + $1.count }
-        var shards: [String] = []
-        var sequences: [Int64] = []
-        var epochs: [Int64] = []
-        var payloads: [ByteBuffer] = []
-        var calls: [Int32] = []
-        shards.reserveCapacity(total)
-        sequences.reserveCapacity(total)
-        epochs.reserveCapacity(total)
-        payloads.reserveCapacity(total)
-        calls.reserveCapacity(total)
+        var columns = PostgresArrayColumns(
+            rows: requests.reduce(0) { $0 + $1.count }, elements: [.text, .int8, .int8, .bytea, .int4])
         for (call, records) in requests.enumerated() {
             for record in records {
-                shards.append(record.shard)
-                sequences.append(record.sequence)
-                epochs.append(record.epoch)
-                payloads.append(ByteBuffer(bytes: record.payload))
-                calls.append(Int32(call))
+                columns.add(record.shard)
+                columns.add(record.sequence)
+                columns.add(record.epoch)
+                columns.add(record.payload)
+                columns.add(Int32(call))
             }
         }
         var binds = PostgresBindings(capacity: 5)
-        binds.append(shards)
-        binds.append(sequences)
-        binds.append(epochs)
-        binds.append(payloads)
-        binds.append(calls)
+        columns.bind(into: &binds)
 
         var stale = Set<Int>()
         var taken = Set<Int>()

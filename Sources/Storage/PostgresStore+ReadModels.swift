@@ -28,72 +28,103 @@ extension PostgresStore {
     /// The parameters of both projection statements for a coalesced batch, in `PostgresProjection`'s order.
     static func projectionBindings(_ batch: ProjectionBatch) -> PostgresBindings {
         var binds = PostgresBindings(capacity: PostgresProjection.parameterCount)
-        let orders = batch.orders
-        binds.append(orders.map { $0.orderID.storedBits })
-        binds.append(orders.map { $0.userID.storedBits })
-        binds.appendOptional(orders.map(\.clientOrderID), absent: "")
-        binds.append(orders.map(\.symbol))
-        binds.append(orders.map(\.side))
-        binds.append(orders.map(\.type))
-        binds.appendOptional(orders.map { $0.price?.ticks }, absent: 0)
-        binds.appendOptional(orders.map { $0.stopPrice?.ticks }, absent: 0)
-        binds.append(orders.map(\.quantity.lots))
-        binds.append(orders.map(\.filledQuantity.lots))
-        binds.append(orders.map(\.filledNotional.units))
-        binds.append(orders.map(\.status))
-        binds.append(orders.map(\.timeInForce))
-        binds.append(orders.map(\.postOnly))
-        binds.appendOptional(orders.map(\.rejectReason), absent: "")
-        binds.append(orders.map(\.createdAtMillis))
-        binds.append(orders.map(\.updatedAtMillis))
+        // Each table's columns in its layout's order, a nullable column followed by its presence flags.
+        var orders = PostgresArrayColumns(
+            rows: batch.orders.count,
+            elements: [
+                .int8, .int8, .text, .bool, .text, .text, .text, .int8, .bool, .int8, .bool, .int8, .int8, .int8,
+                .text, .text, .bool, .text, .bool, .int8, .int8,
+            ])
+        for order in batch.orders {
+            orders.add(order.orderID.storedBits)
+            orders.add(order.userID.storedBits)
+            orders.add(order.clientOrderID ?? "")
+            orders.add(order.clientOrderID != nil)
+            orders.add(order.symbol)
+            orders.add(order.side)
+            orders.add(order.type)
+            orders.add(order.price?.ticks ?? 0)
+            orders.add(order.price != nil)
+            orders.add(order.stopPrice?.ticks ?? 0)
+            orders.add(order.stopPrice != nil)
+            orders.add(order.quantity.lots)
+            orders.add(order.filledQuantity.lots)
+            orders.add(order.filledNotional.units)
+            orders.add(order.status)
+            orders.add(order.timeInForce)
+            orders.add(order.postOnly)
+            orders.add(order.rejectReason ?? "")
+            orders.add(order.rejectReason != nil)
+            orders.add(order.createdAtMillis)
+            orders.add(order.updatedAtMillis)
+        }
+        orders.bind(into: &binds)
 
-        let trades = batch.trades
-        binds.append(trades.map(\.symbol))
-        binds.append(trades.map { $0.tradeID.storedBits })
-        binds.append(trades.map { $0.orderID.storedBits })
-        binds.append(trades.map { $0.userID.storedBits })
-        binds.append(trades.map(\.side))
-        binds.append(trades.map(\.price.ticks))
-        binds.append(trades.map(\.quantity.lots))
-        binds.append(trades.map(\.fee.units))
-        binds.append(trades.map(\.feeCurrency))
-        binds.append(trades.map(\.liquidity))
-        binds.append(trades.map(\.timestampMillis))
+        var trades = PostgresArrayColumns(
+            rows: batch.trades.count,
+            elements: [.text, .int8, .int8, .int8, .text, .int8, .int8, .int8, .text, .text, .int8])
+        for trade in batch.trades {
+            trades.add(trade.symbol)
+            trades.add(trade.tradeID.storedBits)
+            trades.add(trade.orderID.storedBits)
+            trades.add(trade.userID.storedBits)
+            trades.add(trade.side)
+            trades.add(trade.price.ticks)
+            trades.add(trade.quantity.lots)
+            trades.add(trade.fee.units)
+            trades.add(trade.feeCurrency)
+            trades.add(trade.liquidity)
+            trades.add(trade.timestampMillis)
+        }
+        trades.bind(into: &binds)
 
-        let transactions = batch.transactions
-        binds.append(transactions.map { $0.userID.storedBits })
-        binds.append(transactions.map { $0.entryID.storedBits })
-        binds.append(transactions.map(\.type))
-        binds.append(transactions.map(\.currency))
-        binds.append(transactions.map(\.amount.units))
-        binds.append(transactions.map(\.availableAfter.units))
-        binds.append(transactions.map(\.lockedAfter.units))
-        binds.append(transactions.map(\.referenceID))
-        binds.append(transactions.map(\.timestampMillis))
+        var transactions = PostgresArrayColumns(
+            rows: batch.transactions.count, elements: [.int8, .int8, .text, .text, .int8, .int8, .int8, .text, .int8])
+        for entry in batch.transactions {
+            transactions.add(entry.userID.storedBits)
+            transactions.add(entry.entryID.storedBits)
+            transactions.add(entry.type)
+            transactions.add(entry.currency)
+            transactions.add(entry.amount.units)
+            transactions.add(entry.availableAfter.units)
+            transactions.add(entry.lockedAfter.units)
+            transactions.add(entry.referenceID)
+            transactions.add(entry.timestampMillis)
+        }
+        transactions.bind(into: &binds)
 
-        let wallets = batch.wallets
-        binds.append(wallets.map { $0.userID.storedBits })
-        binds.append(wallets.map(\.currency))
-        binds.append(wallets.map(\.available.units))
-        binds.append(wallets.map(\.locked.units))
+        var wallets = PostgresArrayColumns(rows: batch.wallets.count, elements: [.int8, .text, .int8, .int8])
+        for wallet in batch.wallets {
+            wallets.add(wallet.userID.storedBits)
+            wallets.add(wallet.currency)
+            wallets.add(wallet.available.units)
+            wallets.add(wallet.locked.units)
+        }
+        wallets.bind(into: &binds)
 
-        let holdings = batch.holdings
-        binds.append(holdings.map { $0.userID.storedBits })
-        binds.append(holdings.map(\.symbol))
-        binds.append(holdings.map(\.base))
-        binds.append(holdings.map(\.quote))
-        binds.append(holdings.map(\.quantity.units))
-        binds.append(holdings.map(\.costBasis.units))
-        binds.append(holdings.map(\.realizedPnL.units))
-        binds.append(holdings.map(\.feesPaid.units))
+        var holdings = PostgresArrayColumns(
+            rows: batch.holdings.count, elements: [.int8, .text, .text, .text, .int8, .int8, .int8, .int8])
+        for holding in batch.holdings {
+            holdings.add(holding.userID.storedBits)
+            holdings.add(holding.symbol)
+            holdings.add(holding.base)
+            holdings.add(holding.quote)
+            holdings.add(holding.quantity.units)
+            holdings.add(holding.costBasis.units)
+            holdings.add(holding.realizedPnL.units)
+            holdings.add(holding.feesPaid.units)
+        }
+        holdings.bind(into: &binds)
 
-        let offsets = batch.offsets.sorted { $0.key < $1.key }
-        binds.append(offsets.map(\.key))
-        binds.append(offsets.map(\.value))
-
-        let epochs = batch.epochs.sorted { $0.key < $1.key }
-        binds.append(epochs.map(\.key))
-        binds.append(epochs.map(\.value))
+        // The offsets, then the fence's shards and epochs.
+        for pairs in [batch.offsets, batch.epochs] {
+            var columns = PostgresArrayColumns(rows: pairs.count, elements: [.text, .int8])
+            for (shard, value) in pairs.sorted(by: { $0.key < $1.key }) {
+                columns.add(shard)
+                columns.add(value)
+            }
+            columns.bind(into: &binds)
+        }
         return binds
     }
 
@@ -194,16 +225,6 @@ extension PostgresStore {
             }
             return result
         }
-    }
-}
-
-extension PostgresBindings {
-    /// Binds a nullable column as two arrays: the values (`absent` where `nil`) and `boolean[]` presence flags.
-    mutating func appendOptional<Value: PostgresArrayEncodable & PostgresNonThrowingEncodable>(
-        _ values: [Value?], absent: Value
-    ) {
-        append(values.map { $0 ?? absent })
-        append(values.map { $0 != nil })
     }
 }
 
