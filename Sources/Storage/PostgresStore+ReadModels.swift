@@ -129,8 +129,7 @@ extension PostgresStore {
     }
 
     /// Runs one of the projection statements: whether the fence held (every epoch of the batch current).
-    private func fenced<Statement: PostgresPreparedStatement>(_ statement: Statement) async throws -> Bool
-    where Statement.Row == Bool {
+    private func fenced(_ statement: some ProjectionWrite) async throws -> Bool {
         var written = false
         for try await ok in try await client.execute(statement, logger: Self.quiet) { written = ok }
         return written
@@ -236,26 +235,28 @@ extension PostgresRandomAccessRow {
 }
 
 /// The read models' batch write as a prepared statement (see `JournalAppendStatement`): its six CTEs are
-/// planned once per connection. This one skips history rows already written.
-struct ProjectionStatement: PostgresPreparedStatement {
+/// planned once per connection. Its one row says whether the fence held.
+protocol ProjectionWrite: PostgresPreparedStatement where Row == Bool {
+    var bindings: PostgresBindings { get }
+}
+
+extension ProjectionWrite {
+    func makeBindings() -> PostgresBindings { bindings }
+    func decodeRow(_ row: PostgresRow) throws -> Bool { try row.decode(Bool.self) }
+}
+
+/// The write that skips history rows already written (`PostgresProjection.sql`).
+struct ProjectionStatement: ProjectionWrite {
     static let name = "bourse_projection_v1"
     static var sql: String { PostgresProjection.sql }
     typealias Row = Bool
-
     var bindings: PostgresBindings
-
-    func makeBindings() -> PostgresBindings { bindings }
-    func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Bool.self) }
 }
 
-/// `ProjectionStatement` with plain inserts of history rows (`PostgresProjection.insertSQL`), tried first.
-struct ProjectionInsertStatement: PostgresPreparedStatement {
+/// The write with plain inserts of history rows (`PostgresProjection.insertSQL`), tried first.
+struct ProjectionInsertStatement: ProjectionWrite {
     static let name = "bourse_projection_insert_v1"
     static var sql: String { PostgresProjection.insertSQL }
     typealias Row = Bool
-
     var bindings: PostgresBindings
-
-    func makeBindings() -> PostgresBindings { bindings }
-    func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Bool.self) }
 }

@@ -8,7 +8,7 @@ import PostgresNIO
 /// Built column by column (postgres-nio's `Array` encoding of `rows.map(\.column)`), every row was copied,
 /// its strings retained and released, once per column: ~8 µs of node CPU per order for the read models in
 /// the order benchmark's profile. Here each row is visited once and each value written straight into its
-/// column's buffer. The bytes are postgres-nio's (`PostgresBinaryArrayTests` compares them).
+/// column's buffer. The bytes are postgres-nio's (`PostgresArrayColumnsTests` compares them).
 struct PostgresArrayColumns {
     private var buffers: [[UInt8]]
     private let elements: [PostgresDataType]

@@ -7,7 +7,7 @@ import Testing
 /// The journal and the read models bind their columns with `PostgresBinaryArray`: its bytes and type must be
 /// exactly those of postgres-nio's own array encoding, which PostgreSQL reads (the store suites read every
 /// column back through it; this compares the wire bytes, empty arrays included).
-@Suite struct PostgresBinaryArrayTests {
+@Suite struct PostgresArrayColumnsTests {
     /// Binds `values` as one column and compares it with postgres-nio's binding (types, format and bytes).
     private static func expectSame<Element: PostgresArrayEncodable>(
         _ values: [Element], element: PostgresDataType, sourceLocation: SourceLocation = #_sourceLocation,
