@@ -35,6 +35,24 @@ enum PostgresProjection {
         Layout(table: ReadModelTables.offsets, types: ["text", "bigint"]),
     ]
 
+    /// The element types of `table`'s array parameters in bind order (a nullable column's values, then its
+    /// presence flags), from the same layout as the statement's casts.
+    static func parameterElements(of table: ReadModelTables.Table) -> [PostgresDataType] {
+        guard let layout = layouts.first(where: { $0.table.name == table.name }) else {
+            preconditionFailure("no layout for \(table.name)")
+        }
+        var elements: [PostgresDataType] = []
+        for (column, type) in zip(layout.table.columns, layout.types) {
+            switch type {
+            case "bigint": elements.append(.int8)
+            case "boolean": elements.append(.bool)
+            default: elements.append(.text)
+            }
+            if layout.nullable.contains(column) { elements.append(.bool) }
+        }
+        return elements
+    }
+
     /// Parameters of `sql`.
     /// The rows' parameters, then the fence's shards and epochs.
     static let parameterCount = layouts.reduce(0) { $0 + $1.types.count + $1.nullable.count } + 2

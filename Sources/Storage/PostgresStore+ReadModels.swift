@@ -28,13 +28,10 @@ extension PostgresStore {
     /// The parameters of both projection statements for a coalesced batch, in `PostgresProjection`'s order.
     static func projectionBindings(_ batch: ProjectionBatch) -> PostgresBindings {
         var binds = PostgresBindings(capacity: PostgresProjection.parameterCount)
-        // Each table's columns in its layout's order, a nullable column followed by its presence flags.
+        // Each table's columns in its layout's order, a nullable column followed by its presence flags (the
+        // element types come from that layout; a value of another type stops at the column's precondition).
         var orders = PostgresArrayColumns(
-            rows: batch.orders.count,
-            elements: [
-                .int8, .int8, .text, .bool, .text, .text, .text, .int8, .bool, .int8, .bool, .int8, .int8, .int8,
-                .text, .text, .bool, .text, .bool, .int8, .int8,
-            ])
+            rows: batch.orders.count, elements: PostgresProjection.parameterElements(of: ReadModelTables.orders))
         for order in batch.orders {
             orders.add(order.orderID.storedBits)
             orders.add(order.userID.storedBits)
@@ -61,8 +58,7 @@ extension PostgresStore {
         orders.bind(into: &binds)
 
         var trades = PostgresArrayColumns(
-            rows: batch.trades.count,
-            elements: [.text, .int8, .int8, .int8, .text, .int8, .int8, .int8, .text, .text, .int8])
+            rows: batch.trades.count, elements: PostgresProjection.parameterElements(of: ReadModelTables.trades))
         for trade in batch.trades {
             trades.add(trade.symbol)
             trades.add(trade.tradeID.storedBits)
@@ -79,7 +75,8 @@ extension PostgresStore {
         trades.bind(into: &binds)
 
         var transactions = PostgresArrayColumns(
-            rows: batch.transactions.count, elements: [.int8, .int8, .text, .text, .int8, .int8, .int8, .text, .int8])
+            rows: batch.transactions.count,
+            elements: PostgresProjection.parameterElements(of: ReadModelTables.transactions))
         for entry in batch.transactions {
             transactions.add(entry.userID.storedBits)
             transactions.add(entry.entryID.storedBits)
@@ -93,7 +90,8 @@ extension PostgresStore {
         }
         transactions.bind(into: &binds)
 
-        var wallets = PostgresArrayColumns(rows: batch.wallets.count, elements: [.int8, .text, .int8, .int8])
+        var wallets = PostgresArrayColumns(
+            rows: batch.wallets.count, elements: PostgresProjection.parameterElements(of: ReadModelTables.wallets))
         for wallet in batch.wallets {
             wallets.add(wallet.userID.storedBits)
             wallets.add(wallet.currency)
@@ -103,7 +101,7 @@ extension PostgresStore {
         wallets.bind(into: &binds)
 
         var holdings = PostgresArrayColumns(
-            rows: batch.holdings.count, elements: [.int8, .text, .text, .text, .int8, .int8, .int8, .int8])
+            rows: batch.holdings.count, elements: PostgresProjection.parameterElements(of: ReadModelTables.holdings))
         for holding in batch.holdings {
             holdings.add(holding.userID.storedBits)
             holdings.add(holding.symbol)
