@@ -77,11 +77,14 @@ public final class SQLiteStore: DurableStore {
         }
     }
 
-    /// Commits the queued appends, refuses new ones, makes `run()` return and closes the file.
+    /// Commits the queued appends, refuses new ones, makes `run()` return and closes the file — also when the
+    /// caller is cancelled (SQLiteNIO would skip a cancelled task's close, and an unclosed connection traps).
     public func shutdown() async {
         await committer.shutdown()
-        _ = try? await gate.withGate { try await self.writer.close() }
-        _ = try? await reader.close()
+        await Task { [gate, writer, reader] in
+            _ = try? await gate.withGate { try await writer.close() }
+            _ = try? await reader.close()
+        }.value
     }
 
     public var commitStatistics: GroupCommitter.Statistics { committer.statistics }
@@ -109,11 +112,16 @@ public final class SQLiteStore: DurableStore {
     // MARK: - Helpers
 
     /// Runs `body` in a write transaction on the writer connection, one transaction at a time.
-    func write<Result: Sendable>(_ what: String, _ body: (SQLiteConnection) async throws -> Result) async throws
-        -> Result
-    {
-        do {
-            return try await gate.withGate {
+    ///
+    /// The transaction runs in a task of its own, which the caller's cancellation does not reach: SQLiteNIO skips
+    /// the queries of a cancelled task, so a transaction begun by a caller cancelled halfway would be left open on
+    /// the shared connection (neither committed nor rolled back) and every later `BEGIN` would fail. Once begun, a
+    /// write ends with its `COMMIT` or its `ROLLBACK` whatever becomes of the caller.
+    func write<Result: Sendable>(
+        _ what: String, _ body: @escaping @Sendable (SQLiteConnection) async throws -> Result
+    ) async throws -> Result {
+        let transaction = Task { [gate, writer] in
+            try await gate.withGate {
                 _ = try await writer.query("BEGIN IMMEDIATE")
                 do {
                     let result = try await body(writer)
@@ -124,6 +132,9 @@ public final class SQLiteStore: DurableStore {
                     throw error
                 }
             }
+        }
+        do {
+            return try await transaction.value
         } catch {
             throw failure(what, error)
         }

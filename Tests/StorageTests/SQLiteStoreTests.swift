@@ -1,6 +1,8 @@
 import Foundation
-import Storage
+import SQLiteNIO
 import Testing
+
+@testable import Storage
 
 /// What only the embedded store has: a file that outlives the process.
 @Suite struct SQLiteStoreTests {
@@ -32,6 +34,52 @@ import Testing
             #expect(try await second.user(named: "erin")?.createdAtMillis == 7)
             #expect(try await second.leases().map(\.epoch) == [1])
             await second.shutdown()
+            try await group.waitForAll()
+        }
+    }
+
+    /// A caller cancelled in the middle of its write transaction (a request whose client went away, a runner
+    /// stopped) must not leave the transaction open on the shared connection: every later write would fail with
+    /// "cannot start a transaction within a transaction" (seen in CI when a node's ownership runner was stopped).
+    @Test func aWriteWhoseCallerIsCancelledStillEndsItsTransaction() async throws {
+        let directory = FileManager.default.temporaryDirectory
+            .appendingPathComponent("bourse-sqlite-cancel-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let store = try await SQLiteStore(directory: directory, logger: quietLogger)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await store.run() }
+            // Closed on every path: a store released unclosed traps in SQLiteNIO and ends the whole test run.
+            do {
+                try await store.migrate()
+                let (begun, begin) = AsyncStream<Void>.makeStream()
+                let (resumed, resume) = AsyncStream<Void>.makeStream()
+                let caller = Task {
+                    try await store.write("test write") { db in
+                        _ = try await db.query("INSERT INTO kv (key, value) VALUES ('first', X'01')")
+                        begin.yield()
+                        for await _ in resumed { break }
+                        _ = try await db.query("INSERT INTO kv (key, value) VALUES ('second', X'02')")
+                    }
+                }
+                for await _ in begun { break }
+                caller.cancel()
+                resume.yield()
+                let outcome = await caller.result
+                // The transaction ran to its end: both rows or neither, never a transaction left open.
+                let first = try await store.value(forKey: "first")
+                let second = try await store.value(forKey: "second")
+                #expect(
+                    (first == nil) == (second == nil),
+                    "first \(String(describing: first)), second \(String(describing: second))")
+                if case .success = outcome { #expect(first == [1] && second == [2]) }
+                // The connection takes the next transaction.
+                #expect(try await store.putIfAbsent(key: "after", value: [3]) == [3])
+                #expect(try await store.value(forKey: "after") == [3])
+            } catch {
+                await store.shutdown()
+                throw error
+            }
+            await store.shutdown()
             try await group.waitForAll()
         }
     }
