@@ -117,7 +117,7 @@ public struct APIServer: Sendable {
         // Every response, errors included, carries the request's id, and so do its log lines.
         router.add(middleware: RequestIDMiddleware())
         // Sees the final status of every request (errors included), by route pattern.
-        router.add(middleware: MetricsMiddleware<APIRequestContext>())
+        router.add(middleware: RequestMetricsMiddleware<APIRequestContext>())
         router.add(middleware: ErrorMiddleware<APIRequestContext>())
         if forwarding, let forwarder = services.forwarder {
             router.add(middleware: ForwardingMiddleware(forwarder: forwarder, bodyLimit: services.bodyLimit))
