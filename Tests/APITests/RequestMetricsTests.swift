@@ -13,11 +13,7 @@ struct RequestMetricsTests {
     /// body wrapped in a closure, as Hummingbird's own `MetricsMiddleware` does, is written in three.
     @Test func aSingleBufferBodyIsLeftAsItIs() async throws {
         let middleware = RequestMetricsMiddleware<APIRequestContext>()
-        let request = Request(
-            head: HTTPRequest(method: .get, scheme: "http", authority: "localhost", path: "/healthz"),
-            body: RequestBody(buffer: ByteBuffer()))
-        let context = APIRequestContext(forwardedFrom: "127.0.0.1", logger: Logger(label: "metrics-test"))
-        let response = try await middleware.handle(request, context: context) { _, _ in
+        let response = try await middleware.handle(Self.request(.get, "/healthz"), context: Self.context) { _, _ in
             Response(status: .ok, body: ResponseBody(byteBuffer: ByteBuffer(string: "{\"ok\":true}")))
         }
         #expect(response.status == .ok)
@@ -28,13 +24,21 @@ struct RequestMetricsTests {
     /// Errors go through unchanged (the error middleware outside turns them into responses).
     @Test func anErrorIsRethrown() async throws {
         let middleware = RequestMetricsMiddleware<APIRequestContext>()
-        let request = Request(
-            head: HTTPRequest(method: .post, scheme: "http", authority: "localhost", path: "/v1/orders"),
-            body: RequestBody(buffer: ByteBuffer()))
-        let context = APIRequestContext(forwardedFrom: "127.0.0.1", logger: Logger(label: "metrics-test"))
         await #expect(throws: HTTPError.self) {
-            _ = try await middleware.handle(request, context: context) { _, _ in throw HTTPError(.conflict) }
+            _ = try await middleware.handle(Self.request(.post, "/v1/orders"), context: Self.context) { _, _ in
+                throw HTTPError(.conflict)
+            }
         }
+    }
+
+    static func request(_ method: HTTPRequest.Method, _ path: String) -> Request {
+        Request(
+            head: HTTPRequest(method: method, scheme: "http", authority: "localhost", path: path),
+            body: RequestBody(buffer: ByteBuffer()))
+    }
+
+    static var context: APIRequestContext {
+        APIRequestContext(forwardedFrom: "127.0.0.1", logger: Logger(label: "metrics-test"))
     }
 
     /// The case of `ResponseBody`'s storage (`byteBuffer`, `empty` or `closure`), which Hummingbird keeps internal.
