@@ -42,45 +42,32 @@ import Testing
     /// stopped) must not leave the transaction open on the shared connection: every later write would fail with
     /// "cannot start a transaction within a transaction" (seen in CI when a node's ownership runner was stopped).
     @Test func aWriteWhoseCallerIsCancelledStillEndsItsTransaction() async throws {
-        let directory = FileManager.default.temporaryDirectory
-            .appendingPathComponent("bourse-sqlite-cancel-\(UUID().uuidString)").path
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        let store = try await SQLiteStore(directory: directory, logger: quietLogger)
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await store.run() }
-            // Closed on every path: a store released unclosed traps in SQLiteNIO and ends the whole test run.
-            do {
-                try await store.migrate()
-                let (begun, begin) = AsyncStream<Void>.makeStream()
-                let (resumed, resume) = AsyncStream<Void>.makeStream()
-                let caller = Task {
-                    try await store.write("test write") { db in
-                        _ = try await db.query("INSERT INTO kv (key, value) VALUES ('first', X'01')")
-                        begin.yield()
-                        for await _ in resumed { break }
-                        _ = try await db.query("INSERT INTO kv (key, value) VALUES ('second', X'02')")
-                    }
+        try await withStore(.sqlite) { opened in
+            let store = try #require(opened as? SQLiteStore)
+            let (begun, begin) = AsyncStream<Void>.makeStream()
+            let (resumed, resume) = AsyncStream<Void>.makeStream()
+            let caller = Task {
+                try await store.write("test write") { db in
+                    _ = try await db.query("INSERT INTO kv (key, value) VALUES ('first', X'01')")
+                    begin.yield()
+                    for await _ in resumed { break }
+                    _ = try await db.query("INSERT INTO kv (key, value) VALUES ('second', X'02')")
                 }
-                for await _ in begun { break }
-                caller.cancel()
-                resume.yield()
-                let outcome = await caller.result
-                // The transaction ran to its end: both rows or neither, never a transaction left open.
-                let first = try await store.value(forKey: "first")
-                let second = try await store.value(forKey: "second")
-                #expect(
-                    (first == nil) == (second == nil),
-                    "first \(String(describing: first)), second \(String(describing: second))")
-                if case .success = outcome { #expect(first == [1] && second == [2]) }
-                // The connection takes the next transaction.
-                #expect(try await store.putIfAbsent(key: "after", value: [3]) == [3])
-                #expect(try await store.value(forKey: "after") == [3])
-            } catch {
-                await store.shutdown()
-                throw error
             }
-            await store.shutdown()
-            try await group.waitForAll()
+            for await _ in begun { break }
+            caller.cancel()
+            resume.yield()
+            let outcome = await caller.result
+            // The transaction ran to its end: both rows or neither, never a transaction left open.
+            let first = try await store.value(forKey: "first")
+            let second = try await store.value(forKey: "second")
+            #expect(
+                (first == nil) == (second == nil),
+                "first \(String(describing: first)), second \(String(describing: second))")
+            if case .success = outcome { #expect(first == [1] && second == [2]) }
+            // The connection takes the next transaction.
+            #expect(try await store.putIfAbsent(key: "after", value: [3]) == [3])
+            #expect(try await store.value(forKey: "after") == [3])
         }
     }
 }
