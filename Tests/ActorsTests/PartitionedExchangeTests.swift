@@ -22,9 +22,12 @@ struct PartitionedExchangeTests {
     /// `serve(_:)`; calls for shards in `unreachable` fail as a lost connection would.
     final class Mesh: ShardPeers {
         enum PlaceFault { case none, lost, answerLost }
-        private let state = Mutex<(exchanges: [Exchange], unreachable: Set<String>, places: PlaceFault)>(
-            ([], [], .none))
+        private let state = Mutex<
+            (exchanges: [Exchange], unreachable: Set<String>, places: PlaceFault, unconfirmable: Set<Int>)
+        >(([], [], .none, []))
         func setUnreachable(_ shards: Set<String>) { state.withLock { $0.unreachable = shards } }
+        /// Account shards whose owner cannot be asked whether settlements are durable (deliveries still reach it).
+        func setUnconfirmable(_ shards: Set<Int>) { state.withLock { $0.unconfirmable = shards } }
         /// Places lost on the way (`lost`) or applied with their answer lost (`answerLost`).
         func setPlaceFault(_ fault: PlaceFault) { state.withLock { $0.places = fault } }
         func replaceAll(_ exchanges: [Exchange]) { state.withLock { $0.exchanges = exchanges } }
@@ -67,6 +70,9 @@ struct PartitionedExchangeTests {
             try await calls.deliver(symbol: symbol, batches: batches, toShard: index, expectedEpoch: expectedEpoch)
         }
         func awaitDurable(accountShard index: Int, through sequence: Int64, epoch: Int64?) async throws {
+            if state.withLock({ $0.unconfirmable.contains(index) }) {
+                throw BourseError(.unavailable, "\(ShardKey.account(index: index)) unreachable")
+            }
             try await calls.awaitDurable(accountShard: index, through: sequence, epoch: epoch)
         }
         func account(_ call: AccountCall, shard index: Int) async throws -> ShardAnswer {
@@ -249,6 +255,38 @@ struct PartitionedExchangeTests {
             #expect(await symbol.audit().undelivered == 0)
             let filled = try await a.order(user: buyer, orderID: bid.orderID)
             #expect(filled.status == .filled)
+            #expect(await symbol.checkpoint(savingTailsFrom: 1) > 0)
+            #expect(await Self.failedChecks([a, b, c]) == [])
+        }
+    }
+
+    @Test("a book's snapshot waits for the settlements of the records it covers, and only for those")
+    func snapshotWaitsOnlyForItsRecords() async throws {
+        try await Self.withThreeNodes { _, mesh, a, b, c in
+            let buyer = Self.user(onShard: 0)
+            let seller = Self.user(onShard: 2)
+            _ = try await a.deposit(user: buyer, currency: "USD", amount: Flow.amount("100000"), idempotencyKey: nil)
+            _ = try await c.deposit(user: seller, currency: "BTC", amount: Flow.amount("2"), idempotencyKey: nil)
+            let bid = try await a.placeOrder(user: buyer, request: Self.limit(.buy, "0.5", at: "50000")).order
+            let symbol = try b.symbolActor("BTC-USD")
+            #expect(await symbol.checkpoint(savingTailsFrom: 1) > 0)
+            let covered = await symbol.progress.journalSequence
+
+            // The fill's settlement in the buyer's shard is delivered, but its durability cannot be confirmed.
+            mesh.setUnconfirmable([0])
+            let ask = try await c.placeOrder(user: seller, request: Self.limit(.sell, "0.5", at: "50000")).order
+            #expect(ask.status == .filled)
+            #expect(try await a.order(user: buyer, orderID: bid.orderID).status == .filled)
+            #expect(await symbol.progress.journalSequence > covered)
+
+            // A snapshot of the state before the fill needs nothing of it; one that covers it must wait.
+            try await symbol.prepareToSave(through: covered)
+            await #expect(throws: BourseError.self) {
+                try await symbol.prepareToSave(through: symbol.progress.journalSequence)
+            }
+            #expect(await symbol.checkpoint(savingTailsFrom: 1) == 0)
+
+            mesh.setUnconfirmable([])
             #expect(await symbol.checkpoint(savingTailsFrom: 1) > 0)
             #expect(await Self.failedChecks([a, b, c]) == [])
         }

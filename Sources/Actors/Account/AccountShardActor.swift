@@ -229,7 +229,7 @@ public actor AccountShardActor: SnapshottingActor {
         let state = self.state
         return { state.snapshot() }
     }
-    func prepareToSave() async throws {}
+    func prepareToSave(through sequence: Int64) async throws {}
 
     func setSnapshotEvery(_ records: Int64) { snapshots.setEvery(records) }
 

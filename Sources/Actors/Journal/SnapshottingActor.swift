@@ -7,9 +7,9 @@ protocol SnapshottingActor: JournalingActor {
     var snapshots: SnapshotSchedule { get set }
     /// Encodes the state as of `journal.lastSequence` when called, on any thread.
     func snapshotEncoder() -> @Sendable () -> [UInt8]
-    /// Runs once the snapshot's records are durable, before it is saved: whatever else must be durable
-    /// first (a symbol waits for the accounts' settlements of its events).
-    func prepareToSave() async throws
+    /// Runs once the snapshot's records (through `sequence`) are durable, before it is saved: whatever else
+    /// must be durable first (a symbol waits for the accounts' settlements of those records' events).
+    func prepareToSave(through sequence: Int64) async throws
 }
 
 extension SnapshottingActor {
@@ -36,7 +36,7 @@ extension SnapshottingActor {
         guard tail >= tailLimit else {
             do {
                 try await awaitDurable(through: journal.lastSequence)
-                try await prepareToSave()
+                try await prepareToSave(through: journal.lastSequence)
             } catch {
                 logger.warning(
                     "journal not durable at stop", metadata: ["shard": "\(journal.shard)", "error": "\(error)"])
@@ -64,7 +64,7 @@ extension SnapshottingActor {
         snapshots.measured(bytes: payload.count)
         do {
             try await awaitDurable(through: capture.sequence)
-            try await prepareToSave()
+            try await prepareToSave(through: capture.sequence)
             try await store.saveSnapshot(
                 ShardSnapshot(
                     shard: journal.shard, epoch: capture.epoch, sequence: capture.sequence, payload: payload))

@@ -43,9 +43,12 @@ public actor SymbolActor: SnapshottingActor {
     /// Per account shard, the events delivered there whose settlement is not known durable yet, with the
     /// epoch of the owner that settled them: kept until that owner says its journal is durable past them, and
     /// sent again if the shard changes owners first (what the old owner settled in memory may be lost with
-    /// it). A snapshot is saved only once there are none (a restored symbol redelivers only the events after
-    /// its snapshot).
+    /// it). A snapshot is saved only once none is left of the records it covers (a restored symbol redelivers
+    /// only the events of the records after its snapshot).
     private var unconfirmed: [Int: UnconfirmedSettlements] = [:]
+    /// How many times `unconfirmed` settlements were taken out to be sent again (their owner changed): a
+    /// snapshot waiting for settlements does not count on those it was waiting for.
+    private var unconfirmedTaken = 0
     /// The shards of `unconfirmed` found at another epoch by a confirmation: the next delivery sends their
     /// events again first.
     private var movedShards: Set<Int> = []
@@ -203,33 +206,57 @@ public actor SymbolActor: SnapshottingActor {
         return { state.snapshot() }
     }
 
-    /// The records are durable, and so delivered (`durableSequence` moves after `didCommit`); the accounts'
-    /// settlements of their events must be durable too.
-    func prepareToSave() async throws {
+    /// The records through `sequence` are durable, and so delivered (`durableSequence` moves after
+    /// `didCommit`); the accounts' settlements of their events must be durable too. Settlements of later
+    /// records need not be: a restored symbol replays those records and delivers their events again (under
+    /// steady trading there always are some, and waiting for none would never save a snapshot).
+    func prepareToSave(through sequence: Int64) async throws {
         // Through the delivery lock: a redelivery under way holds events that are in neither list until it ends.
         await deliverOutbox(through: journal.durableSequence)
-        try await confirmSettlements(olderThan: nil)
-        guard undelivered.isEmpty, unconfirmed.isEmpty else {
-            throw BourseError(
-                .unavailable,
-                "book events not settled durably in \(undelivered.count + unconfirmed.count) account shards yet")
+        // Every event of the records through `sequence` is now held in `unconfirmed`, or failed to be delivered.
+        guard undelivered.isEmpty, movedShards.isEmpty else {
+            throw Self.notSettled(undelivered.count + movedShards.count)
         }
+        var due: [Int: Int64] = [:]
+        for (shard, held) in unconfirmed {
+            if let last = held.entries.last(where: { $0.firstRecord <= sequence }) { due[shard] = last.sequence }
+        }
+        let taken = unconfirmedTaken
+        try await confirmSettlements(due)
+        let unsettled = due.filter { shard, through in
+            movedShards.contains(shard) || unconfirmed[shard]?.entries.contains { $0.sequence <= through } == true
+        }
+        guard unsettled.isEmpty, unconfirmedTaken == taken else { throw Self.notSettled(max(1, unsettled.count)) }
     }
 
-    /// Asks the owners of the account shards with unconfirmed settlements (delivered to last before `olderThan`,
-    /// or all) whether those are durable: confirmed ones are dropped; those of a shard that changed owners since
-    /// go in `movedShards`, and the next delivery sends them again ahead of newer events (under the delivery
-    /// lock, which this does not take: a delivery under way to such a shard is refused by its epoch guard).
+    static func notSettled(_ shards: Int) -> BourseError {
+        BourseError(.unavailable, "book events not settled durably in \(shards) account shards yet")
+    }
+
+    /// Asks the owners of the account shards with unconfirmed settlements delivered to last before `cutoff`
+    /// whether those are durable (see `confirmSettlements(_:)`).
     /// - Throws: when an owner could not be reached (the settlements stay unconfirmed).
-    private func confirmSettlements(olderThan cutoff: ContinuousClock.Instant?) async throws {
+    private func confirmSettlements(olderThan cutoff: ContinuousClock.Instant) async throws {
+        var due: [Int: Int64] = [:]
+        for (shard, held) in unconfirmed where held.deliveredAt <= cutoff {
+            if let through = held.entries.last?.sequence { due[shard] = through }
+        }
+        try await confirmSettlements(due)
+    }
+
+    /// Asks the owners of account shards whether their settlements are durable through the given sequence of
+    /// their journal: confirmed ones are dropped; those of a shard that changed owners since go in
+    /// `movedShards`, and the next delivery sends them again ahead of newer events (under the delivery lock,
+    /// which this does not take: a delivery under way to such a shard is refused by its epoch guard).
+    /// - Throws: when an owner could not be reached (the settlements stay unconfirmed).
+    private func confirmSettlements(_ due: [Int: Int64]) async throws {
         var moved = false
-        for (shard, held) in unconfirmed where !movedShards.contains(shard) {
-            if let cutoff, held.deliveredAt > cutoff { continue }
-            guard let through = held.entries.last?.sequence else { continue }
+        for (shard, through) in due.sorted(by: { $0.key < $1.key }) where !movedShards.contains(shard) {
+            guard let held = unconfirmed[shard] else { continue }
             do {
                 try await accounts.awaitDurable(shard: shard, through: through, epoch: held.knownEpoch)
                 // Later deliveries meanwhile stay (same epoch: they were guarded by it).
-                unconfirmed[shard]?.confirm(through: through)
+                if unconfirmed[shard]?.epoch == held.epoch { unconfirmed[shard]?.confirm(through: through) }
                 if unconfirmed[shard]?.entries.isEmpty == true { unconfirmed[shard] = nil }
             } catch let error as BourseError where error.code == .conflict {
                 movedShards.insert(shard)
@@ -243,6 +270,7 @@ public actor SymbolActor: SnapshottingActor {
     private func takeUnconfirmed(_ shard: Int, because reason: String) -> [BookEventBatch] {
         movedShards.remove(shard)
         guard let held = unconfirmed.removeValue(forKey: shard) else { return [] }
+        unconfirmedTaken += 1
         logger.warning(
             "account shard changed owners before its settlements were durable; sending them again",
             metadata: ["shard": "\(journal.shard)", "account_shard": "\(shard)", "reason": "\(reason)"])
@@ -269,10 +297,13 @@ public actor SymbolActor: SnapshottingActor {
         for shard in movedShards {
             byShard[shard] = takeUnconfirmed(shard, because: "moved") + (byShard[shard] ?? [])
         }
-        for (_, batch) in outbox[..<count] {
+        // Per shard, the first journal record its events come from (0: events of earlier deliveries, sent again).
+        var firstRecord = byShard.mapValues { _ in Int64(0) }
+        for (record, batch) in outbox[..<count] {
             for event in batch.events {
                 for shard in AccountDirectory.shards(of: event) {
                     byShard[shard, default: []].append(event, timestampMillis: batch.timestampMillis)
+                    firstRecord[shard] = min(firstRecord[shard] ?? record, record)
                 }
             }
         }
@@ -288,9 +319,10 @@ public actor SymbolActor: SnapshottingActor {
                         symbol: symbol, batches: batches, toShard: shard, expectedEpoch: unconfirmed[shard]?.knownEpoch)
                 } catch let error as BourseError where error.code == .conflict && unconfirmed[shard] != nil {
                     batches = takeUnconfirmed(shard, because: error.message) + batches
+                    firstRecord[shard] = 0
                     receipt = try await accounts.deliver(symbol: symbol, batches: batches, toShard: shard)
                 }
-                if let receipt { hold(batches, settledBy: receipt, in: shard) }
+                if let receipt { hold(batches, settledBy: receipt, in: shard, firstRecord: firstRecord[shard] ?? 0) }
             } catch {
                 // Kept, in order, for the next delivery (at least once: the shard skips what it has applied).
                 undelivered[shard] = batches + (undelivered[shard] ?? [])
@@ -302,11 +334,15 @@ public actor SymbolActor: SnapshottingActor {
     }
 
     /// Keeps delivered events until their settlement is durable (see `unconfirmed`).
-    private func hold(_ batches: [BookEventBatch], settledBy receipt: DeliveryReceipt, in shard: Int) {
+    private func hold(
+        _ batches: [BookEventBatch], settledBy receipt: DeliveryReceipt, in shard: Int, firstRecord: Int64
+    ) {
         var held = unconfirmed[shard] ?? UnconfirmedSettlements(epoch: receipt.epoch)
         // The events themselves only where an account shard can change owners while this book stays: with every
         // shard in this process, the owner and the book fail together and the book redelivers from its snapshot.
-        if let sequence = receipt.sequence { held.entries.append((sequence, accounts.hasPeers ? batches : [])) }
+        if let sequence = receipt.sequence {
+            held.entries.append((sequence, firstRecord, accounts.hasPeers ? batches : []))
+        }
         held.deliveredAt = .now
         held.confirm(through: receipt.durable)
         unconfirmed[shard] = held.entries.isEmpty ? nil : held
@@ -428,8 +464,9 @@ public actor SymbolActor: SnapshottingActor {
 struct UnconfirmedSettlements: Sendable {
     /// The epoch of the owner that settled them; 0 when unknown (an older node's answer).
     var epoch: Int64
-    /// In delivery order: the sequence of the settlement record and the events it settled.
-    var entries: [(sequence: Int64, batches: [BookEventBatch])] = []
+    /// In delivery order: the sequence of the settlement record, the first record of this book's journal whose
+    /// events it settled (0 when it settled events sent again, whose records are not known), and the events.
+    var entries: [(sequence: Int64, firstRecord: Int64, batches: [BookEventBatch])] = []
     var deliveredAt = ContinuousClock.now
 
     init(epoch: Int64) { self.epoch = epoch }
