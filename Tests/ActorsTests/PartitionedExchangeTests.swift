@@ -228,18 +228,36 @@ struct PartitionedExchangeTests {
         }
     }
 
-    @Test("events an account shard's owner missed are delivered later, and the book snapshots only after")
-    func undeliveredEventsWait() async throws {
-        try await Self.withThreeNodes { store, mesh, a, b, c in
-            let buyer = Self.user(onShard: 0)
-            let seller = Self.user(onShard: 2)
+    /// A bid the buyer's shard has placed in the book, and the book's snapshot saved right after it.
+    struct RestingBid {
+        var buyer: UserID
+        var seller: UserID
+        var bid: OrderView
+        var symbol: SymbolActor
+    }
+
+    /// Three nodes where the buyer (account shard 0, on a) with 100,000 USD has a bid of 0.5 BTC at 50,000 resting
+    /// in BTC-USD's book (on b), the seller (shard 2, on c) has 2 BTC, and the book has saved its snapshot since,
+    /// so that only what `body` does can hold the next one back.
+    static func withRestingBid(
+        _ body: (Mesh, _ a: Exchange, _ b: Exchange, _ c: Exchange, RestingBid) async throws -> Void
+    ) async throws {
+        try await withThreeNodes { _, mesh, a, b, c in
+            let buyer = user(onShard: 0)
+            let seller = user(onShard: 2)
             _ = try await a.deposit(user: buyer, currency: "USD", amount: Flow.amount("100000"), idempotencyKey: nil)
             _ = try await c.deposit(user: seller, currency: "BTC", amount: Flow.amount("2"), idempotencyKey: nil)
-            let bid = try await a.placeOrder(user: buyer, request: Self.limit(.buy, "0.5", at: "50000")).order
+            let bid = try await a.placeOrder(user: buyer, request: limit(.buy, "0.5", at: "50000")).order
             let symbol = try b.symbolActor("BTC-USD")
-            // Saved now, so that only the events below can hold the next snapshot back.
             #expect(await symbol.checkpoint(savingTailsFrom: 1) > 0)
+            try await body(mesh, a, b, c, RestingBid(buyer: buyer, seller: seller, bid: bid, symbol: symbol))
+        }
+    }
 
+    @Test("events an account shard's owner missed are delivered later, and the book snapshots only after")
+    func undeliveredEventsWait() async throws {
+        try await Self.withRestingBid { mesh, a, b, c, resting in
+            let (buyer, seller, bid, symbol) = (resting.buyer, resting.seller, resting.bid, resting.symbol)
             mesh.setUnreachable([ShardKey.account(index: 0)])
             let ask = try await c.placeOrder(user: seller, request: Self.limit(.sell, "0.5", at: "50000")).order
             #expect(ask.status == .filled)
@@ -262,14 +280,8 @@ struct PartitionedExchangeTests {
 
     @Test("a book's snapshot waits for the settlements of the records it covers, and only for those")
     func snapshotWaitsOnlyForItsRecords() async throws {
-        try await Self.withThreeNodes { _, mesh, a, b, c in
-            let buyer = Self.user(onShard: 0)
-            let seller = Self.user(onShard: 2)
-            _ = try await a.deposit(user: buyer, currency: "USD", amount: Flow.amount("100000"), idempotencyKey: nil)
-            _ = try await c.deposit(user: seller, currency: "BTC", amount: Flow.amount("2"), idempotencyKey: nil)
-            let bid = try await a.placeOrder(user: buyer, request: Self.limit(.buy, "0.5", at: "50000")).order
-            let symbol = try b.symbolActor("BTC-USD")
-            #expect(await symbol.checkpoint(savingTailsFrom: 1) > 0)
+        try await Self.withRestingBid { mesh, a, b, c, resting in
+            let (buyer, seller, bid, symbol) = (resting.buyer, resting.seller, resting.bid, resting.symbol)
             let covered = await symbol.progress.journalSequence
 
             // The fill's settlement in the buyer's shard is delivered, but its durability cannot be confirmed.
