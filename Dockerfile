@@ -21,9 +21,12 @@ RUN swift build -c release --product bourse --static-swift-stdlib \
 # ---- runtime: Ubuntu with the few libraries a statically linked Swift binary still loads
 FROM ubuntu:${UBUNTU_RELEASE}
 # ca-certificates: TLS to PostgreSQL (sslmode=verify-full) and to the Binance/Coinbase feeds;
-# tzdata: time zones for Foundation. libc and libstdc++ are in the base image.
+# tzdata: time zones for Foundation; libjemalloc2: the allocator the node runs with (LD_PRELOAD below), linked
+# at a path that does not depend on the architecture. libc and libstdc++ are in the base image.
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends ca-certificates tzdata \
+    && apt-get install -y --no-install-recommends ca-certificates tzdata libjemalloc2 \
+    && ln -s "$(find /usr/lib -name libjemalloc.so.2 -print -quit)" /usr/local/lib/libjemalloc.so.2 \
+    && test -e /usr/local/lib/libjemalloc.so.2 \
     && rm -rf /var/lib/apt/lists/*
 # An unprivileged user (uid/gid 10001, as the StatefulSet's securityContext expects); its home is the working
 # directory, where a node without a database keeps ./bourse-data.
@@ -34,5 +37,8 @@ USER bourse:bourse
 WORKDIR /var/lib/bourse
 # 8080: client API (HTTP/1.1 and h2c); 9090: the peer transport between nodes.
 EXPOSE 8080 9090
+# jemalloc instead of glibc's allocator: on the order path it took 15 % less CPU per order and placed 16 % more
+# orders/s at saturation (BENCHMARKS.md, "Durable order placement"). An empty LD_PRELOAD turns it off.
+ENV LD_PRELOAD=/usr/local/lib/libjemalloc.so.2
 ENTRYPOINT ["bourse"]
 CMD ["start"]
