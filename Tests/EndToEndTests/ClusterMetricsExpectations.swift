@@ -87,6 +87,8 @@ extension ClusterProcessTests {
         let metrics = try await scrape(active)
         #expect(try #require(metrics.value("bourse_orders_placed")) >= Double(ordersPlaced), "\(metrics)")
         #expect(try #require(metrics.value("bourse_order_latency_count")) >= Double(ordersPlaced))
+        #expect(try #require(metrics.value("bourse_order_reserve_latency_count")) >= Double(ordersPlaced))
+        #expect(try #require(metrics.value("bourse_order_book_latency_count")) >= Double(ordersPlaced))
         #expect(try #require(metrics.value("bourse_match_latency_count")) >= Double(ordersPlaced))
         #expect(try #require(metrics.value("bourse_match_latency_bucket", ["le": "+Inf"])) >= Double(ordersPlaced))
         #expect(try #require(metrics.value("bourse_settle_latency_count")) > 0)

@@ -31,6 +31,7 @@ extension Exchange {
             protection = MarketSpec.protectionPrice(side: .buy, reference: stop, bps: configuration.protectionBps)
         }
         let outcome: AccountShardState.Outcome
+        let reserving = ContinuousClock.now
         do {
             outcome = try await account.execute(
                 .place(user: user, request: request, protection: protection), nowMillis: clock())
@@ -44,6 +45,9 @@ extension Exchange {
         guard case .order(let order, let settledThrough) = outcome else {
             throw BourseError(.internal, "unexpected outcome")
         }
+        let booking = ContinuousClock.now
+        Exchange.reserveLatency.record(duration: booking - reserving)
+        defer { Exchange.bookLatency.record(duration: ContinuousClock.now - booking) }
         do {
             _ = try await symbol.place(order, settledThrough: settledThrough, nowMillis: clock())
         } catch let error as BourseError where error.code == .orderRejected {
@@ -137,6 +141,12 @@ extension Exchange {
 
     /// Time to answer `POST /v1/orders`: reservation, journal commits, matching and settlement.
     static let orderLatency = Metrics.Timer(label: "bourse_order_latency")
+    /// The first part of `bourse_order_latency`: the reservation in the owner's account shard, through the
+    /// durable commit of its record.
+    static let reserveLatency = Metrics.Timer(label: "bourse_order_reserve_latency")
+    /// The rest of it for a reserved order: sequencing, journaling and matching in the book, delivery of the
+    /// events to the accounts concerned, and reading the order back for the answer.
+    static let bookLatency = Metrics.Timer(label: "bourse_order_book_latency")
     /// Orders that reached a book.
     static let ordersPlaced = Counter(label: "bourse_orders_placed")
 
