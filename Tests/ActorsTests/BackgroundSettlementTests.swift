@@ -12,7 +12,7 @@ import Trading
 @Suite("Background settlement survives its loss")
 struct BackgroundSettlementTests {
     /// Forwards to a real store but refuses appends made only of book-event settlements while `losing`.
-    final class LosingStore: JournalStore {
+    final class LosingStore: ForwardingStore {
         let base: any JournalStore
         let losing = Atomic<Bool>(false)
         let refused = Atomic<Int>(0)
@@ -35,35 +35,6 @@ struct BackgroundSettlementTests {
             try await base.append(records)
             if settlementsOnly { settled.add(1, ordering: .relaxed) }
         }
-        func migrate() async throws { try await base.migrate() }
-        func records(shard: String, after: Int64, limit: Int) async throws -> [JournalRecord] {
-            try await base.records(shard: shard, after: after, limit: limit)
-        }
-        func lastSequence(shard: String) async throws -> Int64 { try await base.lastSequence(shard: shard) }
-        func latestSnapshot(shard: String) async throws -> ShardSnapshot? {
-            try await base.latestSnapshot(shard: shard)
-        }
-        func saveSnapshot(_ snapshot: ShardSnapshot) async throws { try await base.saveSnapshot(snapshot) }
-        func acquireLease(shard: String, owner: String, ttlMillis: Int64, nowMillis: Int64) async throws
-            -> ShardLease
-        {
-            try await base.acquireLease(shard: shard, owner: owner, ttlMillis: ttlMillis, nowMillis: nowMillis)
-        }
-        func renewLease(shard: String, owner: String, epoch: Int64, ttlMillis: Int64, nowMillis: Int64)
-            async throws
-        {
-            try await base.renewLease(
-                shard: shard, owner: owner, epoch: epoch, ttlMillis: ttlMillis, nowMillis: nowMillis)
-        }
-        func releaseLease(shard: String, owner: String, epoch: Int64) async throws {
-            try await base.releaseLease(shard: shard, owner: owner, epoch: epoch)
-        }
-        func leases() async throws -> [ShardLease] { try await base.leases() }
-        func putIfAbsent(key: String, value: [UInt8]) async throws -> [UInt8] {
-            try await base.putIfAbsent(key: key, value: value)
-        }
-        func value(forKey key: String) async throws -> [UInt8]? { try await base.value(forKey: key) }
-        func shutdown() async { await base.shutdown() }
     }
 
     struct Views: Equatable {

@@ -1,6 +1,7 @@
 import Logging
 import Metrics
 import Storage
+import Synchronization
 import Trading
 
 /// The owner of one account shard (`accounts/0417`): the users hashed to it, activated on first use.
@@ -18,6 +19,8 @@ public actor AccountShardActor: SnapshottingActor {
     let projections: ProjectionWriter?
     /// Rows of applied commands that are not durable yet, by journal sequence, oldest first.
     var unprojected: [(sequence: Int64, rows: ProjectionBatch)] = []
+    /// How far the journal is durable in the store, readable without a hop (`isDurable(through:)`).
+    private nonisolated let durableMark = Atomic<Int64>(0)
 
     init(
         index: Int, markets: [String: MarketSpec], store: any JournalStore, epoch: Int64, feed: MarketFeed,
@@ -75,6 +78,7 @@ public actor AccountShardActor: SnapshottingActor {
             }
         }
         journal = JournalPipeline(shard: journal.shard, epoch: journal.epoch, lastSequence: after)
+        durableMark.store(after, ordering: .releasing)
         if after > 0 {
             logger.info("account shard recovered", metadata: ["shard": "\(journal.shard)", "sequence": "\(after)"])
         }
@@ -88,6 +92,18 @@ public actor AccountShardActor: SnapshottingActor {
         let (record, outcome) = try apply(command, nowMillis: nowMillis)
         try await commit(record.encoded())
         return outcome
+    }
+
+    /// Applies a new order's reservation and journals it without waiting: the order's book waits for the
+    /// returned sequence to be durable before its own record is (`SymbolActor.place(_:settledThrough:nowMillis:
+    /// after:)`), so the two appends overlap and a book never holds an order whose reservation could be lost.
+    /// Whoever answers for the order must see that sequence durable first (`order(_:durableThrough:)`).
+    func reserve(_ command: AccountShardState.Command, nowMillis: Int64) throws
+        -> (outcome: AccountShardState.Outcome, sequence: Int64)
+    {
+        if let broken = journal.broken { throw unavailable(broken) }
+        let (record, outcome) = try apply(command, nowMillis: nowMillis)
+        return (outcome, try journalInBackground(record.encoded()))
     }
 
     /// Applies a command and journals it without waiting (see `journalInBackground`).
@@ -187,10 +203,14 @@ public actor AccountShardActor: SnapshottingActor {
 
     /// The places of this shard's orders that no book has answered, created at or before `createdBy`, oldest
     /// first, each as its book must see it (a market or stop buy at the protection price its reservation covers)
-    /// with the shard's watermark: what a resubmission sends again.
-    func unansweredPlaces(createdBy: Int64) -> [(symbol: String, order: NewOrder, settledThrough: OrderID)] {
+    /// with the shard's watermark: what a resubmission sends again. Only places whose reservations are durable:
+    /// none while the journal is broken or cannot be made durable (a book must never hold an order whose
+    /// reservation could be lost).
+    func unansweredPlaces(createdBy: Int64) async -> [UnansweredPlace] {
+        guard journal.broken == nil else { return [] }
+        let through = journal.lastSequence
         let settled = state.settledThrough
-        return state.unanswered.ids.compactMap { id in
+        let places = state.unanswered.ids.compactMap { id -> UnansweredPlace? in
             guard let owner = state.orderOwners[id], let record = state.users[owner]?.orders[id],
                 record.view.status.isOpen, record.view.createdAtMillis <= createdBy
             else { return nil }
@@ -207,7 +227,11 @@ public actor AccountShardActor: SnapshottingActor {
                 postOnly: request.postOnly)
             return (request.symbol, order, settled)
         }
+        guard !places.isEmpty, (try? await awaitDurable(through: through)) != nil else { return [] }
+        return places
     }
+
+    typealias UnansweredPlace = (symbol: String, order: NewOrder, settledThrough: OrderID)
 
     /// The shard is no longer served here (handed off or abandoned): commands still reaching this actor are
     /// refused (`unavailable`); the shard's next actor, here or on another node, takes them.
@@ -221,6 +245,7 @@ public actor AccountShardActor: SnapshottingActor {
     }
 
     public func didCommit(through sequence: Int64) async {
+        durableMark.store(sequence, ordering: .releasing)
         handOffProjection(through: sequence)
         snapshotIfDue()
     }
@@ -259,6 +284,17 @@ public actor AccountShardActor: SnapshottingActor {
         guard let owner = state.orderOwners[id] else { return nil }
         state.activate(owner)
         return state.users[owner]?.orders[id]
+    }
+    /// Whether the journal is durable in the store through `sequence`, without a hop to the actor (it may say
+    /// no a moment after it is: `awaitDurable(through:)` is the answer that waits).
+    nonisolated func isDurable(through sequence: Int64) -> Bool {
+        durableMark.load(ordering: .acquiring) >= sequence
+    }
+
+    /// The order, once this shard's journal is durable through `sequence` (its reservation's record).
+    func order(_ id: OrderID, durableThrough sequence: Int64) async throws -> OrderRecord? {
+        try await awaitDurable(through: sequence)
+        return order(id)
     }
     var anomalies: Int { state.anomalies }
     /// Where the shard stands, for the admin API: journal and last snapshot.

@@ -31,10 +31,19 @@ extension Exchange {
             protection = MarketSpec.protectionPrice(side: .buy, reference: stop, bps: configuration.protectionBps)
         }
         let outcome: AccountShardState.Outcome
+        // A book served here waits for the reservation to be durable before its own record is (the two appends
+        // overlap); a book on another node is sent the order once its reservation is durable.
+        var reservation: Reservation?
         let reserving = ContinuousClock.now
         do {
-            outcome = try await account.execute(
-                .place(user: user, request: request, protection: protection), nowMillis: clock())
+            let command = AccountShardState.Command.place(user: user, request: request, protection: protection)
+            if case .local = symbol {
+                let reserved = try await account.reserve(command, nowMillis: clock())
+                outcome = reserved.outcome
+                reservation = Reservation(account: account, sequence: reserved.sequence)
+            } else {
+                outcome = try await account.execute(command, nowMillis: clock())
+            }
         } catch let error as BourseError where error.code == .conflict {
             // A retry that raced the first request past the check above: the account refused to place the
             // order twice; answer as a retry.
@@ -49,12 +58,18 @@ extension Exchange {
         Exchange.reserveLatency.record(duration: booking - reserving)
         defer { Exchange.bookLatency.record(duration: ContinuousClock.now - booking) }
         do {
-            _ = try await symbol.place(order, settledThrough: settledThrough, nowMillis: clock())
+            if case .local(let book) = symbol, let reservation {
+                _ = try await book.place(order, settledThrough: settledThrough, nowMillis: clock(), after: reservation)
+            } else {
+                _ = try await symbol.place(order, settledThrough: settledThrough, nowMillis: clock())
+            }
         } catch let error as BourseError where error.code == .orderRejected {
             // Halted between the check and the submit: the order never reached the book.
             _ = try? await account.execute(.abandon(orderID: order.id, reason: .invalidOrder), nowMillis: clock())
             throw error
         } catch  where servesPart {
+            // Never accepted unless its reservation is durable (one the book waited for may have failed).
+            if let reservation { try await account.awaitDurable(through: reservation.sequence) }
             // The book, on another node, did not answer in time (moving, or its node failed). The order is
             // reserved and journaled, and its place is sent again until its book answers
             // (`Exchange+Resubmission`): it is accepted, and answered as it stands — open, on its way to the
@@ -64,7 +79,15 @@ extension Exchange {
                 metadata: ["order": "\(order.id)", "symbol": "\(request.symbol)", "error": "\(error)"])
         }
         Exchange.ordersPlaced.increment()
-        guard let record = await account.order(order.id) else { throw BourseError(.internal, "order lost") }
+        // The book answered once its record was durable, and so the reservation; a repeat it did not journal
+        // again is answered only once the reservation is durable too.
+        let answered =
+            if let reservation {
+                try await account.order(order.id, durableThrough: reservation.sequence)
+            } else {
+                await account.order(order.id)
+            }
+        guard let record = answered else { throw BourseError(.internal, "order lost") }
         if record.view.status == .rejected {
             throw BourseError(.orderRejected, Exchange.describe(record.view.rejectReason))
         }
@@ -141,8 +164,9 @@ extension Exchange {
 
     /// Time to answer `POST /v1/orders`: reservation, journal commits, matching and settlement.
     static let orderLatency = Metrics.Timer(label: "bourse_order_latency")
-    /// The first part of `bourse_order_latency`: the reservation in the owner's account shard, through the
-    /// durable commit of its record.
+    /// The first part of `bourse_order_latency`: the reservation in the owner's account shard — through the
+    /// durable commit of its record for a book on another node; for a book here that commit overlaps the book
+    /// stage, which waits for it.
     static let reserveLatency = Metrics.Timer(label: "bourse_order_reserve_latency")
     /// The rest of it for a reserved order: sequencing, journaling and matching in the book, delivery of the
     /// events to the accounts concerned, and reading the order back for the answer.

@@ -50,9 +50,17 @@ public protocol JournalingActor: Actor {
     var logger: Logger { get }
     /// Runs after a batch is durable and before its callers are answered (in journal order).
     func didCommit(through sequence: Int64) async
+    /// How many of the pending records (`journal.pending`, oldest first) may be handed to the store now: those
+    /// whose prerequisites are durable (a symbol's records wait for the reservations of the orders they book).
+    /// Waits until at least the first may go. Throwing fails the batch as a failed append would: the shard's
+    /// memory is then ahead of what it may journal.
+    func appendableCount() async throws -> Int
 }
 
 extension JournalingActor {
+    /// Everything pending: the default.
+    public func appendableCount() async throws -> Int { journal.pending.count }
+
     /// Journals `payload` and returns once it is durable.
     ///
     /// - Throws: `BourseError(.unavailable)` when the shard's journal has failed (the store error is
@@ -92,12 +100,15 @@ extension JournalingActor {
         try await withCheckedThrowingContinuation { journal.durabilityWaiters.append((sequence, $0)) }
     }
 
-    /// Appends everything pending (the record `own` of the calling waiter among it), then answers the
-    /// batch's waiters and hands the turn on.
+    /// Appends what is pending (what `appendableCount` allows of it), then answers the batch's waiters and hands
+    /// the turn on — or keeps it while the record `own` of the calling waiter is not durable yet.
     private func flush(own: Int64?) async throws {
-        let batch = journal.pending
-        journal.pending.removeAll(keepingCapacity: true)
+        let batch: [JournalRecord]
         do {
+            // Only the flusher removes pending records: the head counted is the head taken.
+            let count = min(max(try await appendableCount(), 1), journal.pending.count)
+            batch = Array(journal.pending.prefix(count))
+            journal.pending.removeFirst(count)
             try await store.append(batch)
         } catch {
             journal.broken = error
@@ -124,7 +135,10 @@ extension JournalingActor {
             }
             journal.durabilityWaiters = waiting
         }
-        if journal.pending.isEmpty {
+        if let own, own > through {
+            // The caller's record was held back for the next batch: it keeps the turn.
+            try await flush(own: own)
+        } else if journal.pending.isEmpty {
             journal.flushing = false
         } else if let next = journal.pending.first(where: { journal.waiters[$0.sequence] != nil }),
             let waiter = journal.waiters.removeValue(forKey: next.sequence)

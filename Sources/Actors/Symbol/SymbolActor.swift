@@ -66,6 +66,9 @@ public actor SymbolActor: SnapshottingActor {
     /// Delivers `undelivered` again after a pause, until nothing is left or the shard is retired.
     private var redelivery: Task<Void, Never>?
     private var retired = false
+    /// The reservations that records not yet handed to the store depend on, by the sequence of the record that
+    /// booked the order: those records are appended only once the reservations are durable (`appendableCount`).
+    private var reservations: [(record: Int64, reservation: Reservation)] = []
     /// `state.halted`, readable without a hop to the actor: an order that needs nothing else of the book
     /// before its reservation (a limit order) reads this instead of `quote`.
     private nonisolated let haltedNow = Atomic<Bool>(false)
@@ -142,7 +145,60 @@ public actor SymbolActor: SnapshottingActor {
         return try await run(.place(order, settledThrough: settledThrough), nowMillis: nowMillis)
     }
 
-    private func run(_ command: SymbolState.Command, nowMillis: Int64) async throws -> [BookEvent] {
+    /// `place`, for an order whose reservation its account shard is still journaling: the record that books it
+    /// is handed to the store only once the reservation is durable, so the two appends overlap and the book never
+    /// holds an order whose reservation a crash could lose (see `appendableCount`).
+    func place(_ order: NewOrder, settledThrough: OrderID, nowMillis: Int64, after reservation: Reservation)
+        async throws -> [BookEvent]
+    {
+        if state.placements.isRepeat(order.id) { return [] }
+        if state.halted { throw BourseError(.orderRejected, "market \(symbol) is halted") }
+        return try await run(.place(order, settledThrough: settledThrough), nowMillis: nowMillis, after: reservation)
+    }
+
+    /// How many pending records may be handed to the store: those before the first that books an order whose
+    /// reservation is not durable yet (read without a hop). When that is the first, waits for its reservations.
+    /// Records held back ride in the next batch, which the shard's next turn takes.
+    /// - Throws: when an account shard's journal failed before a reservation was durable: the book holds an
+    ///   order it may not journal, and the shard refuses commands until it is recovered.
+    public func appendableCount() async throws -> Int {
+        while let (position, held) = firstHeldReservation() {
+            if position > 0 {
+                let first = journal.pending[position].sequence
+                reservations.removeAll { $0.record < first }
+                return position
+            }
+            do {
+                try await held.account.awaitDurable(through: held.sequence)
+            } catch {
+                logger.error(
+                    "an order's reservation was not journaled; the book refuses commands until it is recovered",
+                    metadata: [
+                        "shard": "\(journal.shard)", "account_shard": "\(held.account.index)", "error": "\(error)",
+                    ])
+                throw BourseError(.unavailable, "\(journal.shard) is recovering from a journal failure")
+            }
+        }
+        let last = journal.pending.last?.sequence ?? journal.lastSequence
+        reservations.removeAll { $0.record <= last }
+        return journal.pending.count
+    }
+
+    /// The first pending record that books an order whose reservation is not durable yet: its position in
+    /// `journal.pending` (whose sequences are consecutive) and that reservation.
+    private func firstHeldReservation() -> (position: Int, reservation: Reservation)? {
+        guard let first = journal.pending.first?.sequence, let last = journal.pending.last?.sequence else { return nil }
+        for (record, reservation) in reservations where record >= first && record <= last {
+            if !reservation.account.isDurable(through: reservation.sequence) {
+                return (Int(record - first), reservation)
+            }
+        }
+        return nil
+    }
+
+    private func run(_ command: SymbolState.Command, nowMillis: Int64, after reservation: Reservation? = nil)
+        async throws -> [BookEvent]
+    {
         let since = ContinuousClock.now
         let record = SymbolState.Record(timestampMillis: nowMillis, command: command)
         let events = state.apply(record)
@@ -152,6 +208,7 @@ public actor SymbolActor: SnapshottingActor {
         outbox.append((journal.lastSequence + 1, BookEventBatch(timestampMillis: nowMillis, events: events)))
         publish(events, nowMillis: nowMillis)
         handOver(fired, since: since)
+        if let reservation { reservations.append((journal.lastSequence + 1, reservation)) }
         try await commit(record.encoded())
         return events
     }
@@ -457,6 +514,12 @@ public actor SymbolActor: SnapshottingActor {
         feed.send(channel: .orderbook(symbol), .orderbook(state.depth(20)))
         feed.send(channel: .ticker(symbol), .ticker(state.ticker(nowMillis: nowMillis)))
     }
+}
+
+/// A new order's reservation being journaled: its account shard and the sequence of its record there.
+struct Reservation: Sendable {
+    let account: AccountShardActor
+    let sequence: Int64
 }
 
 /// Events delivered to one account shard whose settlement is not known durable yet (see
