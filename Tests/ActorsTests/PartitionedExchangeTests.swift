@@ -278,6 +278,30 @@ struct PartitionedExchangeTests {
         }
     }
 
+    @Test("an order its book rejects is answered as rejected though the rejection could not reach its account")
+    func rejectionUndeliveredIsStillAnswered() async throws {
+        try await Self.withRestingBid { mesh, a, b, c, resting in
+            // The seller's account shard (served by c) cannot be reached by the book's delivery, as when it moves
+            // while the order is on its way: the post-only sell would cross the resting bid and is rejected.
+            mesh.setUnreachable([ShardKey.account(index: 2)])
+            var request = Self.limit(.sell, "0.1", at: "50000")
+            request.postOnly = true
+            await #expect {
+                _ = try await c.placeOrder(user: resting.seller, request: request)
+            } throws: { ($0 as? BourseError)?.code == .orderRejected }
+            // Delivered later, the rejection settles there: the order is rejected, its funds free again.
+            mesh.setUnreachable([])
+            _ = try await a.placeOrder(user: resting.buyer, request: Self.limit(.buy, "0.1", at: "40000"))
+            #expect(
+                try await Self.eventually {
+                    try await c.orders(user: resting.seller, filter: .init()).map(\.status) == [.rejected]
+                })
+            let btc = try #require(try await c.balances(user: resting.seller).first { $0.currency == "BTC" })
+            #expect(btc.locked == .zero)
+            #expect(await Self.failedChecks([a, b, c]) == [])
+        }
+    }
+
     @Test("a book's snapshot waits for the settlements of the records it covers, and only for those")
     func snapshotWaitsOnlyForItsRecords() async throws {
         try await Self.withRestingBid { mesh, a, b, c, resting in

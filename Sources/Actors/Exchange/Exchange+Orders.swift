@@ -57,11 +57,13 @@ extension Exchange {
         let booking = ContinuousClock.now
         Exchange.reserveLatency.record(duration: booking - reserving)
         defer { Exchange.bookLatency.record(duration: ContinuousClock.now - booking) }
+        var events: [BookEvent] = []
         do {
             if case .local(let book) = symbol, let reservation {
-                _ = try await book.place(order, settledThrough: settledThrough, nowMillis: clock(), after: reservation)
+                events = try await book.place(
+                    order, settledThrough: settledThrough, nowMillis: clock(), after: reservation)
             } else {
-                _ = try await symbol.place(order, settledThrough: settledThrough, nowMillis: clock())
+                events = try await symbol.place(order, settledThrough: settledThrough, nowMillis: clock())
             }
         } catch let error as BourseError where error.code == .orderRejected {
             // Halted between the check and the submit: the order never reached the book.
@@ -90,6 +92,11 @@ extension Exchange {
         guard let record = answered else { throw BourseError(.internal, "order lost") }
         if record.view.status == .rejected {
             throw BourseError(.orderRejected, Exchange.describe(record.view.rejectReason))
+        }
+        // The book could not deliver its events here (the account shard moved while the order was on its way):
+        // the book's answer tells a rejection, which the shard's next owner settles when they are sent again.
+        if !record.acknowledged, let reason = Self.rejection(of: order.id, in: events) {
+            throw BourseError(.orderRejected, Exchange.describe(reason))
         }
         return (record.view, true)
     }
@@ -200,6 +207,14 @@ extension Exchange {
             throw BourseError(.orderRejected, describe(existing.view.rejectReason))
         }
         return existing.view
+    }
+
+    /// Why the book rejected `id`, if `events` say it did.
+    static func rejection(of id: OrderID, in events: [BookEvent]) -> RejectReason? {
+        for event in events {
+            if case .rejected(id, let reason) = event.kind { return reason }
+        }
+        return nil
     }
 
     static func describe(_ reason: RejectReason?) -> String {
