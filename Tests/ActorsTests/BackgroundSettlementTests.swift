@@ -59,11 +59,7 @@ struct BackgroundSettlementTests {
         let shards = 8
         // Users in different account shards: a shard's journal breaks at its first lost settlement, so each
         // user places one order.
-        var users: [UserID] = []
-        var taken = Set<Int>()
-        for user in UserID(1)...UserID(1_000) where users.count < 4 {
-            if taken.insert(ShardKey.accountShardIndex(user, shards: shards)).inserted { users.append(user) }
-        }
+        let users = TestExchange.users(4, shards: shards)
         let sellers = Array(users.prefix(3))
         let buyer = users[3]
         let before: Views = try await TestExchange.run(

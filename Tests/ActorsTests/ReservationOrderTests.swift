@@ -64,16 +64,6 @@ struct ReservationOrderTests {
         var booked: Int { counts.withLock { $0.booked.values.reduce(0, +) } }
     }
 
-    /// `count` users of distinct account shards.
-    static func users(_ count: Int, shards: Int) -> [UserID] {
-        var users: [UserID] = []
-        var taken = Set<Int>()
-        for user in UserID(1)...UserID(10_000) where users.count < count {
-            if taken.insert(ShardKey.accountShardIndex(user, shards: shards)).inserted { users.append(user) }
-        }
-        return users
-    }
-
     static func limit(_ side: Side, _ quantity: String, at price: String) -> OrderRequest {
         OrderRequest(
             symbol: "BTC-USD", side: side, type: .limit, quantity: ExchangeFlowTests.quantity(quantity),
@@ -82,7 +72,7 @@ struct ReservationOrderTests {
 
     @Test("with reservations slower than the book, every book record still follows its reservation")
     func bookRecordsWaitForSlowReservations() async throws {
-        let users = Self.users(8, shards: 8)
+        let users = TestExchange.users(8, shards: 8)
         let perUser = 12
         let (violations, booked) = try await TestExchange.run(
             accountShards: 8, wrap: { OrderingStore($0, delay: .milliseconds(15)) }
@@ -118,7 +108,7 @@ struct ReservationOrderTests {
     @Test("an order whose reservation is not journaled is never booked durably; a restart finds neither")
     func lostReservationLosesTheWholeOrder() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("bourse-\(UUID())").path
-        let users = Self.users(3, shards: 8)
+        let users = TestExchange.users(3, shards: 8)
         let (seller, buyer, late) = (users[0], users[1], users[2])
         try await TestExchange.run(
             directory: directory, accountShards: 8, wrap: { OrderingStore($0, delay: .zero) }

@@ -50,6 +50,18 @@ enum TestExchange {
     }
 }
 
+extension TestExchange {
+    /// The first `count` users that fall in distinct account shards of `shards`.
+    static func users(_ count: Int, shards: Int) -> [UserID] {
+        var users: [UserID] = []
+        var taken = Set<Int>()
+        for user in UserID(1)...UserID(10_000) where users.count < count {
+            if taken.insert(ShardKey.accountShardIndex(user, shards: shards)).inserted { users.append(user) }
+        }
+        return users
+    }
+}
+
 /// A test double that forwards everything to a real store; a conformer writes its own `append`.
 protocol ForwardingStore: JournalStore {
     var base: any JournalStore { get }
