@@ -140,15 +140,13 @@ public actor SymbolActor: SnapshottingActor {
     /// settled it — is neither applied nor journaled and returns no events (those of the first place were
     /// delivered to the accounts when it was applied).
     public func place(_ order: NewOrder, settledThrough: OrderID, nowMillis: Int64) async throws -> [BookEvent] {
-        if state.placements.isRepeat(order.id) { return [] }
-        if state.halted { throw BourseError(.orderRejected, "market \(symbol) is halted") }
-        return try await run(.place(order, settledThrough: settledThrough), nowMillis: nowMillis)
+        try await place(order, settledThrough: settledThrough, nowMillis: nowMillis, after: nil)
     }
 
-    /// `place`, for an order whose reservation its account shard is still journaling: the record that books it
+    /// `place`, for an order whose reservation its account shard may still be journaling: the record that books it
     /// is handed to the store only once the reservation is durable, so the two appends overlap and the book never
     /// holds an order whose reservation a crash could lose (see `appendableCount`).
-    func place(_ order: NewOrder, settledThrough: OrderID, nowMillis: Int64, after reservation: Reservation)
+    func place(_ order: NewOrder, settledThrough: OrderID, nowMillis: Int64, after reservation: Reservation?)
         async throws -> [BookEvent]
     {
         if state.placements.isRepeat(order.id) { return [] }
