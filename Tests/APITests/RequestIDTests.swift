@@ -29,6 +29,19 @@ struct RequestIDTests {
         }
     }
 
+    /// A value new with every response would only churn HTTP/2's header compression table (HPACK): the node sends
+    /// it as a literal that the peer does not index, which the client's decoder reports as `.avoid`.
+    @Test func theIDIsNotIndexedByHeaderCompression() async throws {
+        try await TestServer.run { server in
+            for _ in 0..<3 {
+                let response = try await server.call(.get, "/v1/markets")
+                let field = try #require(response.headers.first { $0.name == Self.field })
+                #expect(field.indexingStrategy == .avoid)
+                #expect(response.headers.first { $0.name == .contentType }?.indexingStrategy == .automatic)
+            }
+        }
+    }
+
     @Test(arguments: ["", "has space", "semi;colon", "ünïcode", String(repeating: "a", count: 129)])
     func anUnacceptableClientIDIsReplaced(_ value: String) async throws {
         #expect(RequestIDMiddleware.accepted(value) == nil)

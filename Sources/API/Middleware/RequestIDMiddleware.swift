@@ -18,7 +18,11 @@ struct RequestIDMiddleware: RouterMiddleware {
         context.requestID = id
         context.logger[metadataKey: "request_id"] = .string(id)
         var response = try await next(request, context)
-        response.headers[.requestID] = id
+        // Kept out of HTTP/2's header compression table (HPACK): a value that is new with every response would
+        // evict the fields that do repeat and make every later lookup in the table scan more entries.
+        var field = HTTPField(name: .requestID, value: id)
+        field.indexingStrategy = .avoid
+        response.headers[fields: .requestID] = [field]
         return response
     }
 
