@@ -90,6 +90,8 @@ extension ClusterProcessTests {
         #expect(try #require(metrics.value("bourse_order_reserve_latency_count")) >= Double(ordersPlaced))
         #expect(try #require(metrics.value("bourse_order_book_latency_count")) >= Double(ordersPlaced))
         #expect(try #require(metrics.value("bourse_match_latency_count")) >= Double(ordersPlaced))
+        // One per batch of a book's journal: at least one batch booked the orders.
+        #expect(try #require(metrics.value("bourse_book_reservation_wait_count")) > 0)
         #expect(try #require(metrics.value("bourse_match_latency_bucket", ["le": "+Inf"])) >= Double(ordersPlaced))
         #expect(try #require(metrics.value("bourse_settle_latency_count")) > 0)
         #expect(try #require(metrics.value("bourse_journal_commit_latency_count")) > 0)

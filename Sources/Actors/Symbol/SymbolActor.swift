@@ -127,6 +127,9 @@ public actor SymbolActor: SnapshottingActor {
 
     /// Time to apply one book command (matching, without the journal commit).
     static let matchLatency = Metrics.Timer(label: "bourse_match_latency")
+    /// Per batch of a book's journal, the time it waited before going to the store for the reservation of its
+    /// first order (0 when that was durable already): what the overlap of the two appends still costs.
+    static let reservationWait = Metrics.Timer(label: "bourse_book_reservation_wait")
 
     /// Applies a cancel or an amend (or a place that needs no repeat check) and returns its events once they
     /// are durable and delivered.
@@ -160,6 +163,8 @@ public actor SymbolActor: SnapshottingActor {
     /// - Throws: when an account shard's journal failed before a reservation was durable: the book holds an
     ///   order it may not journal, and the shard refuses commands until it is recovered.
     public func appendableCount() async throws -> Int {
+        let started = ContinuousClock.now
+        defer { Self.reservationWait.record(duration: ContinuousClock.now - started) }
         while let (position, held) = firstHeldReservation() {
             if position > 0 {
                 let first = journal.pending[position].sequence
