@@ -32,11 +32,7 @@ struct NodeRunner {
             logger.info("store: SQLite", metadata: ["data_dir": "\(configuration.dataDir)"])
         }
         // Writes the read models from the account shards' durable batches, off the command path.
-        // A read-model transaction at most every 100 ms (the API answers from the actors, so only history and the
-        // operators' tables lag): at a steady ~2,000 orders/s on PostgreSQL, five times fewer statements that
-        // coalesce more rows cost the database less of the CPU that the journal's round trips wait for
-        // (BENCHMARKS.md, "Durable order placement").
-        let projections = ProjectionWriter(store: store, interval: .milliseconds(100), logger: logger)
+        let projections = ProjectionWriter(store: store, logger: logger)
         var exchangeConfiguration = Exchange.Configuration(
             markets: configuration.markets, accountShards: configuration.accountShards, nodeID: configuration.nodeID)
         exchangeConfiguration.apiAddress = configuration.advertised(configuration.listen)
