@@ -11,11 +11,27 @@ import Synchronization
 ///
 /// A call's records are never split across batches, and two calls that write the same (shard, sequence)
 /// never share a batch (the later one waits for the next), so a batch writer can treat each call as a unit.
+///
+/// A call may name prerequisites (`submit(_:after:)`): records of other calls it must not be committed
+/// without. It is taken into a batch only once they are committed, or into the batch that carries them when
+/// the writer refuses a dependent together with its refused prerequisite (`run(dependentWriter:)`); it fails
+/// when one of them cannot be committed any more (its call failed, or its shard was abandoned at that epoch).
 public final class GroupCommitter: Sendable {
     /// Writes one batch (one call's records per element) in one round trip and returns one outcome per
     /// call, in order: `nil` when that call's records are committed, else the error for that call. Throwing
     /// fails the whole batch with `StorageError.unavailable`.
     public typealias BatchWriter = @Sendable ([[JournalRecord]]) async throws -> [StorageError?]
+
+    /// A call of a batch that depends on another call of the same batch (indices into the batch).
+    public struct Dependency: Sendable, Hashable {
+        public var dependent: Int
+        public var prerequisite: Int
+    }
+
+    /// A `BatchWriter` that is also told which calls of the batch depend on which: it must refuse a dependent
+    /// whose prerequisite it refuses, in the same transaction.
+    public typealias DependentBatchWriter =
+        @Sendable ([[JournalRecord]], [Dependency]) async throws -> [StorageError?]
 
     /// Counters of the writer loop, for tests and metrics.
     public struct Statistics: Sendable, Hashable {
@@ -31,7 +47,13 @@ public final class GroupCommitter: Sendable {
         var records: [JournalRecord]
         /// The distinct shards of `records`.
         var shards: [String]
+        var prerequisites: [JournalPosition]
         var continuation: CheckedContinuation<Void, any Error>
+    }
+
+    private struct ShardEpoch: Hashable {
+        var shard: String
+        var epoch: Int64
     }
 
     private enum Phase: Sendable {
@@ -50,12 +72,51 @@ public final class GroupCommitter: Sendable {
         var stopWaiters: [CheckedContinuation<Void, Never>] = []
         /// Shards written by the batches in flight (never two batches for one shard: see `takeBatch`).
         var inFlight: Set<String> = []
+        /// Per shard, the epoch of its latest committed call and the sequence committed through at that epoch.
+        var committed: [String: (epoch: Int64, through: Int64)] = [:]
+        /// Journals that will commit nothing more: a call of theirs failed, or they were abandoned.
+        var failed: Set<ShardEpoch> = []
+        /// Whether the writer refuses a dependent with its prerequisite (else a dependent waits for its
+        /// prerequisites to be committed).
+        var writerTakesDependencies = false
         var statistics = Statistics()
 
         /// Takes the waiting loops to wake.
         mutating func takeLoopWaiters() -> [CheckedContinuation<Turn, Never>] {
             defer { loopWaiters = [] }
             return loopWaiters
+        }
+
+        enum Standing {
+            case committed, failed, pending
+        }
+
+        /// Whether the record at `position` is committed, will never be (its journal failed or was abandoned,
+        /// or its shard has committed at a later epoch since, which refuses that epoch's writes), or may still be.
+        func standing(of position: JournalPosition) -> Standing {
+            if let last = committed[position.shard] {
+                if last.epoch == position.epoch && last.through >= position.sequence { return .committed }
+                if last.epoch > position.epoch { return .failed }
+            }
+            return failed.contains(ShardEpoch(shard: position.shard, epoch: position.epoch)) ? .failed : .pending
+        }
+
+        /// Notes the outcome of a call's records for the calls that depend on them.
+        mutating func record(_ records: [JournalRecord], committed isCommitted: Bool) {
+            for record in records {
+                guard isCommitted else {
+                    failed.insert(ShardEpoch(shard: record.shard, epoch: record.epoch))
+                    continue
+                }
+                switch committed[record.shard] {
+                case .some(let last) where last.epoch > record.epoch:
+                    continue
+                case .some(let last) where last.epoch == record.epoch:
+                    committed[record.shard] = (record.epoch, max(last.through, record.sequence))
+                default:
+                    committed[record.shard] = (record.epoch, record.sequence)
+                }
+            }
         }
     }
 
@@ -90,6 +151,14 @@ public final class GroupCommitter: Sendable {
     ///   itself repeats a (shard, sequence); `StorageError.unavailable` after `shutdown()` or when the
     ///   round trip failed (the records may or may not be committed then).
     public func submit(_ records: [JournalRecord]) async throws {
+        try await submit(records, after: [])
+    }
+
+    /// `submit`, committing `records` only with or after the records of `prerequisites` (see the type's
+    /// documentation).
+    ///
+    /// - Throws: as `submit`; `StorageError.unavailable` when a prerequisite cannot be committed any more.
+    public func submit(_ records: [JournalRecord], after prerequisites: [JournalPosition]) async throws {
         guard !records.isEmpty else { return }
         var keys = Set<Key>()
         var shards: [String] = []
@@ -103,7 +172,9 @@ public final class GroupCommitter: Sendable {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
             let (accepted, waiter) = state.withLock { state -> (Bool, CheckedContinuation<Turn, Never>?) in
                 guard state.phase != .stopped, !state.closing else { return (false, nil) }
-                state.queue.append(Pending(records: records, shards: shards, continuation: continuation))
+                state.queue.append(
+                    Pending(
+                        records: records, shards: shards, prerequisites: prerequisites, continuation: continuation))
                 return (true, state.loopWaiters.popLast())
             }
             if accepted {
@@ -119,12 +190,33 @@ public final class GroupCommitter: Sendable {
     /// Records per batch.
     static let batchRecords = Recorder(label: "bourse_journal_batch_records", aggregate: true)
 
+    /// Says that `shard`'s journal at `epoch` will submit nothing more: calls waiting for its records fail.
+    public func abandon(shard: String, epoch: Int64) {
+        let waiters = state.withLock { state -> [CheckedContinuation<Turn, Never>] in
+            guard state.failed.insert(ShardEpoch(shard: shard, epoch: epoch)).inserted else { return [] }
+            return state.takeLoopWaiters()
+        }
+        for waiter in waiters { waiter.resume(returning: .lookAgain) }
+    }
+
     /// Runs `maxConcurrentBatches` writer loops until `shutdown()` (after draining the queue) or until the task
     /// is cancelled (what is queued then fails with `StorageError.unavailable`). Returns at once if already run.
+    /// A call with prerequisites waits for them to be committed (the writer is not told of dependencies).
     public func run(writer: @escaping BatchWriter) async {
+        await run(batchWriter: { requests, _ in try await writer(requests) }, takesDependencies: false)
+    }
+
+    /// `run(writer:)` with a writer that refuses a dependent together with its prerequisite, so that a call
+    /// may share the batch of its prerequisites.
+    public func run(dependentWriter: @escaping DependentBatchWriter) async {
+        await run(batchWriter: dependentWriter, takesDependencies: true)
+    }
+
+    private func run(batchWriter writer: @escaping DependentBatchWriter, takesDependencies: Bool) async {
         let started = state.withLock { state -> Bool in
             guard state.phase == .notStarted else { return false }
             state.phase = .running
+            state.writerTakesDependencies = takesDependencies
             return true
         }
         guard started else { return }
@@ -151,13 +243,13 @@ public final class GroupCommitter: Sendable {
     }
 
     /// One writer loop: takes a batch, writes it, answers its callers, until the committer stops.
-    private func writeLoop(_ writer: BatchWriter) async {
-        while let batch = await nextBatch() {
+    private func writeLoop(_ writer: DependentBatchWriter) async {
+        while let (batch, dependencies) = await nextBatch() {
             let requests = batch.map(\.records)
             var outcomes: [StorageError?]
             let writeStarted = ContinuousClock.now
             do {
-                outcomes = try await writer(requests)
+                outcomes = try await writer(requests, dependencies)
             } catch let error as StorageError {
                 outcomes = Array(repeating: error, count: batch.count)
             } catch {
@@ -178,9 +270,12 @@ public final class GroupCommitter: Sendable {
                 state.statistics.batches += 1
                 state.statistics.records += recordCount
                 state.statistics.largestBatch = max(state.statistics.largestBatch, recordCount)
-                for pending in batch { state.inFlight.subtract(pending.shards) }
-                // Calls this batch held back may be taken by another loop; a closing committer's idle loops
-                // must see whether anything is left.
+                for (pending, outcome) in zip(batch, outcomes) {
+                    state.inFlight.subtract(pending.shards)
+                    state.record(pending.records, committed: outcome == nil)
+                }
+                // Calls this batch held back may be taken by another loop, or fail with its failed calls; a
+                // closing committer's idle loops must see whether anything is left.
                 return state.queue.isEmpty && !state.closing ? [] : state.takeLoopWaiters()
             }
             for (pending, outcome) in zip(batch, outcomes) {
@@ -233,27 +328,34 @@ public final class GroupCommitter: Sendable {
 
     /// What a writer loop is handed: a batch to write, or the word to stop or to look at the queue again.
     private enum Turn: Sendable {
-        case write([Pending])
+        case write([Pending], [Dependency])
         case stop
         case lookAgain
     }
 
-    /// The next batch, waiting for work; `nil` when the loop must stop.
-    private func nextBatch() async -> [Pending]? {
+    /// The next batch and its calls' dependencies on one another, waiting for work; `nil` when the loop must stop.
+    private func nextBatch() async -> ([Pending], [Dependency])? {
         while true {
             let cancelled = Task.isCancelled
             let turn = await withTaskCancellationHandler {
                 await withCheckedContinuation { (continuation: CheckedContinuation<Turn, Never>) in
                     // Taken or waited for under one lock: a call queued meanwhile wakes this loop.
-                    let turn = state.withLock { state -> Turn? in
+                    let (turn, refused) = state.withLock { state -> (Turn?, [Pending]) in
                         if cancelled { state.cancelled = true }
-                        if state.cancelled { return .stop }
-                        let batch = takeBatch(&state)
-                        if !batch.isEmpty { return .write(batch) }
-                        if state.closing && state.queue.isEmpty { return .stop }
+                        if state.cancelled { return (.stop, []) }
+                        var (batch, dependencies, refused) = takeBatch(&state)
+                        if !batch.isEmpty { return (.write(batch, dependencies), refused) }
+                        if state.closing && state.inFlight.isEmpty {
+                            // Nothing new comes in and nothing is being written: what is left waits for
+                            // prerequisites that will never come.
+                            refused += state.queue
+                            state.queue = []
+                            return (.stop, refused)
+                        }
                         state.loopWaiters.append(continuation)
-                        return nil
+                        return (nil, refused)
                     }
+                    for pending in refused { pending.continuation.resume(throwing: Self.prerequisiteError) }
                     if let turn { continuation.resume(returning: turn) }
                 }
             } onCancel: {
@@ -264,38 +366,88 @@ public final class GroupCommitter: Sendable {
                 for waiter in waiters { waiter.resume(returning: .lookAgain) }
             }
             switch turn {
-            case .write(let batch): return batch
+            case .write(let batch, let dependencies): return (batch, dependencies)
             case .stop: return nil
             case .lookAgain: continue
             }
         }
     }
 
+    /// What a call is told when a record it depends on was not journaled.
+    public static let prerequisiteError = StorageError(.unavailable, "a record this one depends on was not journaled")
+
     /// Takes calls in queue order up to `maxBatchRecords` and marks their shards in flight. A call is left
     /// for a later batch when it writes a shard of a batch in flight or of a call left before it (so a shard's
-    /// calls keep their order), or a (shard, sequence) an earlier call of this batch writes.
-    private func takeBatch(_ state: inout State) -> [Pending] {
-        guard !state.queue.isEmpty else { return [] }
+    /// calls keep their order), or a (shard, sequence) an earlier call of this batch writes, or while one of its
+    /// prerequisites is neither committed nor in this batch (then the queue is looked at again: a call is often
+    /// queued before the one it depends on). Also returns the calls refused because a prerequisite failed.
+    private func takeBatch(_ state: inout State) -> ([Pending], [Dependency], [Pending]) {
+        guard !state.queue.isEmpty else { return ([], [], []) }
         var batch: [Pending] = []
-        var rest: [Pending] = []
+        var dependencies: [Dependency] = []
+        var refused: [Pending] = []
         var keys = Set<Key>()
-        var held = Set<String>()
+        /// The call of this batch that writes each position.
+        var positions: [JournalPosition: Int] = [:]
+        /// The calls of this batch that depend on another of its calls.
+        var dependents = Set<Int>()
         var count = 0
-        for pending in state.queue {
-            let free = pending.shards.allSatisfy { !state.inFlight.contains($0) && !held.contains($0) }
-            let fits = count < maxBatchRecords && (batch.isEmpty || count + pending.records.count <= maxBatchRecords)
-            let callKeys = free && fits ? pending.records.map { Key(shard: $0.shard, sequence: $0.sequence) } : []
-            if free, fits, keys.isDisjoint(with: callKeys) {
-                keys.formUnion(callKeys)
-                count += pending.records.count
-                batch.append(pending)
-            } else {
-                held.formUnion(pending.shards)
-                rest.append(pending)
+        var remaining = state.queue
+        var progressed = true
+        while progressed && !remaining.isEmpty {
+            progressed = false
+            var held = Set<String>()
+            var rest: [Pending] = []
+            for pending in remaining {
+                let free = pending.shards.allSatisfy { !state.inFlight.contains($0) && !held.contains($0) }
+                let fits =
+                    count < maxBatchRecords && (batch.isEmpty || count + pending.records.count <= maxBatchRecords)
+                let callKeys = free && fits ? pending.records.map { Key(shard: $0.shard, sequence: $0.sequence) } : []
+                guard free, fits, keys.isDisjoint(with: callKeys) else {
+                    held.formUnion(pending.shards)
+                    rest.append(pending)
+                    continue
+                }
+                var inBatch: [Int] = []
+                var ready = true
+                var failed = false
+                for prerequisite in pending.prerequisites {
+                    switch state.standing(of: prerequisite) {
+                    case .committed: continue
+                    case .failed: failed = true
+                    case .pending:
+                        // In this batch, if the writer is told (one level: not a call that depends on another).
+                        let call = state.writerTakesDependencies ? positions[prerequisite] : nil
+                        if let call, !dependents.contains(call) {
+                            inBatch.append(call)
+                        } else {
+                            ready = false
+                        }
+                    }
+                }
+                if failed {
+                    held.formUnion(pending.shards)
+                    refused.append(pending)
+                    progressed = true
+                } else if ready {
+                    let index = batch.count
+                    for record in pending.records { positions[record.position] = index }
+                    for call in Set(inBatch) { dependencies.append(Dependency(dependent: index, prerequisite: call)) }
+                    if !inBatch.isEmpty { dependents.insert(index) }
+                    keys.formUnion(callKeys)
+                    count += pending.records.count
+                    batch.append(pending)
+                    progressed = true
+                } else {
+                    held.formUnion(pending.shards)
+                    rest.append(pending)
+                }
             }
+            remaining = rest
         }
-        state.queue = rest
+        state.queue = remaining
         for pending in batch { state.inFlight.formUnion(pending.shards) }
-        return batch
+        for pending in refused { state.record(pending.records, committed: false) }
+        return (batch, dependencies, refused)
     }
 }

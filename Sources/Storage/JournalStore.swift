@@ -20,6 +20,25 @@ public struct JournalRecord: Sendable, Hashable {
     }
 }
 
+/// Where one record is in the journal: what a call to `append(_:after:)` may depend on.
+public struct JournalPosition: Sendable, Hashable {
+    public var shard: String
+    /// The epoch the record is written at: a position is one record of one owner's journal.
+    public var epoch: Int64
+    public var sequence: Int64
+
+    public init(shard: String, epoch: Int64, sequence: Int64) {
+        self.shard = shard
+        self.epoch = epoch
+        self.sequence = sequence
+    }
+}
+
+extension JournalRecord {
+    /// Where this record is in the journal.
+    public var position: JournalPosition { JournalPosition(shard: shard, epoch: epoch, sequence: sequence) }
+}
+
 /// The state of one shard as of `sequence` (every journal record up to it included).
 public struct ShardSnapshot: Sendable, Hashable {
     public var shard: String
@@ -68,6 +87,25 @@ public protocol JournalStore: Sendable {
     ///   (none of that shard's records of this call are written); `StorageError.sequenceConflict` when
     ///   a (shard, sequence) already exists.
     func append(_ records: [JournalRecord]) async throws
+
+    /// Whether `append(_:after:)` orders calls by their prerequisites. Callers of a store that does not must
+    /// wait for the prerequisites to be durable themselves, and call it with none.
+    var ordersAppendsByPrerequisites: Bool { get }
+
+    /// `append`, committing `records` only in the same transaction as every record of `prerequisites` or after
+    /// them: the call waits while they are not journaled yet, and fails when one cannot be any more (its call
+    /// failed, or its shard was `abandon`ed at that epoch). So a record never outlives, in a crash, a record it
+    /// depends on (a book's record the reservation of the order it books).
+    ///
+    /// Each prerequisite must already have been handed to `append`, or be about to be by a journal that calls
+    /// `abandon` if it never will.
+    ///
+    /// - Throws: as `append`; `StorageError.unavailable` when a prerequisite was not journaled.
+    func append(_ records: [JournalRecord], after prerequisites: [JournalPosition]) async throws
+
+    /// Says that `shard`'s journal at `epoch` will append nothing more (it failed, or its shard moved): calls
+    /// waiting for its records fail.
+    func abandon(shard: String, epoch: Int64)
 
     /// Records of `shard` with sequence > `after`, ascending, at most `limit`.
     func records(shard: String, after: Int64, limit: Int) async throws -> [JournalRecord]
@@ -171,6 +209,19 @@ public struct RecoveryStart: Sendable {
 }
 
 extension JournalStore {
+    /// No ordering by prerequisites, for stores without a group commit (the tests' doubles).
+    public var ordersAppendsByPrerequisites: Bool { false }
+
+    /// `append` when there are no prerequisites; refuses any (see `ordersAppendsByPrerequisites`).
+    public func append(_ records: [JournalRecord], after prerequisites: [JournalPosition]) async throws {
+        guard prerequisites.isEmpty else {
+            throw StorageError(.unavailable, "this store does not order appends by prerequisites")
+        }
+        try await append(records)
+    }
+
+    public func abandon(shard: String, epoch: Int64) {}
+
     /// Two reads per shard, for stores without a batched form; PostgreSQL reads every shard in two statements.
     public func recoveryStarts(shards: [String], limit: Int) async throws -> [String: RecoveryStart] {
         var starts: [String: RecoveryStart] = [:]

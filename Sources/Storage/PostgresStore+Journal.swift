@@ -6,14 +6,27 @@ extension PostgresStore {
         try await committer.submit(records)
     }
 
+    public var ordersAppendsByPrerequisites: Bool { true }
+
+    public func append(_ records: [JournalRecord], after prerequisites: [JournalPosition]) async throws {
+        try await committer.submit(records, after: prerequisites)
+    }
+
+    public func abandon(shard: String, epoch: Int64) {
+        committer.abandon(shard: shard, epoch: epoch)
+    }
+
     /// One statement, one round trip, for a whole batch of calls.
     ///
     /// The records travel as five arrays (`$5` numbers each record's call). The statement locks the batch's
     /// lease rows `FOR SHARE` (in shard order, one index lookup each), so a concurrent `acquireLease` waits for it, and a lease taken over before the
     /// lock is seen with its new epoch: a write with a superseded epoch can never commit. A call is written
     /// whole or not at all: a call with any record whose (shard, epoch) is not the current lease, or whose
-    /// (shard, sequence) exists, inserts nothing, and only that call fails.
-    func writeBatch(_ requests: [[JournalRecord]]) async throws -> [StorageError?] {
+    /// (shard, sequence) exists, inserts nothing, and only that call fails — with the calls that depend on it
+    /// (`$6`/`$7`: dependent and prerequisite, as numbers of calls).
+    func writeBatch(_ requests: [[JournalRecord]], dependencies: [GroupCommitter.Dependency] = []) async throws
+        -> [StorageError?]
+    {
         var columns = PostgresArrayColumns(
             rows: requests.reduce(0) { $0 + $1.count }, elements: [.text, .int8, .int8, .bytea, .int4])
         for (call, records) in requests.enumerated() {
@@ -25,11 +38,14 @@ extension PostgresStore {
                 columns.add(Int32(call))
             }
         }
-        var binds = PostgresBindings(capacity: 5)
+        var binds = PostgresBindings(capacity: 7)
         columns.bind(into: &binds)
+        binds.append(dependencies.map { Int32($0.dependent) })
+        binds.append(dependencies.map { Int32($0.prerequisite) })
 
         var stale = Set<Int>()
         var taken = Set<Int>()
+        var blocked = Set<Int>()
         var inserted = [Int: Int]()
         try await attempt("journal append") {
             let rows = try await client.execute(JournalAppendStatement(bindings: binds), logger: Self.quiet)
@@ -37,6 +53,7 @@ extension PostgresStore {
                 switch kind {
                 case 1: stale.insert(Int(call))
                 case 2: taken.insert(Int(call))
+                case 4: blocked.insert(Int(call))
                 default: inserted[Int(call)] = Int(count)
                 }
             }
@@ -45,7 +62,11 @@ extension PostgresStore {
         return requests.enumerated().map { call, records -> StorageError? in
             let shard = records.first?.shard ?? ""
             if stale.contains(call) { return StorageError.staleEpoch(shard) }
-            if taken.contains(call) || inserted[call, default: 0] != records.count {
+            if taken.contains(call) {
+                return StorageError(.sequenceConflict, "a sequence of \(shard) is already journaled")
+            }
+            if blocked.contains(call) { return GroupCommitter.prerequisiteError }
+            if inserted[call, default: 0] != records.count {
                 return StorageError(.sequenceConflict, "a sequence of \(shard) is already journaled")
             }
             return nil
@@ -76,16 +97,24 @@ extension PostgresStore {
                 SELECT 1 FROM journal j WHERE j.shard = i.shard AND j.seq = i.seq LIMIT 1
             ) j
         ),
+        blocked AS (
+            SELECT DISTINCT d.dependent AS call
+            FROM unnest($6::integer[], $7::integer[]) AS d(dependent, prerequisite)
+            WHERE d.prerequisite IN (SELECT call FROM stale) OR d.prerequisite IN (SELECT call FROM taken)
+        ),
         inserted AS (
             INSERT INTO journal (shard, seq, epoch, payload)
             SELECT i.shard, i.seq, i.epoch, i.payload FROM input i
             WHERE i.call NOT IN (SELECT call FROM stale) AND i.call NOT IN (SELECT call FROM taken)
+                AND i.call NOT IN (SELECT call FROM blocked)
             ON CONFLICT (shard, seq) DO NOTHING
             RETURNING shard, seq
         )
         SELECT 1::integer, call, 0::bigint FROM stale
         UNION ALL
         SELECT 2::integer, call, 0::bigint FROM taken
+        UNION ALL
+        SELECT 4::integer, call, 0::bigint FROM blocked
         UNION ALL
         SELECT 3::integer, i.call, count(*)::bigint
         FROM inserted n JOIN input i ON i.shard = n.shard AND i.seq = n.seq
@@ -229,7 +258,7 @@ extension PostgresStore {
 /// The journal append as a prepared statement: PostgreSQL parses, analyzes and plans it once per connection
 /// instead of once per batch (planning this statement cost more of the server's CPU than running it).
 struct JournalAppendStatement: PostgresPreparedStatement {
-    static let name = "bourse_journal_append_v1"
+    static let name = "bourse_journal_append_v2"
     static var sql: String { PostgresStore.appendSQL }
     typealias Row = (Int32, Int32, Int64)
 

@@ -84,7 +84,9 @@ public final class PostgresStore: DurableStore {
                 }
                 group.addTask { await self.control.run() }
                 group.addTask { await self.membership.run() }
-                await self.committer.run { requests in try await self.writeBatch(requests) }
+                await self.committer.run(dependentWriter: { requests, dependencies in
+                    try await self.writeBatch(requests, dependencies: dependencies)
+                })
                 group.cancelAll()
             }
         } onGracefulShutdown: {

@@ -9,11 +9,23 @@ extension SQLiteStore {
         try await committer.submit(records)
     }
 
+    public var ordersAppendsByPrerequisites: Bool { true }
+
+    public func append(_ records: [JournalRecord], after prerequisites: [JournalPosition]) async throws {
+        try await committer.submit(records, after: prerequisites)
+    }
+
+    public func abandon(shard: String, epoch: Int64) {
+        committer.abandon(shard: shard, epoch: epoch)
+    }
+
     /// One write transaction per batch: read the batch's lease epochs and existing sequences, then insert
     /// the records of every call that is neither stale nor conflicting, a few hundred rows per statement.
     /// The transaction holds SQLite's write lock throughout, so no lease can change in between. A call is
-    /// written whole or not at all, and only the offending call fails.
-    func writeBatch(_ requests: [[JournalRecord]]) async throws -> [StorageError?] {
+    /// written whole or not at all, and only the offending call fails — with the calls that depend on it.
+    func writeBatch(_ requests: [[JournalRecord]], dependencies: [GroupCommitter.Dependency] = []) async throws
+        -> [StorageError?]
+    {
         let outcomes = try await write("journal append") { db -> [StorageError?] in
             let shards = Array(Set(requests.joined().map(\.shard)))
             var epochs: [String: Int64] = [:]
@@ -50,6 +62,9 @@ extension SQLiteStore {
                 }
             }
 
+            for dependency in dependencies where outcomes[dependency.prerequisite] != nil {
+                outcomes[dependency.dependent] = outcomes[dependency.dependent] ?? GroupCommitter.prerequisiteError
+            }
             let accepted = candidates.filter { outcomes[$0.0] == nil }.map(\.1)
             for chunk in accepted.chunked(by: Self.rowsPerStatement) {
                 let marks = Array(repeating: "(?, ?, ?, coalesce(?, X''))", count: chunk.count)

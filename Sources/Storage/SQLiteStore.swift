@@ -71,7 +71,9 @@ public final class SQLiteStore: DurableStore {
     public func run() async {
         StorageMetrics.registerSeries()
         await withGracefulShutdownHandler {
-            await committer.run { requests in try await self.writeBatch(requests) }
+            await committer.run(dependentWriter: { requests, dependencies in
+                try await self.writeBatch(requests, dependencies: dependencies)
+            })
         } onGracefulShutdown: {
             self.committer.beginShutdown()
         }

@@ -6,9 +6,10 @@ import Testing
 import Trading
 
 /// An order's reservation is journaled while its book matches it: the two appends overlap, but the book's record
-/// is handed to the store only once the reservation is durable. These tests slow the reservations down or fail
-/// them and check that no book record ever reaches the store before its reservation, and that an order whose
-/// reservation was lost is lost whole.
+/// is committed only with or after the reservation — by the store itself when it orders appends by prerequisites
+/// (both database stores), else because the book hands its record over only once the reservation is durable.
+/// These tests slow the reservations down or fail them and check that no book record ever reaches the store
+/// before its reservation, and that an order whose reservation was lost is lost whole.
 @Suite("A book record never precedes its reservation")
 struct ReservationOrderTests {
     /// Forwards to a real store; holds back (or fails) the account appends that carry a reservation, and
@@ -103,6 +104,48 @@ struct ReservationOrderTests {
         }
         #expect(booked == users.count * perUser)
         #expect(violations == 0)
+    }
+
+    @Test("with the store ordering the appends, an order whose reservation is refused is never booked durably")
+    func refusedReservationLosesTheWholeOrderInTheStoresOrder() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("bourse-\(UUID())").path
+        let users = TestExchange.users(2, shards: 8)
+        let (seller, buyer) = (users[0], users[1])
+        try await TestExchange.run(directory: directory, accountShards: 8, wrap: { $0 }) { exchange, store in
+            #expect(store.ordersAppendsByPrerequisites)
+            _ = try await exchange.deposit(
+                user: seller, currency: "BTC", amount: ExchangeFlowTests.amount("1"), idempotencyKey: nil)
+            _ = try await exchange.deposit(
+                user: buyer, currency: "USD", amount: ExchangeFlowTests.amount("100000"), idempotencyKey: nil)
+            _ = try await exchange.placeOrder(user: seller, request: Self.limit(.sell, "0.1", at: "50000"))
+            // Another node takes the buyer's account shard (this one froze, say): its journal's epoch is stale, so
+            // the store refuses the reservation — and with it the book's record of the trade, handed over at once.
+            let shard = ShardKey.account(index: ShardKey.accountShardIndex(buyer, shards: 8))
+            let held = try #require(try await store.lease(shard: shard))
+            try await store.releaseLease(shard: shard, owner: held.owner, epoch: held.epoch)
+            let thief = try await store.acquireLease(shard: shard, owner: "thief", ttlMillis: 1, nowMillis: 0)
+            await #expect {
+                _ = try await exchange.placeOrder(user: buyer, request: Self.limit(.buy, "0.1", at: "50000"))
+            } throws: { ($0 as? BourseError)?.code == .unavailable }
+            let booked = try await store.records(shard: ShardKey.symbol("BTC-USD"), after: 0, limit: 100).filter {
+                if case .place = try SymbolState.Record(decoding: $0.payload).command { return true }
+                return false
+            }
+            #expect(booked.count == 1)
+            try await store.releaseLease(shard: shard, owner: "thief", epoch: thief.epoch)
+        }
+        // The sell rests whole, the buy never happened, and the market trades again.
+        try await ExchangeFlowTests.withExchange(directory: directory) { exchange in
+            let book = try await exchange.orderBook(symbol: "BTC-USD", depth: 10)
+            #expect(book.bids.isEmpty)
+            #expect(book.asks.map(\.quantity) == [ExchangeFlowTests.quantity("0.1")])
+            #expect(try await exchange.orders(user: buyer, filter: .init()).isEmpty)
+            let usd = try #require(try await exchange.balances(user: buyer).first { $0.currency == "USD" })
+            #expect(usd.available == ExchangeFlowTests.amount("100000"))
+            #expect(usd.locked == .zero)
+            let (buy, _) = try await exchange.placeOrder(user: buyer, request: Self.limit(.buy, "0.1", at: "50000"))
+            #expect(buy.status == .filled)
+        }
     }
 
     @Test("an order whose reservation is not journaled is never booked durably; a restart finds neither")

@@ -15,8 +15,8 @@ import Trading
             let plan = try await postgres.client.withConnection { connection -> [String] in
                 try await connection.query(
                     PostgresQuery(
-                        unsafeSQL: "PREPARE append_plan(text[], bigint[], bigint[], bytea[], integer[]) AS "
-                            + PostgresStore.appendSQL),
+                        unsafeSQL: "PREPARE append_plan(text[], bigint[], bigint[], bytea[], integer[], integer[], "
+                            + "integer[]) AS " + PostgresStore.appendSQL),
                     logger: PostgresStore.quiet
                 ).drain()
                 try await connection.query("SET plan_cache_mode = force_generic_plan", logger: PostgresStore.quiet)
@@ -24,7 +24,8 @@ import Trading
                 let rows = try await connection.query(
                     """
                     EXPLAIN EXECUTE append_plan(
-                        ARRAY['symbol/BTC-USD'], ARRAY[1::bigint], ARRAY[1::bigint], ARRAY['\\x00'::bytea], ARRAY[0])
+                        ARRAY['symbol/BTC-USD'], ARRAY[1::bigint], ARRAY[1::bigint], ARRAY['\\x00'::bytea], ARRAY[0],
+                        ARRAY[]::integer[], ARRAY[]::integer[])
                     """, logger: PostgresStore.quiet)
                 var lines: [String] = []
                 for try await line in rows.decode(String.self) { lines.append(line) }

@@ -94,16 +94,17 @@ public actor AccountShardActor: SnapshottingActor {
         return outcome
     }
 
-    /// Applies a new order's reservation and journals it without waiting: the order's book waits for the
-    /// returned sequence to be durable before its own record is (`SymbolActor.place(_:settledThrough:nowMillis:
+    /// Applies a new order's reservation and journals it without waiting: the order's book does not let its own
+    /// record be committed without the returned position (`SymbolActor.place(_:settledThrough:nowMillis:
     /// after:)`), so the two appends overlap and a book never holds an order whose reservation could be lost.
     /// Whoever answers for the order must see that sequence durable first (`order(_:durableThrough:)`).
     func reserve(_ command: AccountShardState.Command, nowMillis: Int64) throws
-        -> (outcome: AccountShardState.Outcome, sequence: Int64)
+        -> (outcome: AccountShardState.Outcome, position: JournalPosition)
     {
         if let broken = journal.broken { throw unavailable(broken) }
         let (record, outcome) = try apply(command, nowMillis: nowMillis)
-        return (outcome, try journalInBackground(record.encoded()))
+        let sequence = try journalInBackground(record.encoded())
+        return (outcome, JournalPosition(shard: journal.shard, epoch: journal.epoch, sequence: sequence))
     }
 
     /// Applies a command and journals it without waiting (see `journalInBackground`).
@@ -237,10 +238,14 @@ public actor AccountShardActor: SnapshottingActor {
     /// refused (`unavailable`); the shard's next actor, here or on another node, takes them.
     func retire() {
         if journal.broken == nil { journal.broken = BourseError(.unavailable, "\(journal.shard) is not served here") }
+        // Books' records that depend on reservations this journal has not committed fail now (their orders are
+        // repaired as never booked) rather than wait for records it may never append.
+        store.abandon(shard: journal.shard, epoch: journal.epoch)
     }
 
     /// Adopts the epoch of the lease just taken; later records carry it.
     func setEpoch(_ epoch: Int64) {
+        if epoch != journal.epoch { store.abandon(shard: journal.shard, epoch: journal.epoch) }
         journal = JournalPipeline(shard: journal.shard, epoch: epoch, lastSequence: journal.lastSequence)
     }
 

@@ -31,7 +31,7 @@ extension Exchange {
             protection = MarketSpec.protectionPrice(side: .buy, reference: stop, bps: configuration.protectionBps)
         }
         let outcome: AccountShardState.Outcome
-        // A book served here waits for the reservation to be durable before its own record is (the two appends
+        // A book served here does not let its own record be committed without the reservation's (the two appends
         // overlap); a book on another node is sent the order once its reservation is durable.
         var reservation: Reservation?
         let reserving = ContinuousClock.now
@@ -40,7 +40,7 @@ extension Exchange {
             if case .local = symbol {
                 let reserved = try await account.reserve(command, nowMillis: clock())
                 outcome = reserved.outcome
-                reservation = Reservation(account: account, sequence: reserved.sequence)
+                reservation = Reservation(account: account, position: reserved.position)
             } else {
                 outcome = try await account.execute(command, nowMillis: clock())
             }

@@ -50,16 +50,17 @@ public protocol JournalingActor: Actor {
     var logger: Logger { get }
     /// Runs after a batch is durable and before its callers are answered (in journal order).
     func didCommit(through sequence: Int64) async
-    /// How many of the pending records (`journal.pending`, oldest first) may be handed to the store now: those
-    /// whose prerequisites are durable (a symbol's records wait for the reservations of the orders they book).
-    /// Waits until at least the first may go. Throwing fails the batch as a failed append would: the shard's
-    /// memory is then ahead of what it may journal.
-    func appendableCount() async throws -> Int
+    /// How many of the pending records (`journal.pending`, oldest first) may be handed to the store now, and
+    /// the records of other shards they may not be committed without (`JournalStore.append(_:after:)`): a
+    /// symbol's records depend on the reservations of the orders they book. Waits until at least the first may
+    /// go. Throwing fails the batch as a failed append would: the shard's memory is then ahead of what it may
+    /// journal.
+    func appendable() async throws -> (count: Int, after: [JournalPosition])
 }
 
 extension JournalingActor {
-    /// Everything pending: the default.
-    public func appendableCount() async throws -> Int { journal.pending.count }
+    /// Everything pending, depending on nothing: the default.
+    public func appendable() async throws -> (count: Int, after: [JournalPosition]) { (journal.pending.count, []) }
 
     /// Journals `payload` and returns once it is durable.
     ///
@@ -100,18 +101,25 @@ extension JournalingActor {
         try await withCheckedThrowingContinuation { journal.durabilityWaiters.append((sequence, $0)) }
     }
 
-    /// Appends what is pending (what `appendableCount` allows of it), then answers the batch's waiters and hands
+    /// Appends what is pending (what `appendable()` allows of it), then answers the batch's waiters and hands
     /// the turn on — or keeps it while the record `own` of the calling waiter is not durable yet.
     private func flush(own: Int64?) async throws {
         let batch: [JournalRecord]
         do {
             // Only the flusher removes pending records: the head counted is the head taken.
-            let count = min(max(try await appendableCount(), 1), journal.pending.count)
+            let (appendable, prerequisites) = try await appendable()
+            let count = min(max(appendable, 1), journal.pending.count)
             batch = Array(journal.pending.prefix(count))
             journal.pending.removeFirst(count)
-            try await store.append(batch)
+            if prerequisites.isEmpty {
+                try await store.append(batch)
+            } else {
+                try await store.append(batch, after: prerequisites)
+            }
         } catch {
             journal.broken = error
+            // Records that depend on this journal's pending ones (books' on reservations) must not wait for them.
+            store.abandon(shard: journal.shard, epoch: journal.epoch)
             journal.flushing = false
             let failed = journal.waiters
             journal.waiters.removeAll()

@@ -67,7 +67,7 @@ public actor SymbolActor: SnapshottingActor {
     private var redelivery: Task<Void, Never>?
     private var retired = false
     /// The reservations that records not yet handed to the store depend on, by the sequence of the record that
-    /// booked the order: those records are appended only once the reservations are durable (`appendableCount`).
+    /// booked the order: those records are committed only with or after the reservations (`appendable()`).
     private var reservations: [(record: Int64, reservation: Reservation)] = []
     /// `state.halted`, readable without a hop to the actor: an order that needs nothing else of the book
     /// before its reservation (a limit order) reads this instead of `quote`.
@@ -128,7 +128,8 @@ public actor SymbolActor: SnapshottingActor {
     /// Time to apply one book command (matching, without the journal commit).
     static let matchLatency = Metrics.Timer(label: "bourse_match_latency")
     /// Per batch of a book's journal, the time it waited before going to the store for the reservation of its
-    /// first order (0 when that was durable already): what the overlap of the two appends still costs.
+    /// first order: 0 when that was durable already, or when the store commits the batch with or after the
+    /// reservations itself (`JournalStore.ordersAppendsByPrerequisites`).
     static let reservationWait = Metrics.Timer(label: "bourse_book_reservation_wait")
 
     /// Applies a cancel or an amend (or a place that needs no repeat check) and returns its events once they
@@ -148,7 +149,7 @@ public actor SymbolActor: SnapshottingActor {
 
     /// `place`, for an order whose reservation its account shard may still be journaling: the record that books it
     /// is handed to the store only once the reservation is durable, so the two appends overlap and the book never
-    /// holds an order whose reservation a crash could lose (see `appendableCount`).
+    /// holds an order whose reservation a crash could lose (see `appendable()`).
     func place(_ order: NewOrder, settledThrough: OrderID, nowMillis: Int64, after reservation: Reservation?)
         async throws -> [BookEvent]
     {
@@ -157,12 +158,32 @@ public actor SymbolActor: SnapshottingActor {
         return try await run(.place(order, settledThrough: settledThrough), nowMillis: nowMillis, after: reservation)
     }
 
-    /// How many pending records may be handed to the store: those before the first that books an order whose
-    /// reservation is not durable yet (read without a hop). When that is the first, waits for its reservations.
-    /// Records held back ride in the next batch, which the shard's next turn takes.
+    /// The pending records that may be handed to the store, and the reservations they may not be committed
+    /// without. A store that orders appends by prerequisites takes them all, with the positions of the
+    /// reservations not known durable yet (read without a hop): it commits the book's records with those or
+    /// after them. Otherwise the records before the first that books an order whose reservation is not durable
+    /// yet; when that is the first, this waits for its reservations. Records held back ride in the next batch.
     /// - Throws: when an account shard's journal failed before a reservation was durable: the book holds an
     ///   order it may not journal, and the shard refuses commands until it is recovered.
-    public func appendableCount() async throws -> Int {
+    public func appendable() async throws -> (count: Int, after: [JournalPosition]) {
+        if store.ordersAppendsByPrerequisites {
+            Self.reservationWait.record(duration: .zero)
+            guard let first = journal.pending.first?.sequence, let last = journal.pending.last?.sequence else {
+                return (journal.pending.count, [])
+            }
+            var after: [JournalPosition] = []
+            for (record, reservation) in reservations where record >= first && record <= last {
+                if !reservation.account.isDurable(through: reservation.sequence) { after.append(reservation.position) }
+            }
+            reservations.removeAll { $0.record <= last }
+            return (journal.pending.count, after)
+        }
+        return (try await appendableCount(), [])
+    }
+
+    /// `appendable()` for a store that does not order appends by prerequisites: how many pending records may
+    /// go, waiting for the reservations of the first when needed.
+    private func appendableCount() async throws -> Int {
         let started = ContinuousClock.now
         defer { Self.reservationWait.record(duration: ContinuousClock.now - started) }
         while let (position, held) = firstHeldReservation() {
@@ -519,10 +540,12 @@ public actor SymbolActor: SnapshottingActor {
     }
 }
 
-/// A new order's reservation being journaled: its account shard and the sequence of its record there.
+/// A new order's reservation being journaled: its account shard and the position of its record there.
 struct Reservation: Sendable {
     let account: AccountShardActor
-    let sequence: Int64
+    let position: JournalPosition
+
+    var sequence: Int64 { position.sequence }
 }
 
 /// Events delivered to one account shard whose settlement is not known durable yet (see

@@ -1,0 +1,210 @@
+import Foundation
+import Synchronization
+import Testing
+
+@testable import Storage
+
+/// What `body` threw, or success.
+private func outcome(_ body: () async throws -> Void) async -> Result<Void, any Error> {
+    do {
+        try await body()
+        return .success(())
+    } catch {
+        return .failure(error)
+    }
+}
+
+/// Appends that name prerequisites (`append(_:after:)`): a book's record is never committed without the
+/// reservation it depends on, whichever call reaches the group commit first.
+@Suite struct PrerequisiteTests {
+    static let reservation = JournalPosition(shard: "accounts/0001", epoch: 1, sequence: 1)
+
+    /// Runs `committer` with a writer that logs each batch (calls and dependencies) and refuses the calls whose
+    /// first record's shard is in `refusing` — and, as the stores do, the calls that depend on those.
+    private static func run(
+        _ committer: GroupCommitter, takesDependencies: Bool, refusing: Set<String> = [],
+        log: Shared<[(calls: [[JournalRecord]], dependencies: [GroupCommitter.Dependency])]>
+    ) async {
+        let write: GroupCommitter.DependentBatchWriter = { requests, dependencies in
+            log.withLock { $0.append((requests, dependencies)) }
+            var outcomes: [StorageError?] = requests.map {
+                refusing.contains($0[0].shard) ? StorageError.staleEpoch($0[0].shard) : nil
+            }
+            for dependency in dependencies where outcomes[dependency.prerequisite] != nil {
+                outcomes[dependency.dependent] = GroupCommitter.prerequisiteError
+            }
+            return outcomes
+        }
+        if takesDependencies {
+            await committer.run(dependentWriter: write)
+        } else {
+            await committer.run(writer: { try await write($0, []) })
+        }
+    }
+
+    /// Submits the book's call, waits until it is queued, then the reservation's.
+    private static func bookThenReservation(_ committer: GroupCommitter) async throws -> (
+        Result<Void, any Error>, Result<Void, any Error>
+    ) {
+        async let book = outcome {
+            try await committer.submit([record("symbol/BTC-USD", 1, epoch: 1)], after: [reservation])
+        }
+        try await Task.sleep(for: .milliseconds(50))
+        async let account = outcome { try await committer.submit([record("accounts/0001", 1, epoch: 1)]) }
+        return (await book, await account)
+    }
+
+    @Test func aCallQueuedBeforeItsPrerequisiteSharesItsBatch() async throws {
+        let committer = GroupCommitter()
+        let log = Shared<[(calls: [[JournalRecord]], dependencies: [GroupCommitter.Dependency])]>([])
+        let (book, account) = try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await Self.run(committer, takesDependencies: true, log: log) }
+            defer { group.cancelAll() }
+            let outcomes = try await Self.bookThenReservation(committer)
+            await committer.shutdown()
+            return outcomes
+        }
+        try book.get()
+        try account.get()
+        let batches = log.withLock { $0 }
+        try #require(batches.count == 1)
+        let calls = batches[0].calls.map { $0[0].shard }
+        #expect(calls == ["accounts/0001", "symbol/BTC-USD"])
+        #expect(batches[0].dependencies == [GroupCommitter.Dependency(dependent: 1, prerequisite: 0)])
+    }
+
+    @Test func withAWriterThatIsNotToldOfDependenciesACallWaitsForItsPrerequisiteToCommit() async throws {
+        let committer = GroupCommitter()
+        let log = Shared<[(calls: [[JournalRecord]], dependencies: [GroupCommitter.Dependency])]>([])
+        let (book, account) = try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await Self.run(committer, takesDependencies: false, log: log) }
+            defer { group.cancelAll() }
+            let outcomes = try await Self.bookThenReservation(committer)
+            await committer.shutdown()
+            return outcomes
+        }
+        try book.get()
+        try account.get()
+        let batches = log.withLock { $0 }.map { $0.calls.map { $0[0].shard } }
+        #expect(batches == [["accounts/0001"], ["symbol/BTC-USD"]])
+    }
+
+    @Test(arguments: [true, false])
+    func aRefusedPrerequisiteRefusesTheCallThatDependsOnIt(_ takesDependencies: Bool) async throws {
+        let committer = GroupCommitter()
+        let log = Shared<[(calls: [[JournalRecord]], dependencies: [GroupCommitter.Dependency])]>([])
+        let (book, account) = try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                await Self.run(committer, takesDependencies: takesDependencies, refusing: ["accounts/0001"], log: log)
+            }
+            defer { group.cancelAll() }
+            let outcomes = try await Self.bookThenReservation(committer)
+            await committer.shutdown()
+            return outcomes
+        }
+        #expect(throws: StorageError.staleEpoch("accounts/0001")) { try account.get() }
+        #expect(throws: GroupCommitter.prerequisiteError) { try book.get() }
+        // Told of the dependency, the writer refused the book's call with the reservation's; not told, it
+        // never saw the book's call.
+        let written = log.withLock { $0 }.flatMap { $0.calls.map { $0[0].shard } }
+        #expect(written == (takesDependencies ? ["accounts/0001", "symbol/BTC-USD"] : ["accounts/0001"]))
+    }
+
+    @Test func aCallWaitingForAnAbandonedJournalFails() async throws {
+        let committer = GroupCommitter()
+        let log = Shared<[(calls: [[JournalRecord]], dependencies: [GroupCommitter.Dependency])]>([])
+        let book = try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await Self.run(committer, takesDependencies: true, log: log) }
+            defer { group.cancelAll() }
+            async let book = outcome {
+                try await committer.submit([record("symbol/BTC-USD", 1, epoch: 1)], after: [Self.reservation])
+            }
+            try await Task.sleep(for: .milliseconds(50))
+            // Another epoch of the same shard does not concern it.
+            committer.abandon(shard: "accounts/0001", epoch: 2)
+            try await Task.sleep(for: .milliseconds(50))
+            #expect(log.withLock { $0.isEmpty })
+            committer.abandon(shard: "accounts/0001", epoch: 1)
+            let outcome = await book
+            await committer.shutdown()
+            return outcome
+        }
+        #expect(throws: GroupCommitter.prerequisiteError) { try book.get() }
+        #expect(log.withLock { $0.isEmpty })
+    }
+
+    @Test func shutdownFailsACallWhosePrerequisiteNeverCame() async throws {
+        let committer = GroupCommitter()
+        let log = Shared<[(calls: [[JournalRecord]], dependencies: [GroupCommitter.Dependency])]>([])
+        let (book, other) = try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await Self.run(committer, takesDependencies: true, log: log) }
+            async let book = outcome {
+                try await committer.submit([record("symbol/BTC-USD", 1, epoch: 1)], after: [Self.reservation])
+            }
+            try await Task.sleep(for: .milliseconds(50))
+            async let other = outcome { try await committer.submit([record("accounts/0002", 1, epoch: 1)]) }
+            try await Task.sleep(for: .milliseconds(50))
+            await committer.shutdown()
+            try await group.waitForAll()
+            return (await book, await other)
+        }
+        #expect(throws: GroupCommitter.prerequisiteError) { try book.get() }
+        try other.get()
+        #expect(log.withLock { $0 }.flatMap { $0.calls.map { $0[0].shard } } == ["accounts/0002"])
+    }
+
+    @Test func aPrerequisiteCommittedBeforeGoesWithoutWaiting() async throws {
+        let committer = GroupCommitter()
+        let log = Shared<[(calls: [[JournalRecord]], dependencies: [GroupCommitter.Dependency])]>([])
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await Self.run(committer, takesDependencies: true, log: log) }
+            try await committer.submit([record("accounts/0001", 1, epoch: 1)])
+            try await committer.submit([record("symbol/BTC-USD", 1, epoch: 1)], after: [Self.reservation])
+            // Committed at an earlier epoch than the shard has committed since: refused, it can never be now.
+            try await committer.submit([record("accounts/0001", 2, epoch: 2)])
+            await #expect(throws: GroupCommitter.prerequisiteError) {
+                try await committer.submit(
+                    [record("symbol/BTC-USD", 2, epoch: 1)],
+                    after: [JournalPosition(shard: "accounts/0001", epoch: 1, sequence: 3)])
+            }
+            await committer.shutdown()
+            try await group.waitForAll()
+        }
+        #expect(log.withLock { $0 }.map { $0.dependencies.isEmpty } == [true, true, true])
+    }
+
+    /// Both stores' statements refuse a dependent together with its refused prerequisite, in one transaction.
+    @Test(arguments: StoreKind.allCases)
+    func theStoresRefuseADependentWithItsRefusedPrerequisite(_ kind: StoreKind) async throws {
+        try await withStore(kind) { store in
+            let account = try await lease(store, "accounts/0001")
+            let book = try await lease(store, "symbol/BTC-USD")
+            let calls = [
+                [record("accounts/0001", 1, epoch: account + 1)],
+                [record("symbol/BTC-USD", 1, epoch: book)],
+                [record("symbol/ETH-USD", 1, epoch: try await lease(store, "symbol/ETH-USD"))],
+            ]
+            let dependencies = [GroupCommitter.Dependency(dependent: 1, prerequisite: 0)]
+            let outcomes: [StorageError?]
+            switch store {
+            case let postgres as PostgresStore:
+                outcomes = try await postgres.writeBatch(calls, dependencies: dependencies)
+            case let sqlite as SQLiteStore: outcomes = try await sqlite.writeBatch(calls, dependencies: dependencies)
+            default: Issue.record("unexpected store \(type(of: store))"); return
+            }
+            #expect(outcomes == [StorageError.staleEpoch("accounts/0001"), GroupCommitter.prerequisiteError, nil])
+            #expect(try await store.records(shard: "symbol/BTC-USD", after: 0, limit: 10).isEmpty)
+            #expect(try await store.records(shard: "symbol/ETH-USD", after: 0, limit: 10).count == 1)
+            // The same batch with the reservation's epoch right commits both.
+            let fixed = [[record("accounts/0001", 1, epoch: account)], calls[1]]
+            let again: [StorageError?]
+            switch store {
+            case let postgres as PostgresStore: again = try await postgres.writeBatch(fixed, dependencies: dependencies)
+            case let sqlite as SQLiteStore: again = try await sqlite.writeBatch(fixed, dependencies: dependencies)
+            default: return
+            }
+            #expect(again == [nil, nil])
+            #expect(try await store.records(shard: "symbol/BTC-USD", after: 0, limit: 10).count == 1)
+        }
+    }
+}
