@@ -23,7 +23,7 @@ private func outcome(_ body: () async throws -> Void) async -> Result<Void, any 
     /// first record's shard is in `refusing` — and, as the stores do, the calls that depend on those.
     private static func run(
         _ committer: GroupCommitter, takesDependencies: Bool, refusing: Set<String> = [],
-        log: Shared<[(calls: [[JournalRecord]], dependencies: [GroupCommitter.Dependency])]>
+        log: Log
     ) async {
         let write: GroupCommitter.DependentBatchWriter = { requests, dependencies in
             log.withLock { $0.append((requests, dependencies)) }
@@ -42,28 +42,31 @@ private func outcome(_ body: () async throws -> Void) async -> Result<Void, any 
         }
     }
 
-    /// Submits the book's call, waits until it is queued, then the reservation's.
-    private static func bookThenReservation(_ committer: GroupCommitter) async throws -> (
-        Result<Void, any Error>, Result<Void, any Error>
-    ) {
-        async let book = outcome {
-            try await committer.submit([record("symbol/BTC-USD", 1, epoch: 1)], after: [reservation])
+    typealias Log = Shared<[(calls: [[JournalRecord]], dependencies: [GroupCommitter.Dependency])]>
+
+    /// Runs a committer (see `run`), submits the book's call, waits until it is queued, then the reservation's,
+    /// and shuts the committer down: the outcomes of both calls, and what the writer was handed.
+    private static func bookThenReservation(takesDependencies: Bool, refusing: Set<String> = []) async throws
+        -> (book: Result<Void, any Error>, account: Result<Void, any Error>, log: Log)
+    {
+        let committer = GroupCommitter()
+        let log = Log([])
+        return try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await run(committer, takesDependencies: takesDependencies, refusing: refusing, log: log) }
+            defer { group.cancelAll() }
+            async let book = outcome {
+                try await committer.submit([record("symbol/BTC-USD", 1, epoch: 1)], after: [reservation])
+            }
+            try await Task.sleep(for: .milliseconds(50))
+            async let account = outcome { try await committer.submit([record("accounts/0001", 1, epoch: 1)]) }
+            let outcomes = (await book, await account)
+            await committer.shutdown()
+            return (outcomes.0, outcomes.1, log)
         }
-        try await Task.sleep(for: .milliseconds(50))
-        async let account = outcome { try await committer.submit([record("accounts/0001", 1, epoch: 1)]) }
-        return (await book, await account)
     }
 
     @Test func aCallQueuedBeforeItsPrerequisiteSharesItsBatch() async throws {
-        let committer = GroupCommitter()
-        let log = Shared<[(calls: [[JournalRecord]], dependencies: [GroupCommitter.Dependency])]>([])
-        let (book, account) = try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await Self.run(committer, takesDependencies: true, log: log) }
-            defer { group.cancelAll() }
-            let outcomes = try await Self.bookThenReservation(committer)
-            await committer.shutdown()
-            return outcomes
-        }
+        let (book, account, log) = try await Self.bookThenReservation(takesDependencies: true)
         try book.get()
         try account.get()
         let batches = log.withLock { $0 }
@@ -74,15 +77,7 @@ private func outcome(_ body: () async throws -> Void) async -> Result<Void, any 
     }
 
     @Test func withAWriterThatIsNotToldOfDependenciesACallWaitsForItsPrerequisiteToCommit() async throws {
-        let committer = GroupCommitter()
-        let log = Shared<[(calls: [[JournalRecord]], dependencies: [GroupCommitter.Dependency])]>([])
-        let (book, account) = try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await Self.run(committer, takesDependencies: false, log: log) }
-            defer { group.cancelAll() }
-            let outcomes = try await Self.bookThenReservation(committer)
-            await committer.shutdown()
-            return outcomes
-        }
+        let (book, account, log) = try await Self.bookThenReservation(takesDependencies: false)
         try book.get()
         try account.get()
         let batches = log.withLock { $0 }.map { $0.calls.map { $0[0].shard } }
@@ -91,17 +86,8 @@ private func outcome(_ body: () async throws -> Void) async -> Result<Void, any 
 
     @Test(arguments: [true, false])
     func aRefusedPrerequisiteRefusesTheCallThatDependsOnIt(_ takesDependencies: Bool) async throws {
-        let committer = GroupCommitter()
-        let log = Shared<[(calls: [[JournalRecord]], dependencies: [GroupCommitter.Dependency])]>([])
-        let (book, account) = try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask {
-                await Self.run(committer, takesDependencies: takesDependencies, refusing: ["accounts/0001"], log: log)
-            }
-            defer { group.cancelAll() }
-            let outcomes = try await Self.bookThenReservation(committer)
-            await committer.shutdown()
-            return outcomes
-        }
+        let (book, account, log) = try await Self.bookThenReservation(
+            takesDependencies: takesDependencies, refusing: ["accounts/0001"])
         #expect(throws: StorageError.staleEpoch("accounts/0001")) { try account.get() }
         #expect(throws: GroupCommitter.prerequisiteError) { try book.get() }
         // Told of the dependency, the writer refused the book's call with the reservation's; not told, it
@@ -112,7 +98,7 @@ private func outcome(_ body: () async throws -> Void) async -> Result<Void, any 
 
     @Test func aCallWaitingForAnAbandonedJournalFails() async throws {
         let committer = GroupCommitter()
-        let log = Shared<[(calls: [[JournalRecord]], dependencies: [GroupCommitter.Dependency])]>([])
+        let log = Log([])
         let book = try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await Self.run(committer, takesDependencies: true, log: log) }
             defer { group.cancelAll() }
@@ -135,7 +121,7 @@ private func outcome(_ body: () async throws -> Void) async -> Result<Void, any 
 
     @Test func shutdownFailsACallWhosePrerequisiteNeverCame() async throws {
         let committer = GroupCommitter()
-        let log = Shared<[(calls: [[JournalRecord]], dependencies: [GroupCommitter.Dependency])]>([])
+        let log = Log([])
         let (book, other) = try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await Self.run(committer, takesDependencies: true, log: log) }
             async let book = outcome {
@@ -155,7 +141,7 @@ private func outcome(_ body: () async throws -> Void) async -> Result<Void, any 
 
     @Test func aPrerequisiteCommittedBeforeGoesWithoutWaiting() async throws {
         let committer = GroupCommitter()
-        let log = Shared<[(calls: [[JournalRecord]], dependencies: [GroupCommitter.Dependency])]>([])
+        let log = Log([])
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await Self.run(committer, takesDependencies: true, log: log) }
             try await committer.submit([record("accounts/0001", 1, epoch: 1)])
