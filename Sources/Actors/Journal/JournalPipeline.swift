@@ -111,11 +111,7 @@ extension JournalingActor {
             let count = min(max(appendable, 1), journal.pending.count)
             batch = Array(journal.pending.prefix(count))
             journal.pending.removeFirst(count)
-            if prerequisites.isEmpty {
-                try await store.append(batch)
-            } else {
-                try await store.append(batch, after: prerequisites)
-            }
+            try await store.append(batch, after: prerequisites)
         } catch {
             journal.broken = error
             // Records that depend on this journal's pending ones (books' on reservations) must not wait for them.
