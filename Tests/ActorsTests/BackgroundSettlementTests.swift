@@ -94,6 +94,12 @@ struct BackgroundSettlementTests {
             #expect(buy.status == .partiallyFilled)
             #expect(buy.fills.count == 2)
             let views = try await Self.views(exchange, users: users)
+            // The three settlements (the buyer's, two makers') go to the store in the background: the views
+            // above answer from memory, so wait for each of them to be refused before the "crash".
+            let refusedBy = ContinuousClock.now + .seconds(10)
+            while store.refused.load(ordering: .relaxed) < 3, ContinuousClock.now < refusedBy {
+                try await Task.sleep(for: .milliseconds(5))
+            }
             #expect(store.refused.load(ordering: .relaxed) >= 3)
             // The "crash": the store stops (no graceful stop) with the settlements never written.
             return views
