@@ -90,7 +90,7 @@ public struct APIServer: Sendable {
     ) throws -> Application<RouterResponder<APIRequestContext>> {
         var application = Application(
             router: table.router,
-            server: try makeServerBuilder(),
+            server: try makeServerBuilder(http2Service: makeHTTP2Service(router: table.router)),
             configuration: ApplicationConfiguration(
                 address: .hostname(configuration.host, port: configuration.port), serverName: "bourse"),
             onServerRunning: onServerRunning,
@@ -139,8 +139,30 @@ public struct APIServer: Sendable {
         return table
     }
 
-    private func makeServerBuilder() throws -> HTTPServerBuilder {
-        guard let files = configuration.tls else { return .http1AndH2C() }
+    /// Serves the HTTP/2 streams of cleartext connections (see `DirectHTTP2Channel`) with the same routes and
+    /// middleware as `Application` does every other request, and the same last resort: an error no middleware
+    /// turned into a response is a 500, and every response carries `Date` and `Server`.
+    private func makeHTTP2Service(router: Router<APIRequestContext>) -> HTTP2StreamService {
+        let responder = router.buildResponder()
+        let logger = services.logger
+        let dates = HTTPDateCache()
+        return HTTP2StreamService(bodyLimit: services.bodyLimit) { request, channel in
+            let context = APIRequestContext(source: .init(channel: channel, logger: logger))
+            var response: Response
+            do {
+                response = try await responder.respond(to: request, context: context)
+            } catch {
+                logger.debug("unhandled error", metadata: ["error": "\(error)"])
+                response = Response(status: .internalServerError)
+            }
+            response.headers[.date] = dates.now
+            response.headers[.server] = "bourse"
+            return response
+        }
+    }
+
+    private func makeServerBuilder(http2Service: HTTP2StreamService) throws -> HTTPServerBuilder {
+        guard let files = configuration.tls else { return .http1AndH2C(http2Service: http2Service) }
         let chain = try NIOSSLCertificate.fromPEMFile(files.certificateChainPath).map {
             NIOSSLCertificateSource.certificate($0)
         }

@@ -41,13 +41,20 @@ public struct HTTP1AndH2CChannel: HTTPChannelHandler {
     /// A connection whose HTTP version is being, or has been, detected.
     public struct Value: ServerChildChannelValue {
         /// Completes once the first bytes have been read and the pipeline configured.
-        let negotiated: EventLoopFuture<NIONegotiatedHTTPVersion<HTTP1Channel.Value, HTTP2Channel.Value>>
+        let negotiated: EventLoopFuture<NIONegotiatedHTTPVersion<HTTP1Channel.Value, HTTP2Connection>>
         /// The connection's channel.
         public let channel: any Channel
     }
 
+    /// An HTTP/2 connection, served by Hummingbird's channel or by ``DirectHTTP2Channel``.
+    enum HTTP2Connection: Sendable {
+        case hummingbird(HTTP2Channel.Value)
+        case direct(DirectHTTP2Channel.Connection)
+    }
+
     private let http1: HTTP1Channel
     private let http2: HTTP2Channel
+    private let direct: DirectHTTP2Channel?
     /// The configuration this channel was created with.
     public let configuration: Configuration
 
@@ -57,11 +64,16 @@ public struct HTTP1AndH2CChannel: HTTPChannelHandler {
     /// Create a channel.
     /// - Parameters:
     ///   - responder: Function returning an HTTP response for an HTTP request.
+    ///   - http2Service: when given, HTTP/2 requests are served by it through ``DirectHTTP2Channel`` (one
+    ///     channel handler per stream) instead of by `responder` through Hummingbird's `HTTP2Channel`.
     ///   - configuration: Channel configuration.
-    public init(responder: @escaping Responder, configuration: Configuration = .init()) {
+    public init(
+        responder: @escaping Responder, http2Service: HTTP2StreamService? = nil, configuration: Configuration = .init()
+    ) {
         self.configuration = configuration
         self.http1 = HTTP1Channel(responder: responder, configuration: configuration.http2.streamConfiguration)
         self.http2 = HTTP2Channel(responder: responder, configuration: configuration.http2)
+        self.direct = http2Service.map { DirectHTTP2Channel(service: $0, configuration: configuration.http2) }
     }
 
     /// Add the preface detection handler to a new connection.
@@ -75,7 +87,7 @@ public struct HTTP1AndH2CChannel: HTTPChannelHandler {
     public func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         channel.eventLoop.makeCompletedFuture {
             let detector = HTTPPrefaceDetectionHandler<
-                NIONegotiatedHTTPVersion<HTTP1Channel.Value, HTTP2Channel.Value>
+                NIONegotiatedHTTPVersion<HTTP1Channel.Value, HTTP2Connection>
             >(
                 eventLoop: channel.eventLoop,
                 timeout: self.configuration.protocolDetectionTimeout
@@ -84,7 +96,10 @@ public struct HTTP1AndH2CChannel: HTTPChannelHandler {
                 case .http1:
                     return self.http1.setup(channel: channel, logger: logger).map { .http1_1($0) }
                 case .http2:
-                    return self.http2.setup(channel: channel, logger: logger).map { .http2($0) }
+                    if let direct = self.direct {
+                        return direct.setup(channel: channel, logger: logger).map { .http2(.direct($0)) }
+                    }
+                    return self.http2.setup(channel: channel, logger: logger).map { .http2(.hummingbird($0)) }
                 }
             }
             try channel.pipeline.syncOperations.addHandler(detector)
@@ -101,8 +116,10 @@ public struct HTTP1AndH2CChannel: HTTPChannelHandler {
             switch try await value.negotiated.get() {
             case .http1_1(let http1):
                 await self.http1.handle(value: http1, logger: logger)
-            case .http2(let http2):
+            case .http2(.hummingbird(let http2)):
                 await self.http2.handle(value: http2, logger: logger)
+            case .http2(.direct(let connection)):
+                await self.direct?.handle(connection: connection, logger: logger)
             }
         } catch {
             logger.debug("HTTP version detection failed: \(error)")
