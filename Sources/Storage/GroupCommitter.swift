@@ -16,6 +16,10 @@ import Synchronization
 /// without. It is taken into a batch only once they are committed, or into the batch that carries them when
 /// the writer refuses a dependent together with its refused prerequisite (`run(dependentWriter:)`); it fails
 /// when one of them cannot be committed any more (its call failed, or its shard was abandoned at that epoch).
+///
+/// A call may also say that other calls will name its records as prerequisites (`awaitingDependents`, a
+/// reservation that the book's record of its order will follow): it then waits up to `dependentWait` for one of
+/// them to be queued, so that both share one batch — one durable round trip per order instead of two in turn.
 public final class GroupCommitter: Sendable {
     /// Writes one batch (one call's records per element) in one round trip and returns one outcome per
     /// call, in order: `nil` when that call's records are committed, else the error for that call. Throwing
@@ -49,6 +53,8 @@ public final class GroupCommitter: Sendable {
         var shards: [String]
         var prerequisites: [JournalPosition]
         var continuation: CheckedContinuation<Void, any Error>
+        /// Until when the call waits for a dependent to be queued, unless one is (nil: it does not wait).
+        var waitsUntil: ContinuousClock.Instant?
     }
 
     private struct ShardEpoch: Hashable {
@@ -79,6 +85,8 @@ public final class GroupCommitter: Sendable {
         /// Whether the writer refuses a dependent with its prerequisite (else a dependent waits for its
         /// prerequisites to be committed).
         var writerTakesDependencies = false
+        /// Whether a task will wake the loops when the earliest call waiting for a dependent stops waiting.
+        var dependentWaitTimerSet = false
         var statistics = Statistics()
 
         /// Takes the waiting loops to wake.
@@ -132,9 +140,13 @@ public final class GroupCommitter: Sendable {
     /// The most batches in flight at once (writer loops).
     public let maxConcurrentBatches: Int
 
-    public init(maxBatchRecords: Int = 2_000, maxConcurrentBatches: Int = 1) {
+    /// The longest a call `awaitingDependents` is held back for a dependent to share its batch.
+    public let dependentWait: Duration
+
+    public init(maxBatchRecords: Int = 2_000, maxConcurrentBatches: Int = 1, dependentWait: Duration = .zero) {
         self.maxBatchRecords = max(1, maxBatchRecords)
         self.maxConcurrentBatches = max(1, maxConcurrentBatches)
+        self.dependentWait = max(.zero, dependentWait)
     }
 
     /// The counters so far.
@@ -157,9 +169,15 @@ public final class GroupCommitter: Sendable {
     /// `submit`, committing `records` only with or after the records of `prerequisites` (see the type's
     /// documentation).
     ///
+    /// - Parameters:
+    ///   - awaitingDependents: other calls will name these records as prerequisites: wait up to
+    ///     `dependentWait` for one to be queued, and share its batch.
     /// - Throws: as `submit`; `StorageError.unavailable` when a prerequisite cannot be committed any more.
-    public func submit(_ records: [JournalRecord], after prerequisites: [JournalPosition]) async throws {
+    public func submit(
+        _ records: [JournalRecord], after prerequisites: [JournalPosition], awaitingDependents: Bool = false
+    ) async throws {
         guard !records.isEmpty else { return }
+        let waitsUntil = awaitingDependents && dependentWait > .zero ? ContinuousClock.now + dependentWait : nil
         var keys = Set<Key>()
         var shards: [String] = []
         for record in records {
@@ -174,7 +192,8 @@ public final class GroupCommitter: Sendable {
                 guard state.phase != .stopped, !state.closing else { return (false, nil) }
                 state.queue.append(
                     Pending(
-                        records: records, shards: shards, prerequisites: prerequisites, continuation: continuation))
+                        records: records, shards: shards, prerequisites: prerequisites, continuation: continuation,
+                        waitsUntil: waitsUntil))
                 return (true, state.loopWaiters.popLast())
             }
             if accepted {
@@ -343,7 +362,11 @@ public final class GroupCommitter: Sendable {
                     let (turn, refused) = state.withLock { state -> (Turn?, [Pending]) in
                         if cancelled { state.cancelled = true }
                         if state.cancelled { return (.stop, []) }
-                        var (batch, dependencies, refused) = takeBatch(&state)
+                        var (batch, dependencies, refused, waitEnds) = takeBatch(&state)
+                        if let waitEnds, !state.dependentWaitTimerSet {
+                            state.dependentWaitTimerSet = true
+                            wakeLoops(at: waitEnds)
+                        }
                         if !batch.isEmpty { return (.write(batch, dependencies), refused) }
                         if state.closing && state.inFlight.isEmpty {
                             // Nothing new comes in and nothing is being written: what is left waits for
@@ -373,6 +396,18 @@ public final class GroupCommitter: Sendable {
         }
     }
 
+    /// Wakes the idle loops at `deadline`, when a call stops waiting for its dependents.
+    private func wakeLoops(at deadline: ContinuousClock.Instant) {
+        Task {
+            try? await Task.sleep(until: deadline)
+            let waiters = state.withLock { state -> [CheckedContinuation<Turn, Never>] in
+                state.dependentWaitTimerSet = false
+                return state.takeLoopWaiters()
+            }
+            for waiter in waiters { waiter.resume(returning: .lookAgain) }
+        }
+    }
+
     /// What a call is told when a record it depends on was not journaled.
     public static let prerequisiteError = StorageError(.unavailable, "a record this one depends on was not journaled")
 
@@ -380,9 +415,13 @@ public final class GroupCommitter: Sendable {
     /// for a later batch when it writes a shard of a batch in flight or of a call left before it (so a shard's
     /// calls keep their order), or a (shard, sequence) an earlier call of this batch writes, or while one of its
     /// prerequisites is neither committed nor in this batch (then the queue is looked at again: a call is often
-    /// queued before the one it depends on). Also returns the calls refused because a prerequisite failed.
-    private func takeBatch(_ state: inout State) -> ([Pending], [Dependency], [Pending]) {
-        guard !state.queue.isEmpty else { return ([], [], []) }
+    /// queued before the one it depends on), or while it waits for a dependent that is not queued yet. Also
+    /// returns the calls refused because a prerequisite failed, and when the first call left waiting for a
+    /// dependent stops waiting.
+    private func takeBatch(_ state: inout State)
+        -> ([Pending], [Dependency], [Pending], ContinuousClock.Instant?)
+    {
+        guard !state.queue.isEmpty else { return ([], [], [], nil) }
         var batch: [Pending] = []
         var dependencies: [Dependency] = []
         var refused: [Pending] = []
@@ -394,6 +433,10 @@ public final class GroupCommitter: Sendable {
         var count = 0
         var remaining = state.queue
         var progressed = true
+        /// The positions queued calls name as prerequisites: a call waiting for a dependent goes once it is here.
+        var wanted: Set<JournalPosition>?
+        var waitEnds: ContinuousClock.Instant?
+        let now = ContinuousClock.now
         while progressed && !remaining.isEmpty {
             progressed = false
             var held = Set<String>()
@@ -407,6 +450,15 @@ public final class GroupCommitter: Sendable {
                     held.formUnion(pending.shards)
                     rest.append(pending)
                     continue
+                }
+                if let until = pending.waitsUntil, now < until, !state.closing {
+                    if wanted == nil { wanted = Set(state.queue.lazy.flatMap(\.prerequisites)) }
+                    if let wanted, !pending.records.contains(where: { wanted.contains($0.position) }) {
+                        waitEnds = min(waitEnds ?? until, until)
+                        held.formUnion(pending.shards)
+                        rest.append(pending)
+                        continue
+                    }
                 }
                 var inBatch: [Int] = []
                 var ready = true
@@ -448,6 +500,6 @@ public final class GroupCommitter: Sendable {
         state.queue = remaining
         for pending in batch { state.inFlight.formUnion(pending.shards) }
         for pending in refused { state.record(pending.records, committed: false) }
-        return (batch, dependencies, refused)
+        return (batch, dependencies, refused, waitEnds)
     }
 }

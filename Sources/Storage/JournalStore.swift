@@ -103,6 +103,12 @@ public protocol JournalStore: Sendable {
     /// - Throws: as `append`; `StorageError.unavailable` when a prerequisite was not journaled.
     func append(_ records: [JournalRecord], after prerequisites: [JournalPosition]) async throws
 
+    /// `append(_:after:)` for records that other shards' records will name as prerequisites (reservations, which
+    /// the book's record of their order follows): the store may hold them back briefly so that the dependent
+    /// shares their transaction. Stores without a group commit append them at once.
+    func append(_ records: [JournalRecord], after prerequisites: [JournalPosition], awaitingDependents: Bool)
+        async throws
+
     /// Says that `shard`'s journal at `epoch` will append nothing more (it failed, or its shard moved): calls
     /// waiting for its records fail.
     func abandon(shard: String, epoch: Int64)
@@ -218,6 +224,12 @@ extension JournalStore {
             throw StorageError(.unavailable, "this store does not order appends by prerequisites")
         }
         try await append(records)
+    }
+
+    public func append(_ records: [JournalRecord], after prerequisites: [JournalPosition], awaitingDependents: Bool)
+        async throws
+    {
+        try await append(records, after: prerequisites)
     }
 
     public func abandon(shard: String, epoch: Int64) {}

@@ -15,6 +15,12 @@ extension SQLiteStore {
         try await committer.submit(records, after: prerequisites)
     }
 
+    public func append(_ records: [JournalRecord], after prerequisites: [JournalPosition], awaitingDependents: Bool)
+        async throws
+    {
+        try await committer.submit(records, after: prerequisites, awaitingDependents: awaitingDependents)
+    }
+
     public func abandon(shard: String, epoch: Int64) {
         committer.abandon(shard: shard, epoch: epoch)
     }

@@ -55,7 +55,7 @@ private func outcome(_ body: () async throws -> Void) async -> Result<Void, any 
             group.addTask { await run(committer, takesDependencies: takesDependencies, refusing: refusing, log: log) }
             defer { group.cancelAll() }
             async let book = outcome {
-                try await committer.submit([record("symbol/BTC-USD", 1, epoch: 1)], after: [reservation])
+                try await committer.submit([record("symbol/BTC-USD", 1, epoch: 1)], after: [Self.reservation])
             }
             try await Task.sleep(for: .milliseconds(50))
             async let account = outcome { try await committer.submit([record("accounts/0001", 1, epoch: 1)]) }
@@ -191,6 +191,83 @@ private func outcome(_ body: () async throws -> Void) async -> Result<Void, any 
             }
             #expect(again == [nil, nil])
             #expect(try await store.records(shard: "symbol/BTC-USD", after: 0, limit: 10).count == 1)
+        }
+    }
+}
+
+/// Calls awaiting their dependents (`submit(_:after:awaitingDependents:)`, a reservation): held back up to
+/// `dependentWait` so that the book's call shares their batch.
+extension PrerequisiteTests {
+    /// Runs a committer holding calls for `wait` (dependent-aware writer), then `body`, then shuts it down.
+    private static func withHoldingCommitter(
+        wait: Duration, _ body: (GroupCommitter, Log) async throws -> Void
+    ) async throws {
+        let committer = GroupCommitter(maxConcurrentBatches: 2, dependentWait: wait)
+        let log = Log([])
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await run(committer, takesDependencies: true, log: log) }
+            defer { group.cancelAll() }
+            try await body(committer, log)
+            await committer.shutdown()
+        }
+    }
+
+    @Test func aReservationWaitsForTheBooksCallAndSharesItsBatch() async throws {
+        try await Self.withHoldingCommitter(wait: .seconds(60)) { committer, log in
+            async let account = outcome {
+                try await committer.submit(
+                    [record("accounts/0001", 1, epoch: 1)], after: [], awaitingDependents: true)
+            }
+            try await Task.sleep(for: .milliseconds(50))
+            #expect(log.withLock { $0.isEmpty }, "the reservation went without its dependent")
+            async let book = outcome {
+                try await committer.submit([record("symbol/BTC-USD", 1, epoch: 1)], after: [Self.reservation])
+            }
+            try await account.get()
+            try await book.get()
+            let batches = log.withLock { $0 }
+            try #require(batches.count == 1)
+            #expect(batches[0].calls.map { $0[0].shard } == ["accounts/0001", "symbol/BTC-USD"])
+            #expect(batches[0].dependencies == [GroupCommitter.Dependency(dependent: 1, prerequisite: 0)])
+        }
+    }
+
+    @Test func withoutADependentTheReservationGoesWhenItsWaitEndsAndItsShardsLaterCallsDoNotOvertakeIt()
+        async throws
+    {
+        try await Self.withHoldingCommitter(wait: .seconds(2)) { committer, log in
+            async let first = outcome {
+                try await committer.submit(
+                    [record("accounts/0001", 1, epoch: 1)], after: [], awaitingDependents: true)
+            }
+            try await Task.sleep(for: .milliseconds(20))
+            async let second = outcome { try await committer.submit([record("accounts/0001", 2, epoch: 1)]) }
+            async let other = outcome { try await committer.submit([record("accounts/0002", 1, epoch: 1)]) }
+            try await other.get()  // another shard is not held up
+            try await first.get()
+            try await second.get()
+            let order = log.withLock { $0.flatMap { $0.calls.map { "\($0[0].shard)#\($0[0].sequence)" } } }
+            let firstIndex = try #require(order.firstIndex(of: "accounts/0001#1"))
+            let secondIndex = try #require(order.firstIndex(of: "accounts/0001#2"))
+            #expect(firstIndex < secondIndex)
+            #expect(order.firstIndex(of: "accounts/0002#1")! < firstIndex)
+        }
+    }
+
+    @Test(.timeLimit(.minutes(1))) func aShutdownDoesNotWaitForAReservationsDependent() async throws {
+        let committer = GroupCommitter(dependentWait: .seconds(3_600))
+        let log = Log([])
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await Self.run(committer, takesDependencies: true, log: log) }
+            async let account = outcome {
+                try await committer.submit(
+                    [record("accounts/0001", 1, epoch: 1)], after: [], awaitingDependents: true)
+            }
+            try await Task.sleep(for: .milliseconds(20))
+            await committer.shutdown()
+            try await account.get()
+            #expect(log.withLock { $0.count } == 1)
+            try await group.waitForAll()
         }
     }
 }

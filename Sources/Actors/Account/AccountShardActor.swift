@@ -103,7 +103,7 @@ public actor AccountShardActor: SnapshottingActor {
     {
         if let broken = journal.broken { throw unavailable(broken) }
         let (record, outcome) = try apply(command, nowMillis: nowMillis)
-        let sequence = try journalInBackground(record.encoded())
+        let sequence = try journalInBackground(record.encoded(), awaitedByDependents: true)
         return (outcome, JournalPosition(shard: journal.shard, epoch: journal.epoch, sequence: sequence))
     }
 

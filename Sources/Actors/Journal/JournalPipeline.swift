@@ -22,6 +22,8 @@ public struct JournalPipeline: Sendable {
     /// Sequence of the last durable record whose `didCommit` has run.
     public internal(set) var durableSequence: Int64
     var pending: [JournalRecord] = []
+    /// Sequences of pending records that other shards' records will name as prerequisites (reservations).
+    var awaitedByDependents: Set<Int64> = []
     var waiters: [Int64: CheckedContinuation<Turn, any Error>] = [:]
     /// Callers of `awaitDurable(through:)`, by the sequence they wait for.
     var durabilityWaiters: [(sequence: Int64, continuation: CheckedContinuation<Void, any Error>)] = []
@@ -83,10 +85,13 @@ extension JournalingActor {
     /// them durable calls `awaitDurable(through:)` with the returned sequence.
     ///
     /// - Throws: `BourseError(.unavailable)` when the shard's journal has failed.
+    /// - Parameter awaitedByDependents: another shard's record will name this one as a prerequisite (a
+    ///   reservation): the store may hold it back briefly so that both share a transaction.
     @discardableResult
-    public func journalInBackground(_ payload: [UInt8]) throws -> Int64 {
+    public func journalInBackground(_ payload: [UInt8], awaitedByDependents: Bool = false) throws -> Int64 {
         if let broken = journal.broken { throw unavailable(broken) }
         let sequence = journal.enqueue(payload)
+        if awaitedByDependents { journal.awaitedByDependents.insert(sequence) }
         if !journal.flushing {
             journal.flushing = true
             Task { await self.flushInBackground() }
@@ -111,7 +116,11 @@ extension JournalingActor {
             let count = min(max(appendable, 1), journal.pending.count)
             batch = Array(journal.pending.prefix(count))
             journal.pending.removeFirst(count)
-            try await store.append(batch, after: prerequisites)
+            var awaited = false
+            if !journal.awaitedByDependents.isEmpty {
+                for record in batch where journal.awaitedByDependents.remove(record.sequence) != nil { awaited = true }
+            }
+            try await store.append(batch, after: prerequisites, awaitingDependents: awaited)
         } catch {
             journal.broken = error
             // Records that depend on this journal's pending ones (books' on reservations) must not wait for them.
