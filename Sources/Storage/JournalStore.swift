@@ -100,12 +100,11 @@ public protocol JournalStore: Sendable {
     /// Each prerequisite must already have been handed to `append`, or be about to be by a journal that calls
     /// `abandon` if it never will.
     ///
-    /// - Throws: as `append`; `StorageError.unavailable` when a prerequisite was not journaled.
-    func append(_ records: [JournalRecord], after prerequisites: [JournalPosition]) async throws
-
-    /// `append(_:after:)` for records that other shards' records will name as prerequisites (reservations, which
+    /// With `awaitingDependents`, other shards' records will name these as prerequisites (reservations, which
     /// the book's record of their order follows): the store may hold them back briefly so that the dependent
     /// shares their transaction. Stores without a group commit append them at once.
+    ///
+    /// - Throws: as `append`; `StorageError.unavailable` when a prerequisite was not journaled.
     func append(_ records: [JournalRecord], after prerequisites: [JournalPosition], awaitingDependents: Bool)
         async throws
 
@@ -219,17 +218,18 @@ extension JournalStore {
     public var ordersAppendsByPrerequisites: Bool { false }
 
     /// `append` when there are no prerequisites; refuses any (see `ordersAppendsByPrerequisites`).
-    public func append(_ records: [JournalRecord], after prerequisites: [JournalPosition]) async throws {
+    public func append(_ records: [JournalRecord], after prerequisites: [JournalPosition], awaitingDependents: Bool)
+        async throws
+    {
         guard prerequisites.isEmpty else {
             throw StorageError(.unavailable, "this store does not order appends by prerequisites")
         }
         try await append(records)
     }
 
-    public func append(_ records: [JournalRecord], after prerequisites: [JournalPosition], awaitingDependents: Bool)
-        async throws
-    {
-        try await append(records, after: prerequisites)
+    /// `append(_:after:awaitingDependents:)` for records nothing waits for.
+    public func append(_ records: [JournalRecord], after prerequisites: [JournalPosition]) async throws {
+        try await append(records, after: prerequisites, awaitingDependents: false)
     }
 
     public func abandon(shard: String, epoch: Int64) {}

@@ -8,10 +8,6 @@ extension PostgresStore {
 
     public var ordersAppendsByPrerequisites: Bool { true }
 
-    public func append(_ records: [JournalRecord], after prerequisites: [JournalPosition]) async throws {
-        try await committer.submit(records, after: prerequisites)
-    }
-
     public func append(_ records: [JournalRecord], after prerequisites: [JournalPosition], awaitingDependents: Bool)
         async throws
     {

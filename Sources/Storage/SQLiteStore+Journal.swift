@@ -11,10 +11,6 @@ extension SQLiteStore {
 
     public var ordersAppendsByPrerequisites: Bool { true }
 
-    public func append(_ records: [JournalRecord], after prerequisites: [JournalPosition]) async throws {
-        try await committer.submit(records, after: prerequisites)
-    }
-
     public func append(_ records: [JournalRecord], after prerequisites: [JournalPosition], awaitingDependents: Bool)
         async throws
     {

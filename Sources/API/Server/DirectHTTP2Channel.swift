@@ -97,7 +97,6 @@ struct DirectHTTP2Channel: Sendable {
 /// Reads one HTTP/2 stream's request — its body up to just past the limit — and hands it to the connection.
 final class HTTP2RequestHandler: ChannelInboundHandler {
     typealias InboundIn = HTTPRequestPart
-    typealias OutboundOut = HTTPResponsePart
 
     private let bodyLimit: Int
     private let requests: AsyncStream<DirectHTTP2Channel.StreamRequest>.Continuation
