@@ -14,9 +14,11 @@ import Transport
 @testable import Node
 
 /// Active roles of several nodes on one store (in memory): one leads, the others follow it and forward, a
-/// drain hands every shard off, and a leader whose lease was taken stops. Real time with short leases (2 s:
-/// shorter ones lapsed on a starved CI machine, and a leader then stops admitting requests), so every wait is
-/// generous and polls rather than sleeps a fixed time.
+/// drain hands every shard off, and a leader whose lease was taken stops. Real time with leases of 6 s, renewed
+/// every 200 ms: shorter ones (1 s, then 2 s) lapsed when the full parallel suite starved the process on a
+/// 2-core CI machine, and a lapsed leader stops admitting requests while its standby stops forwarding to it. No
+/// test here waits for a lease to lapse except one that cancels a leader, so every wait is generous and polls
+/// rather than sleeps a fixed time.
 @Suite(.timeLimit(.minutes(2)))
 struct ActiveRoleTests {
     static let logger: Logger = {
@@ -32,7 +34,7 @@ struct ActiveRoleTests {
     /// A node's exchange and role on `store`; peers are "reachable" at a fake address unless `peerAddress`
     /// says where.
     static func node(
-        _ id: String, store: InMemoryKeyStore, incarnation: Int64 = 1, ttlMillis: Int64 = 2_000,
+        _ id: String, store: InMemoryKeyStore, incarnation: Int64 = 1, ttlMillis: Int64 = 6_000,
         renewInterval: Duration = .milliseconds(200), forwardTimeout: Duration = .seconds(15),
         forwardPatience: Duration = .seconds(1),
         peerAddress: @escaping @Sendable (String) -> String? = { "127.0.0.1:\($0.count)" },
@@ -169,10 +171,10 @@ struct ActiveRoleTests {
                     user: user, currency: "USD", amount: Amount(units: 100), idempotencyKey: nil)
             }
         }
-        store.setSnapshotDelay(.seconds(3))  // each changed shard's stop snapshot: longer than the 2 s lease
+        store.setSnapshotDelay(.seconds(7))  // each changed shard's stop snapshot: longer than the 6 s lease
         let drained = ContinuousClock.now
         try await a.drain()
-        #expect(ContinuousClock.now - drained > .seconds(3), "the handoff waited for its snapshots")
+        #expect(ContinuousClock.now - drained > .seconds(7), "the handoff waited for its snapshots")
         await Self.eventually("b takes over") { await b.exchange.isReady() }
         // Every changed shard was snapshotted by a at its epoch (none refused as stale), and b took them after.
         var snapshots: [ShardSnapshot?] = []
