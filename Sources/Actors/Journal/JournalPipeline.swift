@@ -6,9 +6,10 @@ import Trading
 /// order the actor applied them, and at most one append is in flight — records that arrive meanwhile
 /// form the next batch. The store group-commits the batches of all shards into shared round trips.
 ///
-/// No task is spawned per record: the caller whose record starts a batch performs the append, and when
-/// it is done it hands the turn to a waiter of the next batch. Only when the next batch holds nobody who
-/// waits (records journaled with `journalInBackground`) does one task flush it.
+/// No task is spawned per record: the caller whose record starts a batch performs the append, and as soon
+/// as the store has committed it hands the turn to a waiter of the next batch, whose append then overlaps
+/// this batch's `didCommit` (a book's delivery of its events to the accounts). Only when the next batch
+/// holds nobody who waits (records journaled with `journalInBackground`) does one task flush it.
 public struct JournalPipeline: Sendable {
     enum Turn: Sendable {
         case committed
@@ -21,6 +22,8 @@ public struct JournalPipeline: Sendable {
     public internal(set) var lastSequence: Int64
     /// Sequence of the last durable record whose `didCommit` has run.
     public internal(set) var durableSequence: Int64
+    /// Sequence of the last record the store committed (its `didCommit` may still be running).
+    var committedSequence: Int64
     var pending: [JournalRecord] = []
     /// Sequences of pending records that other shards' records will name as prerequisites (reservations).
     var awaitedByDependents: Set<Int64> = []
@@ -36,6 +39,7 @@ public struct JournalPipeline: Sendable {
         self.epoch = epoch
         self.lastSequence = lastSequence
         durableSequence = lastSequence
+        committedSequence = lastSequence
     }
 
     mutating func enqueue(_ payload: [UInt8]) -> Int64 {
@@ -106,8 +110,14 @@ extension JournalingActor {
         try await withCheckedThrowingContinuation { journal.durabilityWaiters.append((sequence, $0)) }
     }
 
-    /// Appends what is pending (what `appendable()` allows of it), then answers the batch's waiters and hands
-    /// the turn on — or keeps it while the record `own` of the calling waiter is not durable yet.
+    /// Appends what is pending (what `appendable()` allows of it), hands the turn on, then runs `didCommit` and
+    /// answers the batch's waiters — or keeps the turn while the record `own` of the calling waiter is not
+    /// durable yet.
+    ///
+    /// The turn goes to the next batch as soon as the store has committed this one, before `didCommit`: the
+    /// next append overlaps this batch's delivery rather than queueing behind it. `didCommit` still runs in
+    /// journal order (the next batch's runs after this one's: a symbol's deliveries take turns, an account's
+    /// does not suspend), and `durableSequence` only moves forward.
     private func flush(own: Int64?) async throws {
         let batch: [JournalRecord]
         do {
@@ -126,32 +136,50 @@ extension JournalingActor {
             // Records that depend on this journal's pending ones (books' on reservations) must not wait for them.
             store.abandon(shard: journal.shard, epoch: journal.epoch)
             journal.flushing = false
-            let failed = journal.waiters
-            journal.waiters.removeAll()
+            // Records of an earlier batch are committed: their flusher answers them once its `didCommit` ran.
+            let committed = journal.committedSequence
+            let failed = journal.waiters.filter { $0.key > committed }
+            for sequence in failed.keys { journal.waiters.removeValue(forKey: sequence) }
             for (_, waiter) in failed { waiter.resume(throwing: unavailable(error)) }
-            let durability = journal.durabilityWaiters
-            journal.durabilityWaiters.removeAll()
-            for waiter in durability { waiter.continuation.resume(throwing: unavailable(error)) }
+            var kept: [(sequence: Int64, continuation: CheckedContinuation<Void, any Error>)] = []
+            for waiter in journal.durabilityWaiters {
+                if waiter.sequence <= committed {
+                    kept.append(waiter)
+                } else {
+                    waiter.continuation.resume(throwing: unavailable(error))
+                }
+            }
+            journal.durabilityWaiters = kept
             throw unavailable(error)
         }
-        let through = batch.last?.sequence ?? journal.durableSequence
+        let through = batch.last?.sequence ?? journal.committedSequence
+        journal.committedSequence = max(journal.committedSequence, through)
+        let keepsTurn = own.map { $0 > through } ?? false
+        if !keepsTurn { handTurnOn() }
         // `durableSequence` moves only after `didCommit`: whoever sees it has seen its effects too.
         await didCommit(through: through)
-        journal.durableSequence = through
+        journal.durableSequence = max(journal.durableSequence, through)
         for record in batch where record.sequence != own {
             journal.waiters.removeValue(forKey: record.sequence)?.resume(returning: .committed)
         }
         if !journal.durabilityWaiters.isEmpty {
             var waiting: [(sequence: Int64, continuation: CheckedContinuation<Void, any Error>)] = []
+            let durable = journal.durableSequence
             for waiter in journal.durabilityWaiters {
-                if waiter.sequence <= through { waiter.continuation.resume() } else { waiting.append(waiter) }
+                if waiter.sequence <= durable { waiter.continuation.resume() } else { waiting.append(waiter) }
             }
             journal.durabilityWaiters = waiting
         }
-        if let own, own > through {
+        if keepsTurn, let own {
             // The caller's record was held back for the next batch: it keeps the turn.
             try await flush(own: own)
-        } else if journal.pending.isEmpty {
+        }
+    }
+
+    /// Gives the next batch's append to a caller waiting in it, or to a task when nobody waits there; ends the
+    /// flushing when nothing is pending.
+    private func handTurnOn() {
+        if journal.pending.isEmpty {
             journal.flushing = false
         } else if let next = journal.pending.first(where: { journal.waiters[$0.sequence] != nil }),
             let waiter = journal.waiters.removeValue(forKey: next.sequence)

@@ -131,6 +131,9 @@ public actor SymbolActor: SnapshottingActor {
     /// first order: 0 when that was durable already, or when the store commits the batch with or after the
     /// reservations itself (`JournalStore.ordersAppendsByPrerequisites`).
     static let reservationWait = Metrics.Timer(label: "bourse_book_reservation_wait")
+    /// Per durable batch of a book's journal, the time to deliver its events to the account shards concerned
+    /// (including waiting for the previous batch's delivery): its orders are answered after it.
+    static let deliveryLatency = Metrics.Timer(label: "bourse_book_delivery_latency")
 
     /// Applies a cancel or an amend (or a place that needs no repeat check) and returns its events once they
     /// are durable and delivered.
@@ -278,7 +281,9 @@ public actor SymbolActor: SnapshottingActor {
     }
 
     public func didCommit(through sequence: Int64) async {
+        let started = ContinuousClock.now
         await deliverOutbox(through: sequence)
+        Self.deliveryLatency.record(duration: ContinuousClock.now - started)
         snapshotIfDue()
     }
 
