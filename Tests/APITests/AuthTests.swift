@@ -154,4 +154,20 @@ struct AuthTests {
             await #expect(throws: (any Error).self) { try await server.server.ensureAdminUser(password: "short") }
         }
     }
+
+    @Test func theAuthorizationHeaderIsTwoWordsSeparatedBySpaces() {
+        func words(_ header: String) -> [String]? {
+            AuthenticationMiddleware.words(header).map { [String($0.0), String($0.1)] }
+        }
+        #expect(words("Bearer abc.def.ghi") == ["Bearer", "abc.def.ghi"])
+        #expect(words("  bearer   abc  ") == ["bearer", "abc"])
+        #expect(words("Basic dXNlcjpwYXNz") == ["Basic", "dXNlcjpwYXNz"])
+        #expect(words("Bearer") == nil)
+        #expect(words("Bearer ") == nil)
+        #expect(words("Bearer a b") == nil)
+        #expect(words("") == nil)
+        #expect(words("   ") == nil)
+        #expect(words("Bearer\tabc") == nil, "only spaces separate")
+        #expect(words("Bearer tök") == ["Bearer", "tök"])
+    }
 }
