@@ -13,36 +13,12 @@ import Trading
 /// failure.
 @Suite(.timeLimit(.minutes(1)))
 struct JournalPipelineTests {
-    /// A one-shot latch: `wait()` returns once `open()` was called.
-    final class Latch: Sendable {
-        private let state = Mutex<(open: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
-
-        func wait() async {
-            await withCheckedContinuation { continuation in
-                let open = state.withLock { state in
-                    if !state.open { state.waiters.append(continuation) }
-                    return state.open
-                }
-                if open { continuation.resume() }
-            }
-        }
-
-        func open() {
-            let waiters = state.withLock { state in
-                state.open = true
-                defer { state.waiters = [] }
-                return state.waiters
-            }
-            for waiter in waiters { waiter.resume() }
-        }
-    }
-
     /// Forwards to a store in memory; records each append's sequences, holds the append that carries
-    /// `heldSequence` until `appendLatch` opens, and fails the one that carries `failingSequence`.
+    /// `heldSequence` until `appendGate` opens, and fails the one that carries `failingSequence`.
     final class ScriptedStore: ForwardingStore {
         let base: any JournalStore = InMemoryKeyStore()
         let appended = Mutex<[[Int64]]>([])
-        let appendLatch = Latch()
+        let appendGate = Gate()
         let heldSequence: Int64?
         let failingSequence: Int64?
 
@@ -53,7 +29,7 @@ struct JournalPipelineTests {
 
         func append(_ records: [JournalRecord]) async throws {
             let sequences = records.map(\.sequence)
-            if let heldSequence, sequences.contains(heldSequence) { await appendLatch.wait() }
+            if let heldSequence, sequences.contains(heldSequence) { await appendGate.wait() }
             if let failingSequence, sequences.contains(failingSequence) {
                 throw StorageError(.unavailable, "failed on purpose")
             }
@@ -65,13 +41,13 @@ struct JournalPipelineTests {
     }
 
     /// A shard whose `didCommit` runs one at a time, in the order called (as a book's deliveries do), and
-    /// waits for `deliveryLatch` when it is the one of the batch through `heldDelivery`.
+    /// waits for `deliveryGate` when it is the one of the batch through `heldDelivery`.
     actor Shard: JournalingActor {
         var journal = JournalPipeline(shard: "test/0001", epoch: 1, lastSequence: 0)
         let store: any JournalStore
         let logger = Logger(label: "bourse.journal-pipeline.tests")
         let heldDelivery: Int64?
-        let deliveryLatch = Latch()
+        let deliveryGate = Gate()
         /// The `didCommit` calls, in the order they ended.
         private(set) var delivered: [Int64] = []
         /// `didCommit` calls under way (to check that they ran one at a time).
@@ -88,7 +64,7 @@ struct JournalPipelineTests {
             while delivering { await withCheckedContinuation { deliveryQueue.append($0) } }
             delivering = true
             begun.append(sequence)
-            if sequence == heldDelivery { await deliveryLatch.wait() }
+            if sequence == heldDelivery { await deliveryGate.wait() }
             delivered.append(sequence)
             delivering = false
             if !deliveryQueue.isEmpty { deliveryQueue.removeFirst().resume() }
@@ -129,7 +105,7 @@ struct JournalPipelineTests {
         // Nobody is answered before the delivery of its batch; the deliveries end in journal order.
         try await Task.sleep(for: .milliseconds(20))
         #expect(await shard.delivered.isEmpty)
-        shard.deliveryLatch.open()
+        shard.deliveryGate.open()
         try await first.value
         try await second.value
         #expect(await shard.delivered == [1, 2])
@@ -147,7 +123,7 @@ struct JournalPipelineTests {
         await Self.eventually("the second record is queued") { await shard.last == 2 }
         let third = Task { try await shard.record() }
         await Self.eventually("two records wait for the next batch") { await shard.pendingCount == 2 }
-        store.appendLatch.open()
+        store.appendGate.open()
         try await first.value
         await Self.eventually("the batch of 2 and 3 is committed and its delivery under way") {
             await shard.begun == [1, 3]
@@ -158,7 +134,7 @@ struct JournalPipelineTests {
         await Self.eventually("the fourth record's append failed while the batch before is being delivered") {
             await shard.isBroken
         }
-        shard.deliveryLatch.open()
+        shard.deliveryGate.open()
         await #expect(throws: BourseError.self) { try await fourth.value }
         // Their records are durable: they are answered as such, after their batch's delivery.
         try await second.value
