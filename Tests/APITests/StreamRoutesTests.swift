@@ -83,14 +83,6 @@ struct StreamRoutesTests {
 /// Streams end when the client leaves and when the server shuts down, and their head is not held back.
 @Suite("Event stream lifecycle")
 struct StreamLifecycleTests {
-    static func waitUntil(_ condition: @Sendable () async -> Bool) async throws {
-        let deadline = ContinuousClock.now + .seconds(10)
-        while !(await condition()) {
-            guard ContinuousClock.now < deadline else { throw CancellationError() }
-            try await Task.sleep(for: .milliseconds(10))
-        }
-    }
-
     @Test func headArrivesAtOnceAndLeavingEndsTheSubscription() async throws {
         try await TestServer.run(configure: { $0.heartbeatInterval = .seconds(60) }) { server in
             let exchange = server.exchange
@@ -102,7 +94,7 @@ struct StreamLifecycleTests {
             }
             #expect(status == 200)
             #expect(ContinuousClock.now - started < .seconds(5))
-            try await Self.waitUntil { exchange.endedSubscriptions.value == 1 }
+            try #require(await eventually(within: .seconds(10)) { exchange.endedSubscriptions.value == 1 })
         }
     }
 
@@ -117,7 +109,7 @@ struct StreamLifecycleTests {
                 }
             }
             let exchange = server.exchange
-            try await Self.waitUntil { await exchange.subscriptionCount == 1 }
+            try #require(await eventually(within: .seconds(10)) { await exchange.subscriptionCount == 1 })
             return (client, stream)
         }
         // The server has shut down with the stream open: the stream ended cleanly.

@@ -78,13 +78,9 @@ struct JournalPipelineTests {
         var isBroken: Bool { journal.broken != nil }
     }
 
-    /// Polls `condition` every millisecond for up to 10 s.
+    /// Records an issue unless `condition` holds within 10 s (checked every millisecond).
     static func eventually(_ what: String, _ condition: () async -> Bool) async {
-        let deadline = ContinuousClock.now + .seconds(10)
-        while ContinuousClock.now < deadline {
-            if await condition() { return }
-            try? await Task.sleep(for: .milliseconds(1))
-        }
+        if await TestSupport.eventually(within: .seconds(10), every: .milliseconds(1), condition) { return }
         Issue.record("not within 10 s: \(what)")
     }
 

@@ -328,14 +328,9 @@ struct PartitionedExchangeTests {
         }
     }
 
-    /// Waits (up to 10 s) until `condition` holds.
-    static func eventually(_ condition: () async throws -> Bool) async throws -> Bool {
-        let deadline = ContinuousClock.now + .seconds(10)
-        while ContinuousClock.now < deadline {
-            if try await condition() { return true }
-            try await Task.sleep(for: .milliseconds(20))
-        }
-        return false
+    /// Whether `condition` holds within 10 s.
+    static func eventually(_ condition: () async throws -> Bool) async rethrows -> Bool {
+        try await TestSupport.eventually(within: .seconds(10), every: .milliseconds(20), condition)
     }
 
     /// Three exchanges that send unanswered places again after 200 ms; the buyer (account shard 0, on a) with

@@ -59,7 +59,7 @@ struct FeedRunnerWebSocketTests {
             #expect(ticks.map(\.priceUnits) == [5_000_000_500_000, units(50_000)])
             #expect(ticks[0].timestampMillis >= before && ticks[0].timestampMillis <= FeedRunner.nowMillis())
             #expect(server.requestPaths == ["/stream?streams=btcusdt@trade/btcusdt@bookTicker"])
-            #expect(try await eventually { server.receivedPongs == ["bourse"] })
+            #expect(await eventually(within: .seconds(5)) { server.receivedPongs == ["bourse"] })
         }
     }
 
@@ -127,7 +127,7 @@ struct FeedRunnerWebSocketTests {
             backoff: Backoff(
                 initial: .milliseconds(5), maximum: .milliseconds(40), jitter: 0))
         let task = Task { try await runner.run { _ in } }
-        #expect(try await eventually(timeout: .seconds(30)) { logs.count(of: "reconnecting to the feed") >= 4 })
+        #expect(await eventually(within: .seconds(30)) { logs.count(of: "reconnecting to the feed") >= 4 })
         task.cancel()
         try await task.value
         let delays = logs.metadata(of: "reconnecting to the feed").prefix(4).compactMap { $0["delay"]?.description }

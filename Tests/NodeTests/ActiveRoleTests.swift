@@ -75,13 +75,9 @@ struct ActiveRoleTests {
     static let ordersRequest = ForwardedRequest(
         method: "GET", target: "/v1/orders", headers: [], body: ByteBuffer(), clientAddress: "127.0.0.1")
 
-    /// Polls `condition` every 10 ms for up to 20 s.
+    /// Records an issue unless `condition` holds within 20 s.
     static func eventually(_ what: String, _ condition: () async -> Bool) async {
-        let deadline = ContinuousClock.now + .seconds(20)
-        while ContinuousClock.now < deadline {
-            if await condition() { return }
-            try? await Task.sleep(for: .milliseconds(10))
-        }
+        if await TestSupport.eventually(within: .seconds(20), condition) { return }
         Issue.record("not within 20 s: \(what)")
     }
 

@@ -2,6 +2,7 @@ import Actors
 import Foundation
 import Logging
 import Storage
+import TestSupport
 import Testing
 import Trading
 
@@ -24,15 +25,6 @@ struct MarketDataServiceTests {
             if event.message == "market data feed stopped" { running.remove(symbol) }
         }
         return running
-    }
-
-    static func eventually(_ condition: () async throws -> Bool) async throws -> Bool {
-        let deadline = ContinuousClock.now + .seconds(30)
-        while ContinuousClock.now < deadline {
-            if try await condition() { return true }
-            try await Task.sleep(for: .milliseconds(50))
-        }
-        return false
     }
 
     @Test("a node runs the feeds of the books it serves, and follows them as they move")
@@ -62,9 +54,12 @@ struct MarketDataServiceTests {
                 defer { running.cancel() }
 
                 // The served book's feed runs and journals its ticks; the other market's does not run at all.
-                #expect(try await Self.eventually { Self.running(captured) == ["BTC-USD"] })
                 #expect(
-                    try await Self.eventually {
+                    await eventually(within: .seconds(30), every: .milliseconds(50)) {
+                        Self.running(captured) == ["BTC-USD"]
+                    })
+                #expect(
+                    try await eventually(within: .seconds(30), every: .milliseconds(50)) {
                         try await !exchange.candles(symbol: "BTC-USD", interval: .m1, limit: 5).isEmpty
                     })
                 #expect(Self.running(captured) == ["BTC-USD"])
@@ -73,9 +68,11 @@ struct MarketDataServiceTests {
                 try await exchange.takeShard("symbol/ETH-USD", epoch: 2)
                 await exchange.handOffShard("symbol/BTC-USD")
                 #expect(
-                    try await Self.eventually { Self.running(captured) == ["ETH-USD"] }, "\(Self.running(captured))")
+                    await eventually(within: .seconds(30), every: .milliseconds(50)) {
+                        Self.running(captured) == ["ETH-USD"]
+                    }, "\(Self.running(captured))")
                 #expect(
-                    try await Self.eventually {
+                    try await eventually(within: .seconds(30), every: .milliseconds(50)) {
                         try await !exchange.candles(symbol: "ETH-USD", interval: .m1, limit: 5).isEmpty
                     })
                 running.cancel()

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import Storage
 import Synchronization
+import TestSupport
 import Testing
 import Trading
 
@@ -91,15 +92,9 @@ struct ShardOwnershipRunnerTests {
         }
     }
 
-    /// Waits (up to 60 s: the whole suite may run beside) until `condition` holds; how long it took, nil if it
-    /// never did.
-    static func waitUntil(_ condition: () async -> Bool) async throws -> Duration? {
-        let start = ContinuousClock.now
-        while ContinuousClock.now - start < .seconds(60) {
-            if await condition() { return ContinuousClock.now - start }
-            try await Task.sleep(for: .milliseconds(5))
-        }
-        return nil
+    /// How long `condition` took to hold, nil if not within 60 s (the whole suite may run beside).
+    static func waitUntil(_ condition: () async -> Bool) async -> Duration? {
+        await TestSupport.waitUntil(within: .seconds(60), every: .milliseconds(5), condition)
     }
 
     static func serving(_ exchanges: [String: Exchange], user: UserID) -> Exchange? {
@@ -121,7 +116,7 @@ struct ShardOwnershipRunnerTests {
             assign(["a"])
             let users = (0..<Self.accountShards).map { ShardCallTransportTests.user(onShard: $0) }
             // The runner says serving once a shard has loaded; the exchange serves it from the same moment on.
-            let loaded = try await Self.waitUntil {
+            let loaded = await Self.waitUntil {
                 a.servingShards.count == Self.shards.count
                     && users.allSatisfy { Self.serving(exchanges, user: $0) != nil }
             }
@@ -154,18 +149,18 @@ struct ShardOwnershipRunnerTests {
             // Each phase lasts until a few more orders went through (a loaded machine is slow, not wrong).
             let traded: (Int) async throws -> Void = { more in
                 let target = placed.count + more
-                let reached = try await Self.waitUntil { placed.count >= target }
+                let reached = await Self.waitUntil { placed.count >= target }
                 #expect(reached != nil)
             }
             try await traded(10)
             assign(["a", "b"])
-            let split = try await Self.waitUntil {
+            let split = await Self.waitUntil {
                 b.servingShards.count > 0 && a.servingShards.count + b.servingShards.count == Self.shards.count
             }
             #expect(split != nil)
             try await traded(10)
             assign(["a"])
-            let back = try await Self.waitUntil { a.servingShards.count == Self.shards.count && !b.holdsShards }
+            let back = await Self.waitUntil { a.servingShards.count == Self.shards.count && !b.holdsShards }
             // b's leases were released as it handed its shards off (in batches): left to lapse, they would have
             // kept a waiting at least `renewBeforeMillis` (12 s) past b's last renewal.
             #expect(back.map { $0 < .seconds(12) } == true, "a took b's shards back \(String(describing: back)) later")
@@ -186,7 +181,7 @@ struct ShardOwnershipRunnerTests {
         try await withNodes { exchanges, runners, tasks, assign in
             let (a, b) = (runners["a"]!, runners["b"]!)
             assign(["a"])
-            #expect(try await Self.waitUntil { a.servingShards.count == Self.shards.count } != nil)
+            #expect(await Self.waitUntil { a.servingShards.count == Self.shards.count } != nil)
             let user = ShardCallTransportTests.user(onShard: 1)
             _ = try await exchanges["a"]!.deposit(
                 user: user, currency: "USD", amount: try Amount(parsing: "1000"), idempotencyKey: nil)
@@ -197,7 +192,7 @@ struct ShardOwnershipRunnerTests {
             tasks["a"]!.cancel()
             _ = await tasks["a"]!.result
             assign(["b"])
-            let takeover = try await Self.waitUntil { b.servingShards.count == Self.shards.count }
+            let takeover = await Self.waitUntil { b.servingShards.count == Self.shards.count }
             let taken = try #require(takeover)
             // Not before a's leases could lapse (taken at most a renewal before the stop), and not long after.
             #expect(taken > .milliseconds(500) && taken < .seconds(30), "taken over after \(taken)")

@@ -1,5 +1,6 @@
 import NIOCore
 import NIOHPACK
+import TestSupport
 import Testing
 
 @testable import Transport
@@ -52,7 +53,7 @@ struct PeerAuthenticationTests {
             }
             // Only once the first opening has been accepted is the second one a replay (on a loaded machine the
             // first can take a while; opened first, the replay would be accepted and the test would hang).
-            try #require(await Fixtures.eventually(within: .seconds(100)) { handler.requestCount == 1 })
+            try #require(await eventually(within: .seconds(100)) { handler.requestCount == 1 })
             let replayed = try await RawPeerStream.open(
                 port: port, headers: valid, frames: RawPeerStream.requestFrame())
             #expect(replayed.status == 401)

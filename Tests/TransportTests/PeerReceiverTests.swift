@@ -1,4 +1,5 @@
 import NIOCore
+import TestSupport
 import Testing
 
 @testable import Transport
@@ -34,9 +35,9 @@ struct PeerReceiverTests {
         let receiver = PeerReceiver(handler: handler)
         // Generous waits: in CI, beside every other suite, the child task of `first` once started more than 10 s late.
         async let first = receiver.receive([request(1, "slow", kind: RecordingHandler.gatedKind)])
-        #expect(await Fixtures.eventually(within: .seconds(60)) { handler.batchCount == 1 })
+        #expect(await eventually(within: .seconds(60)) { handler.batchCount == 1 })
         async let retry = receiver.receive([request(1, "slow", kind: RecordingHandler.gatedKind)])
-        #expect(await Fixtures.eventually(within: .seconds(60)) { receiver.statistics.duplicates == 1 })
+        #expect(await eventually(within: .seconds(60)) { receiver.statistics.duplicates == 1 })
         handler.gate.open()
         let (original, repeated) = await (first, retry)
         #expect(original == repeated)

@@ -1,4 +1,5 @@
 import NIOCore
+import TestSupport
 import Testing
 
 @testable import Transport
@@ -24,7 +25,7 @@ struct PeerResilienceTests {
             try await client.send(
                 PeerHarness.message("once", kind: RecordingHandler.gatedKind), deadline: .now + .seconds(30))
         }
-        #expect(await Fixtures.eventually { handler.batchCount == 1 })
+        #expect(await eventually(within: .seconds(10)) { handler.batchCount == 1 })
         // Kill the first server: connections close at once, the reply cannot be delivered.
         firstRun.cancel()
 
@@ -35,7 +36,9 @@ struct PeerResilienceTests {
             try await waitUntilClosed(port: port)
             secondRun = Task { try await second.run() }
             _ = try await second.listeningAddress
-            #expect(await Fixtures.eventually { receiver.statistics.duplicates == 1 }, "the retry waits for the first")
+            #expect(
+                await eventually(within: .seconds(10)) { receiver.statistics.duplicates == 1 },
+                "the retry waits for the first")
             handler.gate.open()
         } else {
             handler.gate.open()
@@ -77,7 +80,7 @@ struct PeerResilienceTests {
             try await client.send(
                 PeerHarness.message("in flight", kind: RecordingHandler.gatedKind), deadline: .now + .seconds(30))
         }
-        #expect(await Fixtures.eventually { handler.batchCount == 1 })
+        #expect(await eventually(within: .seconds(10)) { handler.batchCount == 1 })
         server.triggerGracefulShutdown()
         try await waitUntilClosed(port: port)
 
@@ -113,12 +116,12 @@ struct PeerResilienceTests {
             let opener = Task { await RawPeerStream.openRepeatedly(port: port, for: .seconds(3)) }
             // Stop once streams are flowing (on a starved machine the first one may take a while), at a random
             // moment after that.
-            #expect(await Fixtures.eventually(within: .seconds(60)) { server.statistics.streamsAccepted > 0 })
+            #expect(await eventually(within: .seconds(60)) { server.statistics.streamsAccepted > 0 })
             try await Task.sleep(for: .milliseconds(Int.random(in: 0...40, using: &generator)))
             serverRun.cancel()
             _ = await serverRun.result
             #expect(
-                await Fixtures.eventually(within: .seconds(5)) { server.openConnections == 0 },
+                await eventually(within: .seconds(5)) { server.openConnections == 0 },
                 "a connection outlived the server")
             opened += await opener.value
         }

@@ -1,5 +1,6 @@
 import NIOCore
 import NIOHPACK
+import TestSupport
 import Testing
 
 @testable import Transport
@@ -62,7 +63,7 @@ struct PeerServerTests {
                     return try await calls.reduce(into: Set<String>()) { $0.insert($1) }
                 }
             }
-            #expect(await Fixtures.eventually { client.pendingCalls == 200 })
+            #expect(await eventually(within: .seconds(10)) { client.pendingCalls == 200 })
             group.addTask { try await client.run() }
             let texts = try await calls.value
             #expect(texts == Set((0..<200).map { "1:q\($0)@bourse-0" }))
@@ -96,13 +97,13 @@ struct PeerServerTests {
                 try await client.send(
                     PeerHarness.message("slow", kind: RecordingHandler.gatedKind), deadline: .now + .seconds(15))
             }
-            #expect(await Fixtures.eventually(within: .seconds(60)) { handler.requestCount == 1 })
+            #expect(await eventually(within: .seconds(60)) { handler.requestCount == 1 })
             let error = await #expect(throws: PeerTransportError.self) { try await call.value }
             #expect(error?.code == .timeout)
             #expect(client.pendingCalls == 0)
             handler.gate.open()
             // The late reply goes out and the client drops it (the next call gets its own reply).
-            #expect(await Fixtures.eventually(within: .seconds(60)) { server.statistics.repliesSent == 1 })
+            #expect(await eventually(within: .seconds(60)) { server.statistics.repliesSent == 1 })
             let reply = try await client.send(PeerHarness.message("after"), deadline: .now + .seconds(10))
             #expect(Fixtures.text(reply.payload) == "1:after@bourse-0")
         }
@@ -126,7 +127,7 @@ struct PeerServerTests {
                 try await client.send(
                     PeerHarness.message("held", kind: RecordingHandler.gatedKind), deadline: .now + .seconds(60))
             }
-            #expect(await Fixtures.eventually(within: .seconds(60)) { handler.requestCount == 1 })
+            #expect(await eventually(within: .seconds(60)) { handler.requestCount == 1 })
             let probe = try await client.send(PeerHarness.message("ping", kind: 7), deadline: .now + .seconds(10))
             #expect(Fixtures.text(probe.payload) == "7:ping@bourse-0")
             #expect(handler.handledOnEventLoop("ping") == true, "answered on the connection's event loop")

@@ -43,16 +43,6 @@ func collectAll(from runner: FeedRunner) async throws -> [ReferenceTick] {
     return ticks.withLock { $0 }
 }
 
-/// Waits until `condition` holds, checking every 10 ms, for at most `timeout`.
-func eventually(timeout: Duration = .seconds(5), _ condition: () -> Bool) async throws -> Bool {
-    let deadline = ContinuousClock.now + timeout
-    while !condition() {
-        if ContinuousClock.now > deadline { return false }
-        try await Task.sleep(for: .milliseconds(10))
-    }
-    return true
-}
-
 /// A fresh directory under the system's temporary directory, removed after `body`.
 func withTemporaryDirectory<Result>(_ body: (URL) async throws -> Result) async throws -> Result {
     let directory = FileManager.default.temporaryDirectory.appendingPathComponent("feeds-\(UUID().uuidString)")

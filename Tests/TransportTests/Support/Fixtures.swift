@@ -26,18 +26,6 @@ enum Fixtures {
             host: "127.0.0.1", port: port, identity: clientIdentity, secret: secret,
             backoff: ReconnectBackoff(initial: .milliseconds(20), maximum: .milliseconds(200)))
     }
-
-    /// Polls `condition` every 5 ms for up to `timeout`; returns whether it became true.
-    static func eventually(
-        within timeout: Duration = .seconds(10), _ condition: @Sendable () -> Bool
-    ) async -> Bool {
-        let end = ContinuousClock.now + timeout
-        while ContinuousClock.now < end {
-            if condition() { return true }
-            try? await Task.sleep(for: .milliseconds(5))
-        }
-        return condition()
-    }
 }
 
 /// A handler that echoes "kind:payload@sender" and records what it was given. Requests of kind
