@@ -368,7 +368,7 @@ struct PartitionedExchangeTests {
             #expect(await Self.failedChecks([a, b, c]) == [])
 
             mesh.setPlaceFault(.none)
-            #expect(try await Self.eventually { await account.unansweredPlaces(createdBy: .max).isEmpty })
+            #expect(await Self.eventually { await account.unansweredPlaces(createdBy: .max).isEmpty })
             #expect(await book.bestPrices().bid == Flow.price("50000"))
             #expect(await book.depth(1).bids.first?.quantity == Flow.quantity("0.5"))
             let orders = try await a.orders(user: buyer, filter: OrderFilter())
@@ -393,7 +393,7 @@ struct PartitionedExchangeTests {
 
             mesh.setUnreachable([])
             let account = a.accounts.shard(ofUser: buyer)
-            #expect(try await Self.eventually { await account.unansweredPlaces(createdBy: .max).isEmpty })
+            #expect(await Self.eventually { await account.unansweredPlaces(createdBy: .max).isEmpty })
             #expect(await book.depth(1).bids.first?.quantity == Flow.quantity("0.5"))
             #expect(await Self.failedChecks([a, b, c]) == [])
         }
@@ -405,7 +405,7 @@ struct PartitionedExchangeTests {
             try await b.setHalted(symbol: "BTC-USD", halted: true)
             mesh.setPlaceFault(.none)
             let account = a.accounts.shard(ofUser: buyer)
-            #expect(try await Self.eventually { await account.unansweredPlaces(createdBy: .max).isEmpty })
+            #expect(await Self.eventually { await account.unansweredPlaces(createdBy: .max).isEmpty })
             let orders = try await a.orders(user: buyer, filter: OrderFilter())
             #expect(orders.count == 1 && orders.first?.status == .rejected)
             let usd = try await a.balances(user: buyer).first { $0.currency == "USD" }

@@ -171,7 +171,7 @@ struct ShardMoveTests {
             }
             // Places refused half-way (reserved, their book moving) are sent again and answered.
             #expect(
-                try await Parts.eventually {
+                await Parts.eventually {
                     var open = 0
                     for exchange in nodes.values {
                         for shard in exchange.accounts.served {
