@@ -22,8 +22,8 @@ struct PollingTests {
     @Test func aConditionThatComesToHoldIsSeenWithHowLongItTook() async throws {
         let holdsAt = ContinuousClock.now + .milliseconds(50)
         let waited = try #require(await waitUntil(within: .seconds(10)) { ContinuousClock.now >= holdsAt })
+        // Only a lower bound: a starved test process may see it much later (22 s in one CI run).
         #expect(waited >= .milliseconds(50))
-        #expect(waited < .seconds(10))
         #expect(await eventually(within: .seconds(10)) { true })
     }
 
