@@ -60,7 +60,7 @@ struct OperationsRoutesTests {
     }
 
     /// Validates the document with openapi-spec-validator (`pip install openapi-spec-validator`).
-    @Test func openAPIDocumentValidates() throws {
+    @Test func openAPIDocumentValidates() async throws {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent(
             "bourse-openapi-\(UUID().uuidString).json")
         try Data(JSONWriter.bytes(OpenAPIDocument.make())).write(to: file)
@@ -76,10 +76,9 @@ struct OperationsRoutesTests {
         let output = Pipe()
         process.standardOutput = output
         process.standardError = output
-        try process.run()
-        process.waitUntilExit()
+        let status = try await process.runToExit()
         let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        #expect(process.terminationStatus == 0, "openapi-spec-validator: \(text)")
+        #expect(status == 0, "openapi-spec-validator: \(text)")
         #expect(text.contains("valid"))
     }
 }

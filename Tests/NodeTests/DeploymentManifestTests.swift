@@ -1,5 +1,6 @@
 import Foundation
 import Storage
+import TestSupport
 import Testing
 
 @testable import Node
@@ -19,8 +20,8 @@ struct DeploymentManifestTests {
     @Test(
         "the StatefulSet's args, cluster.yaml, ports, probes and env are what `bourse start` reads",
         arguments: ["dev", "prod"])
-    func statefulSet(overlay: String) throws {
-        guard let manifest = try Manifest.render(overlay: overlay) else { return }
+    func statefulSet(overlay: String) async throws {
+        guard let manifest = try await Manifest.render(overlay: overlay) else { return }
         let set = try #require(manifest.object("StatefulSet", "bourse"), "no StatefulSet bourse")
         let spec = try #require(set.spec)
         let pod = try #require(spec.template?.spec)
@@ -115,8 +116,8 @@ struct DeploymentManifestTests {
     }
 
     @Test("dev: the database URL names the in-namespace PostgreSQL and its credentials")
-    func devDatabase() throws {
-        guard let manifest = try Manifest.render(overlay: "dev") else { return }
+    func devDatabase() async throws {
+        guard let manifest = try await Manifest.render(overlay: "dev") else { return }
         let secrets = try #require(manifest.object("Secret", "bourse-secrets"), "dev ships its dev-only Secret")
         let text = try #require(secrets.value("database-url"))
         let url = try PostgresURL(text)
@@ -130,8 +131,8 @@ struct DeploymentManifestTests {
     }
 
     @Test("prod: no Secret is shipped, the operator supplies them")
-    func prodSecrets() throws {
-        guard let manifest = try Manifest.render(overlay: "prod") else { return }
+    func prodSecrets() async throws {
+        guard let manifest = try await Manifest.render(overlay: "prod") else { return }
         #expect(manifest.objects.filter { $0.kind == "Secret" }.isEmpty)
     }
 }
@@ -164,7 +165,7 @@ private struct Manifest {
 
     /// Renders deploy/k8s/overlays/`overlay` with scripts/render-k8s.py; nil (skipped) when python3 or a kustomize
     /// renderer is missing, except under `CI=true`, where that fails the test.
-    static func render(overlay: String) throws -> Manifest? {
+    static func render(overlay: String) async throws -> Manifest? {
         let ci = ProcessInfo.processInfo.environment["CI"] == "true"
         func unavailable(_ reason: String) throws -> Manifest? {
             if ci { throw ManifestError("\(reason); CI must run the deployment manifest checks") }
@@ -189,10 +190,9 @@ private struct Manifest {
         process.currentDirectoryURL = root
         process.standardOutput = try FileHandle(forWritingTo: output)
         process.standardError = try FileHandle(forWritingTo: errors)
-        try process.run()
-        process.waitUntilExit()
+        let status = try await process.runToExit()
         let message = (try? String(contentsOf: errors, encoding: .utf8)) ?? ""
-        switch process.terminationStatus {
+        switch status {
         case 0:
             return Manifest(objects: try JSONDecoder().decode([Object].self, from: try Data(contentsOf: output)))
         case 69:
