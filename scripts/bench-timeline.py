@@ -3,6 +3,7 @@
 
   bench-timeline.py sample OUT NODE_PID PG_PIDS H2LOAD_NAME   # until killed: every 50 ms, one line per group
   bench-timeline.py analyze SAMPLES LOG...                      # h2load --log-file logs of the step
+  bench-timeline.py schedstat PID...                            # "<on-CPU ns> <run-queue wait ns>" of their threads
 
 `sample` sums /proc/<pid>/task/*/schedstat (on-CPU and run-queue wait, ns) over the node's threads, PostgreSQL's
 processes (PG_PIDS: the postmaster and its children, comma-separated) and every process named H2LOAD_NAME,
@@ -110,7 +111,7 @@ def analyze(samples, logs):
                 cell[2] += t - t0
         last[group] = (t, a, b)
 
-    def mean(kind, selected):
+    def mean(selected):
         totals = defaultdict(lambda: [0.0, 0.0, 0.0])
         for window in selected:
             for w in (window - 1, window):
@@ -130,7 +131,7 @@ def analyze(samples, logs):
         return result
 
     others = [w for w in range(windows) if w not in slow]
-    report = {"p99_ms": round(p99, 2), "slow": mean("slow", sorted(slow)), "others": mean("others", others)}
+    report = {"p99_ms": round(p99, 2), "slow": mean(sorted(slow)), "others": mean(others)}
     for label in ("slow", "others"):
         r = report[label]
         groups = " ".join(
@@ -144,6 +145,8 @@ if __name__ == "__main__":
         sample(*sys.argv[2:6])
     elif len(sys.argv) >= 4 and sys.argv[1] == "analyze":
         analyze(sys.argv[2], sys.argv[3:])
+    elif len(sys.argv) >= 2 and sys.argv[1] == "schedstat":
+        print(*schedstat(sys.argv[2:]))
     else:
         print(__doc__, file=sys.stderr)
         sys.exit(64)
