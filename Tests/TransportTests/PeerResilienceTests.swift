@@ -113,9 +113,10 @@ struct PeerResilienceTests {
                 configuration: Fixtures.serverConfiguration(), handler: RecordingHandler(), logger: Fixtures.logger)
             let serverRun = Task { try await server.run() }
             let port = try await server.listeningAddress.port!
-            let opener = Task { await RawPeerStream.openRepeatedly(port: port, for: .seconds(3)) }
-            // Stop once streams are flowing (on a starved machine the first one may take a while), at a random
-            // moment after that.
+            // The opener keeps opening streams until the server's stop closes its connection (or it is cancelled
+            // below), however long a starved machine takes to get the first one through.
+            let opener = Task { await RawPeerStream.openRepeatedly(port: port) }
+            // Stop once streams are flowing, at a random moment after that.
             #expect(await eventually(within: .seconds(60)) { server.statistics.streamsAccepted > 0 })
             try await Task.sleep(for: .milliseconds(Int.random(in: 0...40, using: &generator)))
             serverRun.cancel()
@@ -123,6 +124,7 @@ struct PeerResilienceTests {
             #expect(
                 await eventually(within: .seconds(5)) { server.openConnections == 0 },
                 "a connection outlived the server")
+            opener.cancel()
             opened += await opener.value
         }
         #expect(opened >= 20, "streams were opened in every round")
