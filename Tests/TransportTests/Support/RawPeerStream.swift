@@ -51,19 +51,24 @@ enum RawPeerStream {
         }
     }
 
-    /// Connects once to 127.0.0.1:`port` and opens signed streams on that connection back to back (each sends
-    /// its head and one request frame, then closes), until the connection fails or the task is cancelled.
+    /// Connects to 127.0.0.1:`port` (again and again until a connection is made: on a starved machine a connect
+    /// may time out) and opens signed streams on that connection back to back (each sends its head and one
+    /// request frame, then closes), until the connection fails or the task is cancelled.
     /// - Returns: how many streams were opened.
     static func openRepeatedly(port: Int) async -> Int {
-        let connection = try? await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .connect(host: "127.0.0.1", port: port) { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    let streams = try channel.pipeline.syncOperations.configureAsyncHTTP2Pipeline(mode: .client) {
-                        $0.close()
+        var connection: (any Channel, NIOHTTP2Handler.AsyncStreamMultiplexer<Void>)?
+        while connection == nil, !Task.isCancelled {
+            connection = try? await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .connect(host: "127.0.0.1", port: port) { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        let streams = try channel.pipeline.syncOperations.configureAsyncHTTP2Pipeline(mode: .client) {
+                            $0.close()
+                        }
+                        return (channel, streams)
                     }
-                    return (channel, streams)
                 }
-            }
+            if connection == nil { try? await Task.sleep(for: .milliseconds(10)) }
+        }
         guard let (channel, streams) = connection else { return 0 }
         defer { channel.close(promise: nil) }
         var opened = 0
