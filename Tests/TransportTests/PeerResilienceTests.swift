@@ -122,7 +122,7 @@ struct PeerResilienceTests {
             serverRun.cancel()
             _ = await serverRun.result
             #expect(
-                await eventually(within: .seconds(5)) { server.openConnections == 0 },
+                await eventually(within: .seconds(30)) { server.openConnections == 0 },
                 "a connection outlived the server")
             opener.cancel()
             opened += await opener.value
