@@ -69,7 +69,7 @@ struct ProcessRestartTests {
                 after.expectConservation(deposited: Self.deposited(users: users.count))
                 try await Self.expectTradingContinues(api, after)
             }
-            #expect(await second.terminate(within: .seconds(10)) == 0)
+            #expect(await second.terminate(within: .seconds(30)) == 0)
         }
     }
 
@@ -116,7 +116,7 @@ struct ProcessRestartTests {
             try await Self.with(third) { api in
                 try await NodeState.capture(api, users).expectSame(as: recovered, "after a second kill -9")
             }
-            #expect(await third.terminate(within: .seconds(10)) == 0)
+            #expect(await third.terminate(within: .seconds(30)) == 0)
         }
     }
 
@@ -146,9 +146,8 @@ struct ProcessRestartTests {
                 try await Task.sleep(for: .milliseconds(20))
             }
             #expect(streaming.withLock { $0 }, "the event stream opened")
-            let started = ContinuousClock.now
-            #expect(await first.terminate(within: .seconds(10)) == 0, "exit status after SIGTERM")
-            #expect(ContinuousClock.now - started < .seconds(10))
+            // An open stream must not hold the stop up: the node exits by itself, not by SIGKILL at the deadline.
+            #expect(await first.terminate(within: .seconds(30)) == 0, "exit status after SIGTERM")
             #expect(try await stream.value == 200)
             try? await client.close()
             #expect(first.tail().contains("node stopped"), "\(first.tail())")
@@ -159,7 +158,7 @@ struct ProcessRestartTests {
                 after.expectSame(as: before, "after SIGTERM")
                 try await Self.expectTradingContinues(api, after)
             }
-            #expect(await second.terminate(within: .seconds(10)) == 0)
+            #expect(await second.terminate(within: .seconds(30)) == 0)
         }
     }
 

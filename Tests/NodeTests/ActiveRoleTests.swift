@@ -134,7 +134,9 @@ struct ActiveRoleTests {
             let drained = ContinuousClock.now
             try await a.drain()
             await Self.eventually("b takes over") { await b.exchange.isReady() }
-            #expect(ContinuousClock.now - drained < .seconds(10), "round \(round): the leases were not released")
+            // A handoff that left its leases to lapse takes the lease time (60 s); one that released them, a
+            // fraction of it even on a starved machine.
+            #expect(ContinuousClock.now - drained < .seconds(30), "round \(round): the leases were not released")
             #expect(a.exchange.heldLeases.isEmpty)
             runA.cancel()
             runB.cancel()
