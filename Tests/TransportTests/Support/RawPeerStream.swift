@@ -15,22 +15,9 @@ enum RawPeerStream {
     /// Connects to 127.0.0.1:`port`, opens a stream with `headers`, sends `frames` right behind the head
     /// (before any answer), and reads until the server ends the stream.
     static func open(port: Int, headers: HPACKHeaders, frames: ByteBuffer? = nil) async throws -> Outcome {
-        let (channel, streams) = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .connect(host: "127.0.0.1", port: port) { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    let streams = try channel.pipeline.syncOperations.configureAsyncHTTP2Pipeline(mode: .client) {
-                        $0.close()
-                    }
-                    return (channel, streams)
-                }
-            }
+        let (channel, streams) = try await connect(port: port)
         defer { channel.close(promise: nil) }
-        let stream = try await streams.openStream { stream in
-            stream.eventLoop.makeCompletedFuture {
-                try stream.pipeline.syncOperations.addHandler(PeerStreamCodec(maximumFrameBytes: 1 << 20))
-                return try NIOAsyncChannel<PeerStreamInbound, PeerStreamOutbound>(wrappingChannelSynchronously: stream)
-            }
-        }
+        let stream = try await openStream(on: streams)
         return try await stream.executeThenClose { inbound, outbound in
             try await outbound.write(.head(headers, endStream: false))
             // The server may already have refused and closed the stream: a failed write is part of the test.
@@ -56,17 +43,9 @@ enum RawPeerStream {
     /// request frame, then closes), until the connection fails or the task is cancelled.
     /// - Returns: how many streams were opened.
     static func openRepeatedly(port: Int) async -> Int {
-        var connection: (any Channel, NIOHTTP2Handler.AsyncStreamMultiplexer<Void>)?
+        var connection: Connection?
         while connection == nil, !Task.isCancelled {
-            connection = try? await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-                .connect(host: "127.0.0.1", port: port) { channel in
-                    channel.eventLoop.makeCompletedFuture {
-                        let streams = try channel.pipeline.syncOperations.configureAsyncHTTP2Pipeline(mode: .client) {
-                            $0.close()
-                        }
-                        return (channel, streams)
-                    }
-                }
+            connection = try? await connect(port: port)
             if connection == nil { try? await Task.sleep(for: .milliseconds(10)) }
         }
         guard let (channel, streams) = connection else { return 0 }
@@ -74,13 +53,7 @@ enum RawPeerStream {
         var opened = 0
         while !Task.isCancelled {
             do {
-                let stream = try await streams.openStream { stream in
-                    stream.eventLoop.makeCompletedFuture {
-                        try stream.pipeline.syncOperations.addHandler(PeerStreamCodec(maximumFrameBytes: 1 << 20))
-                        return try NIOAsyncChannel<PeerStreamInbound, PeerStreamOutbound>(
-                            wrappingChannelSynchronously: stream)
-                    }
-                }
+                let stream = try await openStream(on: streams)
                 try await stream.executeThenClose { _, outbound in
                     try await outbound.write(.head(headers(), endStream: false))
                     try await outbound.write(.frames(requestFrame()))
@@ -91,6 +64,33 @@ enum RawPeerStream {
             }
         }
         return opened
+    }
+
+    typealias Connection = (channel: any Channel, streams: NIOHTTP2Handler.AsyncStreamMultiplexer<Void>)
+
+    /// An HTTP/2 client connection to 127.0.0.1:`port`, refusing streams the server opens.
+    private static func connect(port: Int) async throws -> Connection {
+        try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .connect(host: "127.0.0.1", port: port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let streams = try channel.pipeline.syncOperations.configureAsyncHTTP2Pipeline(mode: .client) {
+                        $0.close()
+                    }
+                    return (channel, streams)
+                }
+            }
+    }
+
+    /// A peer stream on `streams`, framed as the transport frames it.
+    private static func openStream(
+        on streams: NIOHTTP2Handler.AsyncStreamMultiplexer<Void>
+    ) async throws -> NIOAsyncChannel<PeerStreamInbound, PeerStreamOutbound> {
+        try await streams.openStream { stream in
+            stream.eventLoop.makeCompletedFuture {
+                try stream.pipeline.syncOperations.addHandler(PeerStreamCodec(maximumFrameBytes: 1 << 20))
+                return try NIOAsyncChannel<PeerStreamInbound, PeerStreamOutbound>(wrappingChannelSynchronously: stream)
+            }
+        }
     }
 
     /// Whether a TCP connection to 127.0.0.1:`port` succeeds.
