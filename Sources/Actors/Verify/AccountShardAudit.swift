@@ -47,8 +47,11 @@ struct AccountShardAudit: Sendable {
     var reservationProblems = Findings()
     var reservations: [OpenReservation] = []
     /// Per symbol, the trade ids settled by each ledger of the shard (a trade settled by two of its users
-    /// appears twice).
+    /// appears twice), as far as the ledgers still hold them one by one.
     var settledFills: [String: [UInt64]] = [:]
+    /// Per symbol, the highest watermark of the shard's ledgers (`SettledTrades.settledThrough`): a trade at
+    /// or below it may be settled by a ledger that no longer lists it.
+    var settledThrough: [String: UInt64] = [:]
     /// Per symbol and trade id, the roles of the fill records kept in the users' histories.
     var fillRecords: [String: [UInt64: RoleCount]] = [:]
     var fillProblems = Findings()

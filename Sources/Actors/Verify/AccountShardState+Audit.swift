@@ -96,8 +96,11 @@ extension AccountShardState {
     /// Trade ids settled by the ledger, and the fill records of the history (each must be settled).
     private static func auditFills(_ account: UserAccount, user: UserID, into audit: inout AccountShardAudit) {
         let ledger = account.ledger
-        for (symbol, tradeIDs) in ledger.appliedFills {
-            audit.settledFills[symbol, default: []].append(contentsOf: tradeIDs)
+        for (symbol, settled) in ledger.appliedFills {
+            audit.settledFills[symbol, default: []].append(contentsOf: settled.recent)
+            if settled.settledThrough > audit.settledThrough[symbol] ?? 0 {
+                audit.settledThrough[symbol] = settled.settledThrough
+            }
         }
         for trade in account.trades {
             var count = audit.fillRecords[trade.symbol, default: [:]][trade.tradeID, default: .init()]

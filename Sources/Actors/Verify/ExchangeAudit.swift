@@ -5,8 +5,8 @@ import Trading
 /// (`Exchange.verify(gathering:)`).
 ///
 /// The encoding is compact binary (`BinaryWriter`), versioned by its first byte. It carries every open order's
-/// reservation and every settled fill id of the node's accounts, so it grows with the exchange's history, as
-/// the audit in memory does.
+/// reservation and the settled fill ids the node's ledgers hold one by one (their recent fills, above a
+/// watermark per market: `SettledTrades`).
 public struct ExchangeAudit: Sendable {
     var accounts: [AccountShardAudit]
     var symbols: [SymbolAudit]
@@ -20,7 +20,8 @@ public struct ExchangeAudit: Sendable {
     public var shardCount: Int { accounts.count + symbols.count }
 
     /// 2: a reservation says whether its order's place is still unanswered (1 did not; read as answered).
-    static let version: UInt8 = 2
+    /// 3: an account shard's audit ends with its ledgers' watermarks per market (before: none, read as 0).
+    static let version: UInt8 = 3
 
     public func encoded() -> [UInt8] {
         var writer = BinaryWriter(reservingCapacity: 256)
@@ -35,7 +36,7 @@ public struct ExchangeAudit: Sendable {
     public init(decoding bytes: [UInt8]) throws(BourseError) {
         var reader = BinaryReader(bytes)
         let version = try reader.readUInt8()
-        guard version == 1 || version == Self.version else {
+        guard (1...Self.version).contains(version) else {
             throw BourseError(.validation, "unknown audit encoding")
         }
         accounts = []
@@ -116,6 +117,11 @@ extension BinaryWriter {
                 write(balance.available.units)
                 write(balance.locked.units)
             }
+        }
+        writeCount(audit.settledThrough.count)
+        for (symbol, floor) in audit.settledThrough.sorted(by: { $0.key < $1.key }) {
+            write(symbol)
+            write(floor)
         }
     }
 
@@ -207,6 +213,12 @@ extension BinaryReader {
                     available: Amount(units: try readInt64()), locked: Amount(units: try readInt64()))
             }
             audit.sampledBalances[user] = balances
+        }
+        if version >= 3 {
+            for _ in 0..<(try readCount(minimumElementSize: 17)) {
+                let symbol = try readString()
+                audit.settledThrough[symbol] = try readUInt64()
+            }
         }
         return audit
     }

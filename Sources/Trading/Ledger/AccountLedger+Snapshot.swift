@@ -1,18 +1,20 @@
 /// Canonical encoding of a ledger: snapshots, the state hash and the invariant check.
 ///
-/// Snapshot layout (`BinaryWriter`, little-endian): magic "BLDG", version 1, then the state in
+/// Snapshot layout (`BinaryWriter`, little-endian): magic "BLDG", version 2, then the state in
 /// canonical order — user id, next row id; balances by currency; reservations by (symbol, order
-/// id); positions by symbol; fees by currency; applied fill ids grouped by symbol, trade ids
-/// ascending — and finally the rows not drained yet. `stateHash` hashes the same state bytes
+/// id); positions by symbol; fees by currency; the number of fills settled, then applied fills grouped by
+/// symbol: the watermark (`SettledTrades.settledThrough`) and the trade ids above it, ascending — and
+/// finally the rows not drained yet. Version 1 (read too) had neither the number nor the watermarks: every
+/// settled trade id was listed. `stateHash` hashes the same state bytes
 /// (everything except the undrained rows), so two ledgers with the same state have the same hash
 /// whatever the history of their dictionaries.
 extension AccountLedger {
     static let snapshotMagic: [UInt8] = Array("BLDG".utf8)
-    static let snapshotVersion: UInt8 = 1
+    static let snapshotVersion: UInt8 = 2
 
     /// The ledger as bytes, undrained rows included; `init(snapshot:)` reads it back.
     public func snapshot() -> [UInt8] {
-        var writer = BinaryWriter(reservingCapacity: 256 + appliedFillCount * 8 + reservations.count * 160)
+        var writer = BinaryWriter(reservingCapacity: 256 + settledIDsKept * 8 + reservations.count * 160)
         writer.writeRaw(AccountLedger.snapshotMagic)
         writer.write(AccountLedger.snapshotVersion)
         encodeState(into: &writer)
@@ -29,10 +31,13 @@ extension AccountLedger {
         return writer.bytes
     }
 
+    /// Settled trade ids held individually, over every market.
+    private var settledIDsKept: Int { appliedFills.values.reduce(0) { $0 + $1.count } }
+
     /// A deterministic hash of the state (everything but the undrained rows), equal across
     /// processes, platforms and snapshot round trips.
     public var stateHash: UInt64 {
-        var writer = BinaryWriter(reservingCapacity: 256 + appliedFillCount * 8 + reservations.count * 160)
+        var writer = BinaryWriter(reservingCapacity: 256 + settledIDsKept * 8 + reservations.count * 160)
         encodeState(into: &writer)
         var hasher = StateHasher()
         let bytes = writer.bytes
@@ -57,7 +62,7 @@ extension AccountLedger {
             throw .validation("not a ledger snapshot")
         }
         let version = try reader.readUInt8()
-        guard version == AccountLedger.snapshotVersion else {
+        guard version == 1 || version == AccountLedger.snapshotVersion else {
             throw .validation("unknown ledger snapshot version \(version)")
         }
         self.init(userID: try reader.readUInt64())
@@ -95,21 +100,35 @@ extension AccountLedger {
             previous = currency
             feesCharged[currency] = Amount(units: try reader.readInt64())
         }
+        let settledCount = version >= 2 ? try reader.readCount(minimumElementSize: 0) : nil
         previous = nil
         for _ in 0..<(try reader.readCount(minimumElementSize: 16)) {
             let symbol = try reader.readString()
             try AccountLedger.expectAscending(previous, symbol, by: AccountLedger.byteOrder)
             previous = symbol
+            let settledThrough = version >= 2 ? try reader.readUInt64() : 0
             var previousTrade: UInt64? = nil
             let count = try reader.readCount(minimumElementSize: 8)
-            guard count > 0 else { throw .validation("snapshot has an empty group of fills") }
+            guard count > 0 || settledThrough > 0 else { throw .validation("snapshot has an empty group of fills") }
+            var recent = Set<UInt64>(minimumCapacity: count)
             for _ in 0..<count {
                 let tradeID = try reader.readUInt64()
                 try AccountLedger.expectAscending(previousTrade, tradeID, by: <)
+                guard tradeID > settledThrough else {
+                    throw .validation("snapshot lists trade \(tradeID) at or below its watermark \(settledThrough)")
+                }
                 previousTrade = tradeID
-                appliedFills[symbol, default: []].insert(tradeID)
-                appliedFillCount += 1
+                recent.insert(tradeID)
             }
+            // A version-1 snapshot lists every id: the watermark takes the oldest of a long list at the next fill.
+            appliedFills[symbol] = SettledTrades(settledThrough: settledThrough, recent: recent)
+            appliedFillCount += count
+        }
+        if let settledCount {
+            guard settledCount >= appliedFillCount else {
+                throw .validation("snapshot counts \(settledCount) fills settled but lists \(appliedFillCount)")
+            }
+            appliedFillCount = settledCount
         }
         for _ in 0..<(try reader.readCount(minimumElementSize: 50)) {
             let id = try reader.readUInt64()
@@ -208,10 +227,13 @@ extension AccountLedger {
             writer.write(currency)
             writer.write(feesCharged[currency]!.units)
         }
+        writer.writeCount(appliedFillCount)
         writer.writeCount(appliedFills.count)
         for symbol in appliedFills.keys.sorted(by: AccountLedger.byteOrder) {
-            let tradeIDs = appliedFills[symbol]!.sorted()
+            let settled = appliedFills[symbol]!
+            let tradeIDs = settled.recent.sorted()
             writer.write(symbol)
+            writer.write(settled.settledThrough)
             writer.writeCount(tradeIDs.count)
             for tradeID in tradeIDs { writer.write(tradeID) }
         }

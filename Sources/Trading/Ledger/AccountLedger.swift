@@ -26,9 +26,11 @@ public struct AccountLedger: Hashable, Sendable {
     public internal(set) var positions: [String: Position] = [:]
     /// Total fees charged per currency since the ledger was created.
     public internal(set) var feesCharged: [String: Amount] = [:]
-    /// Trade ids of the fills already settled, per market symbol (settlement is idempotent by fill id).
-    public internal(set) var appliedFills: [String: Set<UInt64>] = [:]
-    /// Number of fills settled.
+    /// Trade ids of the fills already settled, per market symbol (settlement is idempotent by fill id): the
+    /// most recent exactly, older ones as a watermark (`SettledTrades`).
+    public internal(set) var appliedFills: [String: SettledTrades] = [:]
+    /// Number of fills settled since the ledger was created or restored (a snapshot restores the ids it
+    /// still holds individually).
     public internal(set) var appliedFillCount = 0
     /// Rows not drained yet, oldest first.
     public internal(set) var entries: [LedgerEntry] = []
