@@ -5,11 +5,11 @@ import NIOCore
 
 /// `bourse-bench load`: a mixed client workload over HTTP/2 (h2c) against running nodes, closed loop.
 ///
-/// Signs up `--users` users through the first node and funds them, then runs `--workers` workers for
-/// `--seconds` (after `--warmup` seconds not measured). Each worker is one user's client on one of
-/// `--connections` h2c connections per node (workers and connections spread evenly over `--nodes`), and
-/// sends one request at a time, picked at random with the mix `--mix READS,ORDERS,CANCELS` (percent,
-/// default 70,25,5):
+/// Signs up `--users` users (`load<RUN>u<index>`, RUN from `--run` or random) through the first node and
+/// funds them, then runs `--workers` workers for `--seconds` (after `--warmup` seconds not measured). Each
+/// worker is one user's client on one of `--connections` h2c connections per node (workers and connections
+/// spread evenly over `--nodes`), and sends one request at a time, picked at random with the mix
+/// `--mix READS,ORDERS,CANCELS` (percent, default 70,25,5):
 /// - a read: in turn the order book (depth 10), the ticker, the caller's balances and open orders;
 /// - an order: a limit order of `--quantity` on `--symbol`, buy or sell, at `--price` ± up to 5 ticks of 1, so
 ///   about half of them trade and the rest rest on the book;
@@ -38,6 +38,9 @@ enum LoadBench {
         var mix = (reads: 70, orders: 25, cancels: 5)
         var seed: UInt64 = 1
         var password = "load-bench-password"
+        /// The users' names are `load<run>u<index>`: random unless given, so that runs on one database do not
+        /// collide, and known to a caller that reads the users' state afterwards.
+        var run = String(UInt32.random(in: 0...UInt32.max), radix: 36)
     }
 
     /// What one worker measured.
@@ -90,6 +93,7 @@ enum LoadBench {
         if let value = option("price", in: arguments).flatMap({ Int64($0) }) { settings.price = value }
         if let value = option("quantity", in: arguments) { settings.quantity = value }
         if let value = option("seed", in: arguments).flatMap({ UInt64($0) }) { settings.seed = value }
+        if let value = option("run", in: arguments) { settings.run = value }
         if let value = option("mix", in: arguments) {
             let parts = value.split(separator: ",").compactMap { Int($0) }
             guard parts.count == 3, parts.allSatisfy({ $0 >= 0 }), parts.reduce(0, +) == 100 else {
@@ -137,10 +141,9 @@ enum LoadBench {
 
     /// Registers, logs in and funds the users (through one connection).
     static func signUp(_ settings: Settings, client: H2Client) async throws -> [User] {
-        let run = String(UInt32.random(in: 0...UInt32.max), radix: 36)
         var users: [User] = []
         for index in 0..<settings.users {
-            let name = "load\(run)u\(index)"
+            let name = "load\(settings.run)u\(index)"
             let credentials: [String: Any] = ["username": name, "password": settings.password]
             let registered = try await call(client, .post, "/v1/auth/register", body: credentials)
             guard registered.status == 201 else { throw LoadBenchError("register \(name): \(registered.status)") }

@@ -7,6 +7,7 @@
 //   swift run -c release bourse-bench transport [--sequential N] [--concurrent N] [--callers C]
 //   swift run -c release bourse-bench indicators [--data CSV] [--passes N] [--runs R]
 //   swift run -c release bourse-bench load --nodes HOST:PORT[,…] [--users U] [--workers W] [--seconds S] [--mix 70,25,5]
+//     [--run NAME]
 //     (a mixed HTTP/2 client workload against running nodes; scripts/bench-load runs it on 1 and 3 nodes)
 //
 // Every mode prints a human summary and, as its last line, one JSON object with its figures.
