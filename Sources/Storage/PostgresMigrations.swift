@@ -212,5 +212,11 @@ enum PostgresMigrations {
                 $$
                 """
             ]),
+        Migration(
+            version: 6,
+            statements: [
+                // An order's fills, for an order older than its user's history in memory (read from here).
+                "CREATE INDEX trade_history_order_id ON trade_history (order_id)"
+            ]),
     ]
 }

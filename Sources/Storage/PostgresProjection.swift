@@ -128,6 +128,10 @@ enum PostgresProjection {
         SELECT \(ReadModelTables.trades.columnList) FROM trade_history WHERE user_id = $1
         ORDER BY ts_ms DESC, trade_id DESC, order_id DESC LIMIT $2
         """
+    static let tradesByOrder = """
+        SELECT \(ReadModelTables.trades.columnList) FROM trade_history WHERE order_id = $1 AND user_id = $2
+        ORDER BY trade_id
+        """
     static let transactionsByUser = """
         SELECT \(ReadModelTables.transactions.columnList) FROM transactions WHERE user_id = $1
         ORDER BY entry_id DESC LIMIT $2

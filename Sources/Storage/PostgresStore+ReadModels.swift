@@ -146,7 +146,9 @@ extension PostgresStore {
 
     public func orders(user: UserID, limit: Int) async throws -> [OrderRow] {
         guard limit > 0 else { return [] }
-        return try await readRows("orders read", PostgresProjection.ordersByUser, user.storedBits, limit) {
+        return try await readRows(
+            "orders read", PostgresProjection.ordersByUser, user.storedBits, Int64(clamping: limit)
+        ) {
             try PostgresProjection.orderRow($0)
         }
     }
@@ -159,23 +161,31 @@ extension PostgresStore {
 
     public func trades(user: UserID, limit: Int) async throws -> [TradeRow] {
         guard limit > 0 else { return [] }
-        return try await readRows("trade history read", PostgresProjection.tradesByUser, user.storedBits, limit) {
-            row in
-            TradeRow(
-                symbol: try row.value("symbol"), tradeID: UInt64(storedBits: try row.value("trade_id")),
-                orderID: UInt64(storedBits: try row.value("order_id")),
-                userID: UInt64(storedBits: try row.value("user_id")), side: try row.value("side"),
-                price: Price(ticks: try row.value("price_ticks")),
-                quantity: Quantity(lots: try row.value("quantity_lots")),
-                fee: Amount(units: try row.value("fee")), feeCurrency: try row.value("fee_currency"),
-                liquidity: try row.value("liquidity"), timestampMillis: try row.value("ts_ms"))
-        }
+        return try await readRows(
+            "trade history read", PostgresProjection.tradesByUser, user.storedBits, Int64(clamping: limit),
+            Self.tradeRow)
+    }
+
+    public func trades(user: UserID, order: OrderID) async throws -> [TradeRow] {
+        try await readRows(
+            "trade history read", PostgresProjection.tradesByOrder, order.storedBits, user.storedBits, Self.tradeRow)
+    }
+
+    private static func tradeRow(_ row: PostgresRandomAccessRow) throws -> TradeRow {
+        TradeRow(
+            symbol: try row.value("symbol"), tradeID: UInt64(storedBits: try row.value("trade_id")),
+            orderID: UInt64(storedBits: try row.value("order_id")),
+            userID: UInt64(storedBits: try row.value("user_id")), side: try row.value("side"),
+            price: Price(ticks: try row.value("price_ticks")),
+            quantity: Quantity(lots: try row.value("quantity_lots")),
+            fee: Amount(units: try row.value("fee")), feeCurrency: try row.value("fee_currency"),
+            liquidity: try row.value("liquidity"), timestampMillis: try row.value("ts_ms"))
     }
 
     public func transactions(user: UserID, limit: Int) async throws -> [TransactionRow] {
         guard limit > 0 else { return [] }
         return try await readRows(
-            "transactions read", PostgresProjection.transactionsByUser, user.storedBits, limit
+            "transactions read", PostgresProjection.transactionsByUser, user.storedBits, Int64(clamping: limit)
         ) { row in
             TransactionRow(
                 userID: UInt64(storedBits: try row.value("user_id")),
@@ -208,12 +218,13 @@ extension PostgresStore {
     }
 
     /// Runs a read with `$1` = `key` and, when given, `$2` = `limit`, mapping each row.
+    /// Runs a read keyed by one or two values (a key and a limit, or two keys) and maps its rows.
     private func readRows<Row>(
-        _ what: String, _ sql: String, _ key: Int64, _ limit: Int?, _ map: (PostgresRandomAccessRow) throws -> Row
+        _ what: String, _ sql: String, _ key: Int64, _ second: Int64?, _ map: (PostgresRandomAccessRow) throws -> Row
     ) async throws -> [Row] {
         var binds = PostgresBindings(capacity: 2)
         binds.append(key)
-        if let limit { binds.append(Int64(clamping: limit)) }
+        if let second { binds.append(second) }
         return try await attempt(what) {
             let rows = try await client.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: Self.quiet)
             var result: [Row] = []

@@ -26,6 +26,9 @@ public protocol ReadModelStore: Sendable {
     /// The user's fills, newest first (by time, then trade id), at most `limit`.
     func trades(user: UserID, limit: Int) async throws -> [TradeRow]
 
+    /// The fills of one of the user's orders, oldest (lowest trade id) first.
+    func trades(user: UserID, order: OrderID) async throws -> [TradeRow]
+
     /// The user's ledger rows, newest (highest entry id) first, at most `limit`.
     func transactions(user: UserID, limit: Int) async throws -> [TransactionRow]
 

@@ -189,5 +189,11 @@ enum SQLiteMigrations {
                 )
                 """,
             ]),
+        .init(
+            version: 5,
+            statements: [
+                // An order's fills, for an order older than its user's history in memory (read from here).
+                "CREATE INDEX trade_history_order_id ON trade_history (order_id)"
+            ]),
     ]
 }

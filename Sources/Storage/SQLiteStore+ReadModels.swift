@@ -90,16 +90,28 @@ extension SQLiteStore {
             SELECT \(ReadModelTables.trades.columnList) FROM trade_history WHERE user_id = ?
             ORDER BY ts_ms DESC, trade_id DESC, order_id DESC LIMIT ?
             """, [.int64(user.storedBits), .int64(Int64(clamping: limit))])
-        return try rows.map { row in
-            TradeRow(
-                symbol: try row.text("symbol"), tradeID: UInt64(storedBits: try row.int64("trade_id")),
-                orderID: UInt64(storedBits: try row.int64("order_id")),
-                userID: UInt64(storedBits: try row.int64("user_id")), side: try row.text("side"),
-                price: Price(ticks: try row.int64("price_ticks")),
-                quantity: Quantity(lots: try row.int64("quantity_lots")),
-                fee: Amount(units: try row.int64("fee")), feeCurrency: try row.text("fee_currency"),
-                liquidity: try row.text("liquidity"), timestampMillis: try row.int64("ts_ms"))
-        }
+        return try rows.map(Self.tradeRow)
+    }
+
+    public func trades(user: UserID, order: OrderID) async throws -> [TradeRow] {
+        let rows = try await read(
+            "trade history read",
+            """
+            SELECT \(ReadModelTables.trades.columnList) FROM trade_history WHERE order_id = ? AND user_id = ?
+            ORDER BY trade_id
+            """, [.int64(order.storedBits), .int64(user.storedBits)])
+        return try rows.map(Self.tradeRow)
+    }
+
+    private static func tradeRow(_ row: SQLiteRow) throws -> TradeRow {
+        TradeRow(
+            symbol: try row.text("symbol"), tradeID: UInt64(storedBits: try row.int64("trade_id")),
+            orderID: UInt64(storedBits: try row.int64("order_id")),
+            userID: UInt64(storedBits: try row.int64("user_id")), side: try row.text("side"),
+            price: Price(ticks: try row.int64("price_ticks")),
+            quantity: Quantity(lots: try row.int64("quantity_lots")),
+            fee: Amount(units: try row.int64("fee")), feeCurrency: try row.text("fee_currency"),
+            liquidity: try row.text("liquidity"), timestampMillis: try row.int64("ts_ms"))
     }
 
     public func transactions(user: UserID, limit: Int) async throws -> [TransactionRow] {

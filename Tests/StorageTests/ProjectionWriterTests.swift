@@ -159,6 +159,7 @@ final class RecordingReadModelStore: ReadModelStore {
     func orders(user: UserID, limit: Int) async throws -> [OrderRow] { [] }
     func order(id: OrderID) async throws -> OrderRow? { nil }
     func trades(user: UserID, limit: Int) async throws -> [TradeRow] { [] }
+    func trades(user: UserID, order: OrderID) async throws -> [TradeRow] { [] }
     func transactions(user: UserID, limit: Int) async throws -> [TransactionRow] { [] }
     func wallets(user: UserID) async throws -> [WalletRow] { wallets.values.filter { $0.userID == user } }
     func holdings(user: UserID) async throws -> [HoldingRow] { [] }

@@ -18,6 +18,11 @@ import Trading
             #expect(try await store.order(id: batch.orders[0].orderID) == batch.orders[0])
             #expect(try await store.order(id: 1) == nil)
             #expect(try await store.trades(user: 42, limit: 10) == batch.trades.reversed())
+            // One order's fills, and none for another user's view of the same order.
+            for trade in batch.trades {
+                #expect(try await store.trades(user: 42, order: trade.orderID) == [trade])
+                #expect(try await store.trades(user: 43, order: trade.orderID).isEmpty)
+            }
             #expect(try await store.transactions(user: 42, limit: 10) == batch.transactions.reversed())
             #expect(
                 try await store.transactions(user: 42, limit: 2) == batch.transactions.reversed().prefix(2).map { $0 })

@@ -1,4 +1,5 @@
 import Metrics
+import Storage
 import Trading
 
 /// The order flows: reserve in the owner's account shard, then sequence, journal and match in the
@@ -102,7 +103,12 @@ extension Exchange {
     }
 
     public func order(user: UserID, orderID: OrderID) async throws -> OrderView {
-        try await ownedOrder(user: user, orderID: orderID).view
+        do {
+            return try await ownedOrder(user: user, orderID: orderID).view
+        } catch let error as BourseError where error.code == .notFound {
+            guard let archived = try await archivedOrder(user: user, orderID: orderID) else { throw error }
+            return archived
+        }
     }
 
     public func orders(user: UserID, filter: OrderFilter) async throws -> [OrderView] {
@@ -122,7 +128,7 @@ extension Exchange {
     }
 
     public func cancelOrder(user: UserID, orderID: OrderID) async throws -> OrderView {
-        let record = try await ownedOrder(user: user, orderID: orderID)
+        let record = try await changeableOrder(user: user, orderID: orderID)
         guard record.view.status.isOpen else { throw BourseError(.conflict, "order is \(record.view.status.rawValue)") }
         _ = try await symbolRoute(record.view.symbol).submit(.cancel(orderID), nowMillis: clock())
         let after = try await ownedOrder(user: user, orderID: orderID).view
@@ -143,7 +149,7 @@ extension Exchange {
     public func amendOrder(user: UserID, orderID: OrderID, price: Price?, quantity: Quantity?) async throws
         -> OrderView
     {
-        let record = try await ownedOrder(user: user, orderID: orderID)
+        let record = try await changeableOrder(user: user, orderID: orderID)
         guard price != nil || quantity != nil else { throw BourseError.validation("give a price or a quantity") }
         let account = try accountShard(ofUser: user)
         _ = try await account.execute(
@@ -167,6 +173,34 @@ extension Exchange {
             record.owner == user
         else { throw BourseError(.notFound, "order not found") }
         return record
+    }
+
+    /// The order to cancel or amend if it is the caller's; one that only the read models still hold is closed
+    /// (a user's history in memory drops its oldest closed orders), so it can no longer change: 409.
+    private func changeableOrder(user: UserID, orderID: OrderID) async throws -> OrderRecord {
+        do {
+            return try await ownedOrder(user: user, orderID: orderID)
+        } catch let error as BourseError where error.code == .notFound {
+            guard let archived = try await archivedOrder(user: user, orderID: orderID) else { throw error }
+            throw BourseError(
+                .conflict, archived.status.isOpen ? "order is no longer open" : "order is \(archived.status.rawValue)")
+        }
+    }
+
+    /// One of the user's orders older than their history in memory (`UserAccount.historyCapacity`), as the
+    /// `orders` read model holds it, with its fills from `trade_history`; nil when it is not there or not the
+    /// user's, or when this node keeps no read models.
+    private func archivedOrder(user: UserID, orderID: OrderID) async throws -> OrderView? {
+        guard let store = projections?.store else { return nil }
+        do {
+            guard let row = try await store.order(id: orderID), row.userID == user else { return nil }
+            return try OrderView(archived: row, fills: try await store.trades(user: user, order: orderID))
+        } catch let error as BourseError {
+            throw error
+        } catch {
+            logger.warning("order history unreadable", metadata: ["order": "\(orderID)", "error": "\(error)"])
+            throw BourseError(.unavailable, "order history is unavailable; retry")
+        }
     }
 
     /// Time to answer `POST /v1/orders`: reservation, journal commits, matching and settlement.
