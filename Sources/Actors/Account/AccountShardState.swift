@@ -108,7 +108,7 @@ public struct AccountShardState: Sendable {
             let change = BalanceChange(
                 transactionID: String(entry.id),
                 balance: BalanceView(currency: currency, available: balance.available, locked: balance.locked))
-            if let scopedKey { account.idempotentResults[scopedKey] = change }
+            if let scopedKey { account.remember(change, key: scopedKey) }
             account.drainLedgerEntries(now: now)
             return change
         }

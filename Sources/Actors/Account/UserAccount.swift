@@ -5,6 +5,9 @@ import Trading
 public struct UserAccount: Sendable {
     /// History kept in memory per user; older closed orders, rows and fills are dropped from memory.
     public static let historyCapacity = 5_000
+    /// `Idempotency-Key` results kept per user: a retry gets the first result while its key is among the user's
+    /// last 10,000–20,000 keyed deposits and withdrawals.
+    public static let idempotencyCapacity = 10_000
 
     public var ledger: AccountLedger
     public internal(set) var orders: [OrderID: OrderRecord] = [:]
@@ -30,6 +33,19 @@ public struct UserAccount: Sendable {
         entries.append(contentsOf: rows.map { TimedEntry(entry: $0, timestampMillis: now) })
         if entries.count > UserAccount.historyCapacity * 2 {
             entries.removeFirst(entries.count - UserAccount.historyCapacity)
+        }
+    }
+
+    /// Remembers the result of a keyed deposit or withdrawal; past twice the capacity, the oldest results
+    /// (lowest transaction id: ids grow with every row of the ledger) are forgotten.
+    mutating func remember(_ change: BalanceChange, key: String) {
+        idempotentResults[key] = change
+        guard idempotentResults.count > 2 * Self.idempotencyCapacity else { return }
+        let oldestFirst = idempotentResults.sorted {
+            (UInt64($0.value.transactionID) ?? 0, $0.key) < (UInt64($1.value.transactionID) ?? 0, $1.key)
+        }
+        for (key, _) in oldestFirst.prefix(idempotentResults.count - Self.idempotencyCapacity) {
+            idempotentResults[key] = nil
         }
     }
 

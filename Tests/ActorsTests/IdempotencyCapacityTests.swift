@@ -1,0 +1,51 @@
+import Testing
+import Trading
+
+@testable import Actors
+
+/// A user's `Idempotency-Key` results stay bounded: the most recent are kept, the oldest forgotten, the same
+/// way whatever the order the dictionary holds them in (a snapshot restores the same set).
+@Suite struct IdempotencyCapacityTests {
+    static func change(_ id: Int) -> BalanceChange {
+        BalanceChange(
+            transactionID: String(id), balance: BalanceView(currency: "USD", available: .zero, locked: .zero))
+    }
+
+    @Test func theMostRecentKeyedResultsAreKept() {
+        var account = UserAccount(user: 1)
+        let capacity = UserAccount.idempotencyCapacity
+        var largest = 0
+        for id in 1...(5 * capacity / 2) {
+            account.remember(Self.change(id), key: "deposit:k\(id)")
+            largest = max(largest, account.idempotentResults.count)
+        }
+        #expect(largest == 2 * capacity)
+        let kept = account.idempotentResults
+        #expect(kept.count >= capacity && kept.count <= 2 * capacity)
+        // Exactly the newest are kept: ids 10 and 9 < 10 would sort wrong as strings, not as numbers.
+        let ids = kept.values.compactMap { Int($0.transactionID) }.sorted()
+        #expect(ids == Array((5 * capacity / 2 - kept.count + 1)...(5 * capacity / 2)))
+        #expect(kept["deposit:k\(5 * capacity / 2)"] == Self.change(5 * capacity / 2))
+        #expect(kept["deposit:k1"] == nil)
+    }
+
+    @Test func aRetryGetsTheFirstResultAndAKeyForgottenDepositsAgain() throws {
+        var state = AccountShardState(index: 0, markets: [:])
+        func deposit(_ key: String) throws -> BalanceChange? {
+            let command = AccountShardState.Command.deposit(
+                user: 1, currency: "USD", amount: ExchangeFlowTests.amount("1"), key: key)
+            guard case .balance(let change) = try state.apply(.init(timestampMillis: 1, command: command)) else {
+                return nil
+            }
+            return change
+        }
+        let first = try deposit("first")
+        #expect(try deposit("first") == first)
+        for index in 0..<(2 * UserAccount.idempotencyCapacity) { _ = try deposit("k\(index)") }
+        let total = 2 * UserAccount.idempotencyCapacity + 1
+        #expect(state.users[1]?.ledger.balance("USD").available == ExchangeFlowTests.amount(String(total)))
+        // "first" was the oldest key: forgotten, so the same key deposits again.
+        #expect(try deposit("first") != first)
+        #expect(state.users[1]?.ledger.balance("USD").available == ExchangeFlowTests.amount(String(total + 1)))
+    }
+}
