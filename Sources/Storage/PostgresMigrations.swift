@@ -216,7 +216,7 @@ enum PostgresMigrations {
             version: 6,
             statements: [
                 // An order's fills, for an order older than its user's history in memory (read from here).
-                "CREATE INDEX trade_history_order_id ON trade_history (order_id)"
+                "CREATE INDEX IF NOT EXISTS trade_history_order_id ON trade_history (order_id)"
             ]),
     ]
 }
