@@ -123,6 +123,16 @@ class Node:
             return self.process.wait()
 
 
+def fresh_database(name):
+    """Drops and creates database `name` on POSTGRES_URL's server; returns (admin URL, the database's URL)."""
+    parts = urllib.parse.urlsplit(os.environ["POSTGRES_URL"])
+    admin_url = urllib.parse.urlunsplit((parts.scheme, parts.netloc, "/postgres", parts.query, ""))
+    database_url = urllib.parse.urlunsplit((parts.scheme, parts.netloc, "/" + name, parts.query, ""))
+    subprocess.run(["psql", admin_url, "-qc", f"DROP DATABASE IF EXISTS {name}"], check=True)
+    subprocess.run(["psql", admin_url, "-qc", f"CREATE DATABASE {name}"], check=True)
+    return admin_url, database_url
+
+
 def login_admin(port):
     status, login = request(port, "POST", "/v1/auth/login", {"username": "admin", "password": ADMIN_PASSWORD})
     if status != 200:
@@ -192,13 +202,8 @@ def main():
     args = parser.parse_args()
     if args.routing == "shard":
         args.throughput_seconds = 0
-    postgres = os.environ["POSTGRES_URL"]
-    parts = urllib.parse.urlsplit(postgres)
     database = "bourse_bench_failover"
-    admin_url = urllib.parse.urlunsplit((parts.scheme, parts.netloc, "/postgres", parts.query, ""))
-    database_url = urllib.parse.urlunsplit((parts.scheme, parts.netloc, "/" + database, parts.query, ""))
-    subprocess.run(["psql", admin_url, "-qc", f"DROP DATABASE IF EXISTS {database}"], check=True)
-    subprocess.run(["psql", admin_url, "-qc", f"CREATE DATABASE {database}"], check=True)
+    admin_url, database_url = fresh_database(database)
     work = tempfile.mkdtemp(prefix="bourse-bench-failover.")
     config = os.path.join(work, "cluster.yaml")
     with open(config, "w") as f:

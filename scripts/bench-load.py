@@ -20,7 +20,6 @@ import os
 import subprocess
 import sys
 import tempfile
-import urllib.parse
 
 here = os.path.dirname(os.path.abspath(__file__))
 spec = importlib.util.spec_from_file_location("bench_failover", os.path.join(here, "bench-failover.py"))
@@ -28,13 +27,9 @@ failover = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(failover)
 
 
-def run(args, count, postgres):
-    parts = urllib.parse.urlsplit(postgres)
+def run(args, count):
     database = f"bourse_bench_load_{count}"
-    admin_url = urllib.parse.urlunsplit((parts.scheme, parts.netloc, "/postgres", parts.query, ""))
-    database_url = urllib.parse.urlunsplit((parts.scheme, parts.netloc, "/" + database, parts.query, ""))
-    subprocess.run(["psql", admin_url, "-qc", f"DROP DATABASE IF EXISTS {database}"], check=True)
-    subprocess.run(["psql", admin_url, "-qc", f"CREATE DATABASE {database}"], check=True)
+    admin_url, database_url = failover.fresh_database(database)
     work = tempfile.mkdtemp(prefix=f"bourse-bench-load-{count}.")
     config = os.path.join(work, "cluster.yaml")
     with open(config, "w") as f:
@@ -82,10 +77,9 @@ def main():
     parser.add_argument("--routing", choices=["active_standby", "shard"], default="active_standby",
                         help="cluster.routing of every node (shard: each node serves its share of the shards)")
     args = parser.parse_args()
-    postgres = os.environ["POSTGRES_URL"]
     results = {}
     for count in [int(n) for n in args.nodes.split(",")]:
-        results[f"{count}_node{'s' if count > 1 else ''}"] = run(args, count, postgres)
+        results[f"{count}_node{'s' if count > 1 else ''}"] = run(args, count)
     print(json.dumps(results, sort_keys=True))
 
 

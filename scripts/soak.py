@@ -28,7 +28,7 @@ import sys
 import tempfile
 import threading
 import time
-import urllib.parse
+import urllib.request
 
 here = os.path.dirname(os.path.abspath(__file__))
 spec = importlib.util.spec_from_file_location("bench_failover", os.path.join(here, "bench-failover.py"))
@@ -48,7 +48,6 @@ def process_figures(pid):
 
 def metrics(port):
     """The node's /metrics as {name with labels: value} (the lines that parse as numbers)."""
-    import urllib.request
     with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as response:
         text = response.read().decode()
     values = {}
@@ -111,13 +110,8 @@ def main():
                         help="largest growth of the node's memory per 10 minutes allowed over the run's last half")
     args = parser.parse_args()
 
-    postgres = os.environ["POSTGRES_URL"]
-    parts = urllib.parse.urlsplit(postgres)
     database = "bourse_soak"
-    admin_url = urllib.parse.urlunsplit((parts.scheme, parts.netloc, "/postgres", parts.query, ""))
-    database_url = urllib.parse.urlunsplit((parts.scheme, parts.netloc, "/" + database, parts.query, ""))
-    subprocess.run(["psql", admin_url, "-qc", f"DROP DATABASE IF EXISTS {database}"], check=True)
-    subprocess.run(["psql", admin_url, "-qc", f"CREATE DATABASE {database}"], check=True)
+    admin_url, database_url = failover.fresh_database(database)
     work = tempfile.mkdtemp(prefix="bourse-soak.")
     config = os.path.join(work, "cluster.yaml")
     with open(config, "w") as f:
