@@ -29,8 +29,7 @@ public struct AccountLedger: Hashable, Sendable {
     /// Trade ids of the fills already settled, per market symbol (settlement is idempotent by fill id): the
     /// most recent exactly, older ones as a watermark (`SettledTrades`).
     public internal(set) var appliedFills: [String: SettledTrades] = [:]
-    /// Number of fills settled since the ledger was created or restored (a snapshot restores the ids it
-    /// still holds individually).
+    /// Number of fills settled (kept by snapshots; one of version 1 restores the number of ids it listed).
     public internal(set) var appliedFillCount = 0
     /// Rows not drained yet, oldest first.
     public internal(set) var entries: [LedgerEntry] = []
