@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Soak test: one Bourse node under sustained mixed load for a long time, watched for growth that does not stop.
 
-    scripts/with-postgres python3 scripts/soak.py --bourse PATH --bench PATH [--seconds 1500] [--users 50]
+    scripts/with-postgres python3 scripts/soak.py --bourse PATH --bench PATH [--seconds 1500] [--users 25]
 
 Starts one `bourse start` node on a fresh PostgreSQL database (POSTGRES_URL's server; fsync on; no reference
 feeds; rate limits out of the way) and runs `bourse-bench load` against it for `--seconds` (closed loop: every
@@ -100,8 +100,9 @@ def main():
     parser.add_argument("--bench", default=os.path.join(here, "../.build/release/bourse-bench"))
     parser.add_argument("--seconds", type=float, default=1500)
     parser.add_argument("--interval", type=float, default=30)
-    parser.add_argument("--users", type=int, default=50,
-                        help="few enough that their histories reach the cap within the run's first half")
+    parser.add_argument("--users", type=int, default=25,
+                        help="few enough that their histories reach their cap (10,000 orders each) within the run's "
+                             "first half: memory grows until then")
     parser.add_argument("--workers", type=int, default=48)
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--mix", default="60,30,10", help="percent of reads, orders, cancels")
