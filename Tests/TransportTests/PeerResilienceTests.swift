@@ -25,7 +25,7 @@ struct PeerResilienceTests {
             try await client.send(
                 PeerHarness.message("once", kind: RecordingHandler.gatedKind), deadline: .now + .seconds(30))
         }
-        #expect(await eventually(within: .seconds(10)) { handler.batchCount == 1 })
+        #expect(await eventually(within: .seconds(60)) { handler.batchCount == 1 })
         // Kill the first server: connections close at once, the reply cannot be delivered.
         firstRun.cancel()
 
@@ -37,7 +37,7 @@ struct PeerResilienceTests {
             secondRun = Task { try await second.run() }
             _ = try await second.listeningAddress
             #expect(
-                await eventually(within: .seconds(10)) { receiver.statistics.duplicates == 1 },
+                await eventually(within: .seconds(60)) { receiver.statistics.duplicates == 1 },
                 "the retry waits for the first")
             handler.gate.open()
         } else {
@@ -53,7 +53,7 @@ struct PeerResilienceTests {
         #expect(client.statistics.connections == 2)
         #expect(second.statistics.requestsReceived == 1, "the resend reached the new server")
 
-        let fresh = try await client.send(PeerHarness.message("fresh"), deadline: .now + .seconds(10))
+        let fresh = try await client.send(PeerHarness.message("fresh"), deadline: .now + .seconds(60))
         #expect(Fixtures.text(fresh.payload) == "1:fresh@bourse-0")
 
         clientRun.cancel()
@@ -80,7 +80,7 @@ struct PeerResilienceTests {
             try await client.send(
                 PeerHarness.message("in flight", kind: RecordingHandler.gatedKind), deadline: .now + .seconds(30))
         }
-        #expect(await eventually(within: .seconds(10)) { handler.batchCount == 1 })
+        #expect(await eventually(within: .seconds(60)) { handler.batchCount == 1 })
         server.triggerGracefulShutdown()
         try await waitUntilClosed(port: port)
 

@@ -63,7 +63,7 @@ struct PeerServerTests {
                     return try await calls.reduce(into: Set<String>()) { $0.insert($1) }
                 }
             }
-            #expect(await eventually(within: .seconds(10)) { client.pendingCalls == 200 })
+            #expect(await eventually(within: .seconds(60)) { client.pendingCalls == 200 })
             group.addTask { try await client.run() }
             let texts = try await calls.value
             #expect(texts == Set((0..<200).map { "1:q\($0)@bourse-0" }))
@@ -78,7 +78,7 @@ struct PeerServerTests {
         let handler = RecordingHandler()
         try await PeerHarness.withPeers(handler: handler) { server, client in
             let messages = (0..<64).map { PeerHarness.message("b\($0)") }
-            let results = await client.send(messages, deadline: .now + .seconds(10))
+            let results = await client.send(messages, deadline: .now + .seconds(60))
             let texts = try results.map { Fixtures.text(try $0.get().payload) }
             #expect(texts == (0..<64).map { "1:b\($0)@bourse-0" })
             #expect(handler.batchCount == 1)
@@ -104,7 +104,7 @@ struct PeerServerTests {
             handler.gate.open()
             // The late reply goes out and the client drops it (the next call gets its own reply).
             #expect(await eventually(within: .seconds(60)) { server.statistics.repliesSent == 1 })
-            let reply = try await client.send(PeerHarness.message("after"), deadline: .now + .seconds(10))
+            let reply = try await client.send(PeerHarness.message("after"), deadline: .now + .seconds(60))
             #expect(Fixtures.text(reply.payload) == "1:after@bourse-0")
         }
     }
@@ -128,7 +128,7 @@ struct PeerServerTests {
                     PeerHarness.message("held", kind: RecordingHandler.gatedKind), deadline: .now + .seconds(60))
             }
             #expect(await eventually(within: .seconds(60)) { handler.requestCount == 1 })
-            let probe = try await client.send(PeerHarness.message("ping", kind: 7), deadline: .now + .seconds(10))
+            let probe = try await client.send(PeerHarness.message("ping", kind: 7), deadline: .now + .seconds(60))
             #expect(Fixtures.text(probe.payload) == "7:ping@bourse-0")
             #expect(handler.handledOnEventLoop("ping") == true, "answered on the connection's event loop")
             #expect(handler.handledOnEventLoop("held") == false, "other kinds run on the global pool")
@@ -161,11 +161,11 @@ struct PeerServerTests {
             let client = try PeerClient(
                 configuration: Fixtures.clientConfiguration(port: port), logger: Fixtures.logger)
             let run = Task { try await client.run() }
-            _ = try await client.send(PeerHarness.message("one"), deadline: .now + .seconds(10))
+            _ = try await client.send(PeerHarness.message("one"), deadline: .now + .seconds(60))
             client.triggerGracefulShutdown()
             try await run.value
             let error = await #expect(throws: PeerTransportError.self) {
-                try await client.send(PeerHarness.message("two"), deadline: .now + .seconds(10))
+                try await client.send(PeerHarness.message("two"), deadline: .now + .seconds(60))
             }
             #expect(error?.code == .shutdown)
             group.cancelAll()
