@@ -5,6 +5,9 @@ import Trading
 public struct UserAccount: Sendable {
     /// History kept in memory per user; older closed orders, rows and fills are dropped from memory.
     public static let historyCapacity = 5_000
+    /// A closed order stays in memory for at least this long after its last change (up to three times the
+    /// capacity).
+    public static let trimGraceMillis: Int64 = 60_000
     /// `Idempotency-Key` results kept per user: a retry gets the first result while its key is among the user's
     /// last 10,000–20,000 keyed deposits and withdrawals.
     public static let idempotencyCapacity = 10_000
@@ -49,11 +52,23 @@ public struct UserAccount: Sendable {
         }
     }
 
-    mutating func add(_ order: OrderRecord) {
+    /// Adds an order as a snapshot held it: no trimming (the snapshot holds what the history held).
+    mutating func restore(_ order: OrderRecord) {
         orders[order.view.orderID] = order
         orderIDs.append(order.view.orderID)
         if let client = order.view.clientOrderID { clientOrderIDs[client] = order.view.orderID }
-        if orderIDs.count > UserAccount.historyCapacity * 2 { trimOrders() }
+    }
+
+    mutating func add(_ order: OrderRecord) {
+        restore(order)
+        // Past twice the capacity: trim, and while recent closings keep it there, try again every 256 orders;
+        // past three times the capacity, trim whatever is closed.
+        let over = orderIDs.count - UserAccount.historyCapacity * 2
+        if over > 0, over % 256 == 1 || orderIDs.count > UserAccount.historyCapacity * 3 {
+            trimOrders(
+                nowMillis: order.view.createdAtMillis,
+                ignoringGrace: orderIDs.count > UserAccount.historyCapacity * 3)
+        }
     }
 
     mutating func record(_ trade: UserTrade) {
@@ -63,13 +78,21 @@ public struct UserAccount: Sendable {
         }
     }
 
-    /// Drops the oldest closed orders beyond the capacity.
-    private mutating func trimOrders() {
+    /// Drops the oldest closed orders beyond the capacity, except those that changed in the last
+    /// `trimGraceMillis` (unless `ignoringGrace`).
+    ///
+    /// The grace keeps an order that just closed in memory: a cancel reads the order back once the book has
+    /// cancelled it, and an old resting order is among the first to go once it is closed; and the read models,
+    /// written off the hot path, may not hold its last state yet.
+    private mutating func trimOrders(nowMillis: Int64, ignoringGrace: Bool) {
+        let changedBefore = ignoringGrace ? Int64.max : nowMillis - UserAccount.trimGraceMillis
         var excess = orderIDs.count - UserAccount.historyCapacity
         var kept: [OrderID] = []
         kept.reserveCapacity(orderIDs.count)
         for id in orderIDs {
-            if excess > 0, let order = orders[id], !order.view.status.isOpen {
+            if excess > 0, let order = orders[id], !order.view.status.isOpen,
+                order.view.updatedAtMillis < changedBefore
+            {
                 orders[id] = nil
                 if let client = order.view.clientOrderID { clientOrderIDs[client] = nil }
                 excess -= 1

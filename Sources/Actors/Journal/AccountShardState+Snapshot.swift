@@ -120,8 +120,7 @@ extension AccountShardState {
         var account = UserAccount(user: id)
         account.ledger = try AccountLedger(snapshot: try reader.readBytes())
         for _ in 0..<(try reader.readCount(minimumElementSize: 64)) {
-            let record = try reader.readOrderRecord()
-            account.add(record)
+            account.restore(try reader.readOrderRecord())
         }
         for _ in 0..<(try reader.readCount(minimumElementSize: 16)) {
             let key = try reader.readString()
