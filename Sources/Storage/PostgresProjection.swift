@@ -121,16 +121,10 @@ enum PostgresProjection {
         return "WITH " + ([fence] + parts).joined(separator: ",\n") + "\nSELECT ok FROM fenced"
     }
 
-    static let ordersByUser =
-        "SELECT \(ReadModelTables.orders.columnList) FROM orders WHERE user_id = $1 ORDER BY order_id DESC LIMIT $2"
     static let orderByID = "SELECT \(ReadModelTables.orders.columnList) FROM orders WHERE order_id = $1"
-    static let tradesByUser = """
-        SELECT \(ReadModelTables.trades.columnList) FROM trade_history WHERE user_id = $1
-        ORDER BY ts_ms DESC, trade_id DESC, order_id DESC LIMIT $2
-        """
-    static let tradesByOrder = """
-        SELECT \(ReadModelTables.trades.columnList) FROM trade_history WHERE order_id = $1 AND user_id = $2
-        ORDER BY trade_id
+    static let tradesByOrders = """
+        SELECT \(ReadModelTables.trades.columnList) FROM trade_history WHERE order_id = ANY($1) AND user_id = $2
+        ORDER BY order_id, trade_id
         """
     static let transactionsByUser = """
         SELECT \(ReadModelTables.transactions.columnList) FROM transactions WHERE user_id = $1

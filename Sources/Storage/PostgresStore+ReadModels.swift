@@ -144,11 +144,10 @@ extension PostgresStore {
         }
     }
 
-    public func orders(user: UserID, limit: Int) async throws -> [OrderRow] {
+    public func orders(user: UserID, symbol: String?, closedOnly: Bool, limit: Int) async throws -> [OrderRow] {
         guard limit > 0 else { return [] }
-        return try await readRows(
-            "orders read", PostgresProjection.ordersByUser, user.storedBits, Int64(clamping: limit)
-        ) {
+        let sql = ReadModelTables.ordersByUser(bySymbol: symbol != nil, closedOnly: closedOnly) { "$\($0)" }
+        return try await readRows("orders read", sql, Self.listBinds(user, symbol, limit)) {
             try PostgresProjection.orderRow($0)
         }
     }
@@ -159,16 +158,27 @@ extension PostgresStore {
         }.first
     }
 
-    public func trades(user: UserID, limit: Int) async throws -> [TradeRow] {
+    public func trades(user: UserID, symbol: String?, limit: Int) async throws -> [TradeRow] {
         guard limit > 0 else { return [] }
-        return try await readRows(
-            "trade history read", PostgresProjection.tradesByUser, user.storedBits, Int64(clamping: limit),
-            Self.tradeRow)
+        let sql = ReadModelTables.tradesByUser(bySymbol: symbol != nil) { "$\($0)" }
+        return try await readRows("trade history read", sql, Self.listBinds(user, symbol, limit), Self.tradeRow)
     }
 
-    public func trades(user: UserID, order: OrderID) async throws -> [TradeRow] {
-        try await readRows(
-            "trade history read", PostgresProjection.tradesByOrder, order.storedBits, user.storedBits, Self.tradeRow)
+    /// The parameters of a list read: the user, the symbol if any, the limit.
+    private static func listBinds(_ user: UserID, _ symbol: String?, _ limit: Int) -> PostgresBindings {
+        var binds = PostgresBindings(capacity: 3)
+        binds.append(user.storedBits)
+        if let symbol { binds.append(symbol) }
+        binds.append(Int64(clamping: limit))
+        return binds
+    }
+
+    public func trades(user: UserID, orders: [OrderID]) async throws -> [TradeRow] {
+        guard !orders.isEmpty else { return [] }
+        var binds = PostgresBindings(capacity: 2)
+        binds.append(orders.map(\.storedBits))
+        binds.append(user.storedBits)
+        return try await readRows("trade history read", PostgresProjection.tradesByOrders, binds, Self.tradeRow)
     }
 
     private static func tradeRow(_ row: PostgresRandomAccessRow) throws -> TradeRow {
@@ -225,7 +235,13 @@ extension PostgresStore {
         var binds = PostgresBindings(capacity: 2)
         binds.append(key)
         if let second { binds.append(second) }
-        return try await attempt(what) {
+        return try await readRows(what, sql, binds, map)
+    }
+
+    private func readRows<Row>(
+        _ what: String, _ sql: String, _ binds: PostgresBindings, _ map: (PostgresRandomAccessRow) throws -> Row
+    ) async throws -> [Row] {
+        try await attempt(what) {
             let rows = try await client.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: Self.quiet)
             var result: [Row] = []
             for try await row in rows {

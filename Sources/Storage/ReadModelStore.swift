@@ -17,17 +17,19 @@ public protocol ReadModelStore: Sendable {
     /// The journal sequence through which `shard`'s rows are written (0 when never projected).
     func projectionOffset(shard: String) async throws -> Int64
 
-    /// The user's orders, newest (highest id) first, at most `limit`.
-    func orders(user: UserID, limit: Int) async throws -> [OrderRow]
+    /// The user's orders, newest (highest id) first, at most `limit`: only those on `symbol` when it is given,
+    /// only closed ones (not `new`, `partially_filled` or `pending_trigger`) when `closedOnly`.
+    func orders(user: UserID, symbol: String?, closedOnly: Bool, limit: Int) async throws -> [OrderRow]
 
     /// One order, whoever owns it.
     func order(id: OrderID) async throws -> OrderRow?
 
-    /// The user's fills, newest first (by time, then trade id), at most `limit`.
-    func trades(user: UserID, limit: Int) async throws -> [TradeRow]
+    /// The user's fills, newest first (by time, then trade id), at most `limit`: only those on `symbol` when it
+    /// is given.
+    func trades(user: UserID, symbol: String?, limit: Int) async throws -> [TradeRow]
 
-    /// The fills of one of the user's orders, oldest (lowest trade id) first.
-    func trades(user: UserID, order: OrderID) async throws -> [TradeRow]
+    /// The fills of these orders of the user's, by order and then oldest (lowest trade id) first.
+    func trades(user: UserID, orders: [OrderID]) async throws -> [TradeRow]
 
     /// The user's ledger rows, newest (highest entry id) first, at most `limit`.
     func transactions(user: UserID, limit: Int) async throws -> [TransactionRow]
@@ -37,6 +39,23 @@ public protocol ReadModelStore: Sendable {
 
     /// The user's positions, by symbol.
     func holdings(user: UserID) async throws -> [HoldingRow]
+}
+
+extension ReadModelStore {
+    /// The user's orders, newest (highest id) first, at most `limit`.
+    public func orders(user: UserID, limit: Int) async throws -> [OrderRow] {
+        try await orders(user: user, symbol: nil, closedOnly: false, limit: limit)
+    }
+
+    /// The user's fills, newest first (by time, then trade id), at most `limit`.
+    public func trades(user: UserID, limit: Int) async throws -> [TradeRow] {
+        try await trades(user: user, symbol: nil, limit: limit)
+    }
+
+    /// The fills of one of the user's orders, oldest (lowest trade id) first.
+    public func trades(user: UserID, order: OrderID) async throws -> [TradeRow] {
+        try await trades(user: user, orders: [order])
+    }
 }
 
 /// Identifiers are unsigned in the domain and `bigint` in the databases: stored by bit pattern, so every

@@ -71,4 +71,28 @@ enum ReadModelTables {
 
     static let offsets = Table(
         name: "projection_offsets", columns: ["shard", "seq"], key: ["shard"], conflict: .keepGreater)
+
+    /// The user's orders, newest first: `user_id`, then `symbol` when `bySymbol`, then the limit are bound,
+    /// numbered by `placeholder` (1-based: `$n` in PostgreSQL, `?` in SQLite).
+    static func ordersByUser(bySymbol: Bool, closedOnly: Bool, placeholder: (Int) -> String) -> String {
+        var sql = "SELECT \(orders.columnList) FROM orders WHERE user_id = \(placeholder(1))"
+        var next = 2
+        if bySymbol {
+            sql += " AND symbol = \(placeholder(next))"
+            next += 1
+        }
+        if closedOnly { sql += " AND status NOT IN ('new', 'partially_filled', 'pending_trigger')" }
+        return sql + " ORDER BY order_id DESC LIMIT \(placeholder(next))"
+    }
+
+    /// The user's fills, newest first: `user_id`, then `symbol` when `bySymbol`, then the limit are bound.
+    static func tradesByUser(bySymbol: Bool, placeholder: (Int) -> String) -> String {
+        var sql = "SELECT \(trades.columnList) FROM trade_history WHERE user_id = \(placeholder(1))"
+        var next = 2
+        if bySymbol {
+            sql += " AND symbol = \(placeholder(next))"
+            next += 1
+        }
+        return sql + " ORDER BY ts_ms DESC, trade_id DESC, order_id DESC LIMIT \(placeholder(next))"
+    }
 }

@@ -66,13 +66,10 @@ extension SQLiteStore {
         return try rows.first?.int64("seq") ?? 0
     }
 
-    public func orders(user: UserID, limit: Int) async throws -> [OrderRow] {
+    public func orders(user: UserID, symbol: String?, closedOnly: Bool, limit: Int) async throws -> [OrderRow] {
         guard limit > 0 else { return [] }
-        let rows = try await read(
-            "orders read",
-            "SELECT \(ReadModelTables.orders.columnList) FROM orders WHERE user_id = ? ORDER BY order_id DESC LIMIT ?",
-            [.int64(user.storedBits), .int64(Int64(clamping: limit))])
-        return try rows.map(Self.orderRow)
+        let sql = ReadModelTables.ordersByUser(bySymbol: symbol != nil, closedOnly: closedOnly) { _ in "?" }
+        return try await read("orders read", sql, Self.listBinds(user, symbol, limit)).map(Self.orderRow)
     }
 
     public func order(id: OrderID) async throws -> OrderRow? {
@@ -82,25 +79,32 @@ extension SQLiteStore {
         return try rows.first.map(Self.orderRow)
     }
 
-    public func trades(user: UserID, limit: Int) async throws -> [TradeRow] {
+    public func trades(user: UserID, symbol: String?, limit: Int) async throws -> [TradeRow] {
         guard limit > 0 else { return [] }
-        let rows = try await read(
-            "trade history read",
-            """
-            SELECT \(ReadModelTables.trades.columnList) FROM trade_history WHERE user_id = ?
-            ORDER BY ts_ms DESC, trade_id DESC, order_id DESC LIMIT ?
-            """, [.int64(user.storedBits), .int64(Int64(clamping: limit))])
-        return try rows.map(Self.tradeRow)
+        let sql = ReadModelTables.tradesByUser(bySymbol: symbol != nil) { _ in "?" }
+        return try await read("trade history read", sql, Self.listBinds(user, symbol, limit)).map(Self.tradeRow)
     }
 
-    public func trades(user: UserID, order: OrderID) async throws -> [TradeRow] {
-        let rows = try await read(
-            "trade history read",
-            """
-            SELECT \(ReadModelTables.trades.columnList) FROM trade_history WHERE order_id = ? AND user_id = ?
-            ORDER BY trade_id
-            """, [.int64(order.storedBits), .int64(user.storedBits)])
-        return try rows.map(Self.tradeRow)
+    /// The parameters of a list read: the user, the symbol if any, the limit.
+    private static func listBinds(_ user: UserID, _ symbol: String?, _ limit: Int) -> [SQLiteData] {
+        [.int64(user.storedBits)] + (symbol.map { [.text($0)] } ?? []) + [.int64(Int64(clamping: limit))]
+    }
+
+    public func trades(user: UserID, orders: [OrderID]) async throws -> [TradeRow] {
+        var result: [TradeRow] = []
+        // In parts: SQLite limits the number of parameters of a statement.
+        for start in stride(from: 0, to: orders.count, by: 500) {
+            let part = orders[start..<min(start + 500, orders.count)]
+            let rows = try await read(
+                "trade history read",
+                """
+                SELECT \(ReadModelTables.trades.columnList) FROM trade_history
+                WHERE user_id = ? AND order_id IN (\(Array(repeating: "?", count: part.count).joined(separator: ", ")))
+                ORDER BY order_id, trade_id
+                """, [.int64(user.storedBits)] + part.map { .int64($0.storedBits) })
+            result += try rows.map(Self.tradeRow)
+        }
+        return result
     }
 
     private static func tradeRow(_ row: SQLiteRow) throws -> TradeRow {

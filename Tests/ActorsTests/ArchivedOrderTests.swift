@@ -60,4 +60,54 @@ struct ArchivedOrderTests {
             }
         }
     }
+
+    @Test(
+        "lists reach past the history in memory: the same orders and fills, newest first, whatever the filter",
+        arguments: Flow.Kind.allCases)
+    func listsReadOlderHistoryFromTheReadModels(_ kind: Flow.Kind) async throws {
+        try await Flow.withStore(kind) { store in
+            try await Flow.withExchange(store: store, projecting: true) { exchange, _ in
+                try await Flow.trade(exchange)
+                try await Flow.waitForProjection(store)
+                let filters = [OrderFilter.Status.all, .closed, .open].flatMap { status in
+                    [nil, "BTC-USD"].flatMap { symbol in
+                        [1_000, 3].map { OrderFilter(status: status, symbol: symbol, limit: $0) }
+                    }
+                }
+                func fillOrder(_ a: UserTrade, _ b: UserTrade) -> Bool {
+                    (a.timestampMillis, a.tradeID, a.orderID) > (b.timestampMillis, b.tradeID, b.orderID)
+                }
+                for user in Flow.users {
+                    var lists: [[OrderView]] = []
+                    for filter in filters { lists.append(try await exchange.orders(user: user, filter: filter)) }
+                    let fills = try await exchange.userTrades(user: user, symbol: nil, limit: 1_000)
+                    #expect(!fills.isEmpty)
+                    // What trimming does: closed orders and the older half of the fills gone from memory.
+                    await exchange.accounts.shard(ofUser: user)._mutateStateForTesting { state in
+                        var account = state.users[user]!
+                        for (id, record) in account.orders where !record.view.status.isOpen {
+                            account.orders[id] = nil
+                        }
+                        account.ordersTrimmedThrough = account.orderIDs.filter { account.orders[$0] == nil }.max() ?? 0
+                        account.orderIDs.removeAll { account.orders[$0] == nil }
+                        account.trades.removeFirst(account.trades.count / 2)
+                        account.tradesTrimmed = true
+                        state.users[user] = account
+                    }
+                    let account = try #require(await exchange.accounts.shard(ofUser: user).account(user))
+                    #expect(account.orders.values.allSatisfy { $0.view.status.isOpen })
+                    for (filter, before) in zip(filters, lists) {
+                        #expect(try await exchange.orders(user: user, filter: filter) == before, "\(filter)")
+                    }
+                    #expect(
+                        try await exchange.userTrades(user: user, symbol: nil, limit: 1_000)
+                            == fills.sorted(by: fillOrder))
+                    #expect(
+                        try await exchange.userTrades(user: user, symbol: "BTC-USD", limit: 2)
+                            == Array(fills.sorted(by: fillOrder).prefix(2)))
+                    #expect(try await exchange.userTrades(user: user, symbol: "ETH-USD", limit: 1_000).isEmpty)
+                }
+            }
+        }
+    }
 }

@@ -45,6 +45,7 @@ import Trading
         #expect(account.clientOrderIDs["c2"] == nil && account.clientOrderIDs["c1"] == 1)
         #expect(account.orderIDs.count == account.orders.count)
         #expect(account.orderIDs == account.orderIDs.sorted(), "oldest first still")
+        #expect(account.ordersTrimmedThrough == OrderID(Self.capacity + 2), "lists below it read the read models")
     }
 
     @Test func anOrderClosedWithinTheGraceStaysUntilALaterTrim() {
@@ -100,5 +101,14 @@ import Trading
         let restored = try AccountShardState.decodeAccount(1, from: &reader)
         #expect(restored.orderIDs == account.orderIDs)
         #expect(restored.orders == account.orders)
+        // How far trims reached is not in the snapshot: a history this long may have been trimmed anywhere.
+        #expect(account.ordersTrimmedThrough == 0)
+        #expect(restored.ordersTrimmedThrough == .max)
+        var short = UserAccount(user: 2)
+        short.add(Self.record(1, at: 0, status: .filled))
+        var shortWriter = BinaryWriter()
+        AccountShardState.encode(short, into: &shortWriter)
+        var shortReader = BinaryReader(shortWriter.bytes)
+        #expect(try AccountShardState.decodeAccount(2, from: &shortReader).ordersTrimmedThrough == 0)
     }
 }

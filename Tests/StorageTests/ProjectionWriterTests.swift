@@ -156,10 +156,10 @@ final class RecordingReadModelStore: ReadModelStore {
     }
 
     func projectionOffset(shard: String) async throws -> Int64 { offsets[shard] ?? 0 }
-    func orders(user: UserID, limit: Int) async throws -> [OrderRow] { [] }
+    func orders(user: UserID, symbol: String?, closedOnly: Bool, limit: Int) async throws -> [OrderRow] { [] }
     func order(id: OrderID) async throws -> OrderRow? { nil }
-    func trades(user: UserID, limit: Int) async throws -> [TradeRow] { [] }
-    func trades(user: UserID, order: OrderID) async throws -> [TradeRow] { [] }
+    func trades(user: UserID, symbol: String?, limit: Int) async throws -> [TradeRow] { [] }
+    func trades(user: UserID, orders: [OrderID]) async throws -> [TradeRow] { [] }
     func transactions(user: UserID, limit: Int) async throws -> [TransactionRow] { [] }
     func wallets(user: UserID) async throws -> [WalletRow] { wallets.values.filter { $0.userID == user } }
     func holdings(user: UserID) async throws -> [HoldingRow] { [] }

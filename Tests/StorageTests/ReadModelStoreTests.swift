@@ -154,4 +154,68 @@ import Trading
             #expect(try await store.orders(user: 1, limit: 10).count == 3)
         }
     }
+
+    /// The reads behind lists longer than a user's history in memory: by symbol, closed only, and the fills of
+    /// many orders at once.
+    @Test(arguments: StoreKind.allCases)
+    func filteredListsAndTheFillsOfManyOrders(_ kind: StoreKind) async throws {
+        try await withStore(kind) { store in
+            var batch = ReadModelSamples.batch(shard: Self.shard, sequence: 3, user: 42, orders: 9)
+            let statuses = ["filled", "new", "cancelled", "partially_filled", "rejected", "pending_trigger"]
+            for index in batch.orders.indices {
+                batch.orders[index].symbol = index % 2 == 0 ? "ETH-USD" : "BTC-USD"
+                batch.orders[index].status = statuses[index % statuses.count]
+            }
+            // Two fills for each of the first six orders, on the order's market, times apart.
+            batch.trades = (0..<12).map { number in
+                let order = batch.orders[number / 2]
+                return TradeRow(
+                    symbol: order.symbol, tradeID: UInt64(100 + number), orderID: order.orderID, userID: 42,
+                    side: order.side, price: Price(ticks: 5_000_000), quantity: Quantity(lots: 10 + Int64(number)),
+                    fee: .zero, feeCurrency: "USD", liquidity: number % 2 == 0 ? "maker" : "taker",
+                    timestampMillis: 1_714_564_900_000 + Int64(number))
+            }
+            try await store.project(batch)
+            var other = ReadModelSamples.batch(shard: "accounts/0009", sequence: 1, user: 43)
+            other.orders[0].symbol = "ETH-USD"
+            try await store.project(other)
+
+            let newestFirst = batch.orders.sorted { $0.orderID > $1.orderID }
+            let open: Set = ["new", "partially_filled", "pending_trigger"]
+            #expect(
+                try await store.orders(user: 42, symbol: "ETH-USD", closedOnly: false, limit: 100)
+                    == newestFirst.filter { $0.symbol == "ETH-USD" })
+            #expect(
+                try await store.orders(user: 42, symbol: nil, closedOnly: true, limit: 100)
+                    == newestFirst.filter { !open.contains($0.status) })
+            let closedETH = newestFirst.filter { $0.symbol == "ETH-USD" && !open.contains($0.status) }
+            #expect(closedETH.count >= 2)
+            #expect(try await store.orders(user: 42, symbol: "ETH-USD", closedOnly: true, limit: 100) == closedETH)
+            #expect(
+                try await store.orders(user: 42, symbol: "ETH-USD", closedOnly: true, limit: 1) == [closedETH[0]])
+            #expect(try await store.orders(user: 42, symbol: "SOL-USD", closedOnly: false, limit: 100).isEmpty)
+
+            let tradesNewestFirst = Array(batch.trades.reversed())
+            #expect(
+                try await store.trades(user: 42, symbol: "BTC-USD", limit: 100)
+                    == tradesNewestFirst.filter { $0.symbol == "BTC-USD" })
+            #expect(
+                try await store.trades(user: 42, symbol: "ETH-USD", limit: 3)
+                    == Array(tradesNewestFirst.filter { $0.symbol == "ETH-USD" }.prefix(3)))
+            #expect(try await store.trades(user: 43, symbol: "ETH-USD", limit: 100).isEmpty)
+
+            // The fills of several orders: by order, then by trade id; none of another user's; none for none.
+            let chosen = [batch.orders[4].orderID, batch.orders[1].orderID, batch.orders[8].orderID]
+            #expect(
+                try await store.trades(user: 42, orders: chosen)
+                    == batch.trades.filter { chosen.contains($0.orderID) }.sorted {
+                        ($0.orderID, $0.tradeID) < ($1.orderID, $1.tradeID)
+                    })
+            #expect(try await store.trades(user: 43, orders: chosen).isEmpty)
+            #expect(try await store.trades(user: 42, orders: []).isEmpty)
+            // More orders than SQLite takes parameters in one statement.
+            let many = (0..<1_200).map { OrderID(42) << 20 | OrderID($0) }
+            #expect(try await store.trades(user: 42, orders: many).count == 12)
+        }
+    }
 }

@@ -24,6 +24,11 @@ public struct UserAccount: Sendable {
     public internal(set) var trades: [UserTrade] = []
     /// End-of-day balances and holdings of every day they changed (performance statistics).
     public internal(set) var daily = DailySeries()
+    /// The newest order dropped from `orders` (trimmed), 0 if none, `UInt64.max` if not known (restored from a
+    /// snapshot of a long history): a list that reaches below it reads the read models too.
+    public internal(set) var ordersTrimmedThrough: OrderID = 0
+    /// Fills may have been dropped from `trades`.
+    public internal(set) var tradesTrimmed = false
 
     public init(user: UserID) { ledger = AccountLedger(userID: user) }
 
@@ -75,6 +80,7 @@ public struct UserAccount: Sendable {
         trades.append(trade)
         if trades.count > UserAccount.historyCapacity * 2 {
             trades.removeFirst(trades.count - UserAccount.historyCapacity)
+            tradesTrimmed = true
         }
     }
 
@@ -94,6 +100,7 @@ public struct UserAccount: Sendable {
                 order.view.updatedAtMillis < changedBefore
             {
                 orders[id] = nil
+                ordersTrimmedThrough = max(ordersTrimmedThrough, id)
                 if let client = order.view.clientOrderID { clientOrderIDs[client] = nil }
                 excess -= 1
             } else {

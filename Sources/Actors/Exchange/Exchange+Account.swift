@@ -40,7 +40,23 @@ extension Exchange {
             result.append(trade)
             if result.count >= limit { break }
         }
-        return result
+        // Short of the limit with fills trimmed from memory: the older ones are in the read models.
+        guard result.count < limit, account.tradesTrimmed, let store = projections?.store else { return result }
+        let inMemory = Set(account.trades.map { TradeKey(tradeID: $0.tradeID, orderID: $0.orderID) })
+        let older = try await readHistory("trade history") {
+            try await store.trades(user: user, symbol: symbol, limit: limit)
+                .filter { !inMemory.contains(TradeKey(tradeID: $0.tradeID, orderID: $0.orderID)) }
+                .map(UserTrade.init(archived:))
+        }
+        return Array(
+            (result + older).sorted {
+                ($0.timestampMillis, $0.tradeID, $0.orderID) > ($1.timestampMillis, $1.tradeID, $1.orderID)
+            }.prefix(limit))
+    }
+
+    private struct TradeKey: Hashable {
+        var tradeID: UInt64
+        var orderID: OrderID
     }
 
     public func portfolio(user: UserID) async throws -> PortfolioView {

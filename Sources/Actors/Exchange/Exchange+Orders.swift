@@ -124,7 +124,23 @@ extension Exchange {
             result.append(order)
             if result.count >= filter.limit { break }
         }
-        return result
+        // Short of the limit, or reaching below an order trimmed from memory: the trimmed ones are in the read
+        // models (all closed: open orders are never trimmed, so a list of open orders is always whole).
+        let trimmed = account.ordersTrimmedThrough
+        guard trimmed > 0, filter.status != .open,
+            result.count < filter.limit || result.last.map({ $0.orderID < trimmed }) == true,
+            let store = projections?.store
+        else { return result }
+        let older = try await readHistory("order history") {
+            let rows = try await store.orders(
+                user: user, symbol: filter.symbol, closedOnly: filter.status == .closed, limit: filter.limit
+            ).filter { account.orders[$0.orderID] == nil }
+            let fills = Dictionary(grouping: try await store.trades(user: user, orders: rows.map(\.orderID))) {
+                $0.orderID
+            }
+            return try rows.map { try OrderView(archived: $0, fills: fills[$0.orderID] ?? []) }
+        }
+        return Array((result + older).sorted { $0.orderID > $1.orderID }.prefix(filter.limit))
     }
 
     public func cancelOrder(user: UserID, orderID: OrderID) async throws -> OrderView {
@@ -192,14 +208,21 @@ extension Exchange {
     /// user's, or when this node keeps no read models.
     private func archivedOrder(user: UserID, orderID: OrderID) async throws -> OrderView? {
         guard let store = projections?.store else { return nil }
-        do {
+        return try await readHistory("order history") {
             guard let row = try await store.order(id: orderID), row.userID == user else { return nil }
             return try OrderView(archived: row, fills: try await store.trades(user: user, order: orderID))
+        }
+    }
+
+    /// Reads history older than memory from the read models: a database that cannot answer is 503 (retry).
+    func readHistory<Value>(_ what: String, _ read: () async throws -> Value) async throws -> Value {
+        do {
+            return try await read()
         } catch let error as BourseError {
             throw error
         } catch {
-            logger.warning("order history unreadable", metadata: ["order": "\(orderID)", "error": "\(error)"])
-            throw BourseError(.unavailable, "order history is unavailable; retry")
+            logger.warning("\(what) unreadable", metadata: ["error": "\(error)"])
+            throw BourseError(.unavailable, "\(what) is unavailable; retry")
         }
     }
 

@@ -166,6 +166,9 @@ extension AccountShardState {
             let rows = account.entries.reversed().prefix { DailyBalances.day(ofMillis: $0.timestampMillis) == day }
             account.daily.seed(account.ledger, rows: rows.reversed().map(\.entry), atMillis: newest.timestampMillis)
         }
+        // A trim leaves at least the capacity, so a shorter history was never trimmed (one this long may have been).
+        account.ordersTrimmedThrough = account.orderIDs.count >= UserAccount.historyCapacity ? .max : 0
+        account.tradesTrimmed = account.trades.count >= UserAccount.historyCapacity
         return account
     }
 }
