@@ -83,9 +83,10 @@ def request(port, method, path, body=None, token=None, timeout=10):
 
 
 class Node:
-    def __init__(self, binary, node_id, database_url, config, work, routing=None):
+    def __init__(self, binary, node_id, database_url, config, work, routing=None, extra_env=None):
         self.binary, self.node_id, self.database_url, self.config, self.work = binary, node_id, database_url, config, work
         self.routing = routing  # BOURSE_ROUTING: None (the default, active/standby) or "shard"
+        self.extra_env = extra_env or {}  # e.g. LD_PRELOAD
         self.process = None
         self.port = None
 
@@ -97,6 +98,7 @@ class Node:
         env["BOURSE_FEEDS"] = "off"  # no demo feeds or paper liquidity: the figures are the exchange's alone
         if self.routing:
             env["BOURSE_ROUTING"] = self.routing
+        env.update(self.extra_env)
         self.process = subprocess.Popen(
             [self.binary, "start", "--config", self.config, "--node-id", self.node_id,
              "--listen", f"127.0.0.1:{self.port}", "--peer-listen", f"127.0.0.1:{free_port()}",

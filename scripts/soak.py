@@ -4,7 +4,7 @@
     scripts/with-postgres python3 scripts/soak.py --bourse PATH --bench PATH [--seconds 1500] [--users 10]
 
 Starts one `bourse start` node on a fresh PostgreSQL database (POSTGRES_URL's server; fsync on; no reference
-feeds; rate limits out of the way) and runs `bourse-bench load` against it for `--seconds` (closed loop: every
+feeds; rate limits out of the way; jemalloc preloaded as in the container image, `--malloc`) and runs `bourse-bench load` against it for `--seconds` (closed loop: every
 worker sends its next request when the last one is answered; reads, limit orders and cancels, `--mix`). Every
 `--interval` seconds it samples the node's resident memory, threads and open file descriptors, and from
 `/metrics` the read-model writer's backlog and the journal's records. Afterwards it runs `GET /admin/v1/verify`
@@ -18,8 +18,8 @@ seconds (per 10 minutes) and fails when the node's memory grew more than `--max-
 when threads or descriptors ended that window higher than they began it (by more than 2), when a request was
 answered anything but 2xx (a cancel of an order that filled meanwhile is 409 and expected) or not at all, when
 verify reports a violation, or when the restart changed what a user owns. The defaults (10 users, 25 minutes)
-let every history reach its cap before the window starts. Last line: one JSON object with every figure. Everything started here is stopped on exit; the
-database is dropped.
+let every history reach its cap before the window starts. Last line: one JSON object with every figure.
+Everything started here is stopped on exit (SIGTERM included); the database is dropped.
 """
 
 import argparse
@@ -69,6 +69,17 @@ def metrics(port):
 def server_errors(values):
     """Responses with a 5xx status the node counted (its HTTP metrics, every route)."""
     return sum(v for k, v in values.items() if k.startswith("hb_requests{") and 'http_response_status_code="5' in k)
+
+
+def jemalloc_env(allocator):
+    """The node's environment for `allocator`: jemalloc preloaded, as the container image runs it, or glibc's."""
+    if allocator == "glibc":
+        return {}
+    listing = subprocess.run(["ldconfig", "-p"], capture_output=True, text=True).stdout
+    paths = [line.split("=>")[-1].strip() for line in listing.splitlines() if "libjemalloc.so.2 " in line]
+    if not paths:
+        sys.exit("soak: libjemalloc.so.2 not found: install Debian's libjemalloc2, or pass --malloc glibc")
+    return {"LD_PRELOAD": paths[0]}
 
 
 def open_orders(database_url):
@@ -123,10 +134,14 @@ def main():
                         help="percent of reads, orders, cancels; enough cancels that the open orders stop growing "
                              "(at 60,30,10 they grew by ~25 a second here, and memory with them)")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--malloc", choices=("jemalloc", "glibc"), default="jemalloc",
+                        help="the node's allocator: jemalloc as in the container image (glibc's grows a new arena "
+                             "when the runtime starts another thread, a step of tens of MB)")
     parser.add_argument("--max-growth-mb", type=float, default=20,
                         help="largest growth of the node's memory per 10 minutes allowed over the window")
     args = parser.parse_args()
 
+    node_env = jemalloc_env(args.malloc)
     database = "bourse_soak"
     admin_url, database_url = failover.fresh_database(database)
     work = tempfile.mkdtemp(prefix="bourse-soak.")
@@ -134,13 +149,15 @@ def main():
     with open(config, "w") as f:
         f.write(f'auth:\n  admin_password: "{failover.ADMIN_PASSWORD}"\n  access_token_ttl_seconds: 86400\n'
                 "limits:\n  requests_per_second: 1000000\n  burst: 1000000\n  login_per_minute: 100000\n")
-    node = failover.Node(os.path.abspath(args.bourse), "soak", database_url, config, work)
+    node = failover.Node(os.path.abspath(args.bourse), "soak", database_url, config, work,
+                         extra_env=node_env)
     # Stopped from outside: unwind, so that the node, the load and the database go too.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     load = None
     failures = []
     samples = []
-    result = {"seconds": args.seconds, "users": args.users, "workers": args.workers, "mix": args.mix}
+    result = {"seconds": args.seconds, "users": args.users, "workers": args.workers, "mix": args.mix,
+              "malloc": args.malloc}
     try:
         node.start()
         started = time.monotonic()
