@@ -101,14 +101,39 @@ import Trading
         let restored = try AccountShardState.decodeAccount(1, from: &reader)
         #expect(restored.orderIDs == account.orderIDs)
         #expect(restored.orders == account.orders)
-        // How far trims reached is not in the snapshot: a history this long may have been trimmed anywhere.
-        #expect(account.ordersTrimmedThrough == 0)
-        #expect(restored.ordersTrimmedThrough == .max)
+        // The snapshot says how far trims reached: this history was never trimmed, long as it is.
+        #expect(account.ordersTrimmedThrough == 0 && restored.ordersTrimmedThrough == 0)
+        #expect(!restored.tradesTrimmed)
+        // A "BAS2" user had no trim marks: a history this long may have been trimmed anywhere.
+        var oldWriter = BinaryWriter()
+        AccountShardState.encode(account, into: &oldWriter, layout: .v2)
+        var oldReader = BinaryReader(oldWriter.bytes)
+        #expect(try AccountShardState.decodeAccount(1, from: &oldReader, layout: .v2).ordersTrimmedThrough == .max)
         var short = UserAccount(user: 2)
         short.add(Self.record(1, at: 0, status: .filled))
         var shortWriter = BinaryWriter()
-        AccountShardState.encode(short, into: &shortWriter)
+        AccountShardState.encode(short, into: &shortWriter, layout: .v2)
         var shortReader = BinaryReader(shortWriter.bytes)
-        #expect(try AccountShardState.decodeAccount(2, from: &shortReader).ordersTrimmedThrough == 0)
+        #expect(try AccountShardState.decodeAccount(2, from: &shortReader, layout: .v2).ordersTrimmedThrough == 0)
+    }
+
+    /// A trimmed history keeps how far its trims reached through a snapshot and through passivation, so
+    /// its lists read the read models only below that order.
+    @Test func theTrimMarksSurviveASnapshot() throws {
+        var account = UserAccount(user: 1)
+        for id in OrderID(1)...OrderID(2 * Self.capacity + 1) {
+            account.add(Self.record(id, at: Int64(id) * Self.grace, status: .filled))
+        }
+        let mark = account.ordersTrimmedThrough
+        #expect(mark > 0 && mark < .max)
+        account.tradesTrimmed = true
+        var writer = BinaryWriter()
+        AccountShardState.encode(account, into: &writer)
+        var reader = BinaryReader(writer.bytes)
+        let restored = try AccountShardState.decodeAccount(1, from: &reader)
+        try reader.expectEnd()
+        #expect(restored.ordersTrimmedThrough == mark)
+        #expect(restored.tradesTrimmed)
+        #expect(AccountShardState.decodePassive(1, writer.bytes).ordersTrimmedThrough == mark)
     }
 }

@@ -202,7 +202,7 @@ struct PerformanceTests {
         let sellerCounts = try #require(state.account(2)?.daily.sellCounts)
         #expect(sellerCounts == (1, 1))
         let bytes = state.snapshot()
-        #expect(bytes.starts(with: Array("BAS2".utf8)))
+        #expect(bytes.starts(with: Array("BAS3".utf8)))
         let restored = try AccountShardState(index: 0, markets: state.markets, snapshot: bytes)
         #expect(restored.account(1)?.daily == series)
         #expect(restored.account(2)?.daily == state.account(2)?.daily)
@@ -213,7 +213,7 @@ struct PerformanceTests {
     /// as it stands, on the day of its newest transaction row, with that day's deposits.
     @Test func aVersion1SnapshotStartsTheSeriesFromTheLedger() throws {
         let state = try Self.shardAcrossDays()
-        let old = state.snapshot(magic: AccountShardState.snapshotMagicV1)
+        let old = state.snapshot(layout: .v1)
         let restored = try AccountShardState(index: 0, markets: state.markets, snapshot: old)
         let first = DailyBalances.day(ofMillis: ManualClock.start)
         let series = try #require(restored.account(1)?.daily)
@@ -226,7 +226,7 @@ struct PerformanceTests {
         #expect(seller.day == first + 1)
         // Everything else is as it was; written again, it is a version-2 snapshot.
         #expect(restored.account(1)?.ledger == state.account(1)?.ledger)
-        #expect(restored.snapshot().starts(with: Array("BAS2".utf8)))
+        #expect(restored.snapshot().starts(with: Array("BAS3".utf8)))
         #expect(throws: BourseError.self) {
             try AccountShardState(index: 0, markets: state.markets, snapshot: Array("BAS3".utf8) + old.dropFirst(4))
         }

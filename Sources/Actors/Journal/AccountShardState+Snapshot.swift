@@ -3,20 +3,40 @@ import Trading
 /// Snapshot of an account shard: every user's ledger (its own snapshot), orders, idempotency results,
 /// transaction rows, fills and daily series, plus the shard's counters and book-event watermarks.
 ///
-/// Versions: "BAS2" (current) ends each user with its `DailySeries`; "BAS1" (written before the series
-/// existed) has none, and reading it starts each user's series from the ledger as it stands, on the day
-/// of the user's newest transaction row (see `DailySeries.seed`).
+/// Versions: "BAS3" (current) ends each user with its `DailySeries` and how far trims of its history
+/// reached; "BAS2" has no trim marks (a history as long as the capacity is read as trimmed anywhere);
+/// "BAS1" (written before the series existed) has neither, and reading it starts each user's series from
+/// the ledger as it stands, on the day of the user's newest transaction row (see `DailySeries.seed`).
 extension AccountShardState {
-    static let snapshotMagicV1: [UInt8] = Array("BAS1".utf8)
-    static let snapshotMagic: [UInt8] = Array("BAS2".utf8)
+    /// What one user's part of a snapshot holds, by snapshot version.
+    enum UserLayout: Sendable {
+        case v1, v2, v3
 
-    public func snapshot() -> [UInt8] { snapshot(magic: AccountShardState.snapshotMagic) }
+        static let current = UserLayout.v3
 
-    /// The snapshot in the layout of `magic` ("BAS1" only to test reading old snapshots).
-    func snapshot(magic: [UInt8]) -> [UInt8] {
-        let withSeries = magic != AccountShardState.snapshotMagicV1
+        var magic: [UInt8] {
+            switch self {
+            case .v1: Array("BAS1".utf8)
+            case .v2: Array("BAS2".utf8)
+            case .v3: Array("BAS3".utf8)
+            }
+        }
+
+        init?(magic: [UInt8]) {
+            guard let layout = [UserLayout.v1, .v2, .v3].first(where: { $0.magic == magic }) else { return nil }
+            self = layout
+        }
+
+        var hasSeries: Bool { self != .v1 }
+        var hasTrimMarks: Bool { self == .v3 }
+    }
+
+    public func snapshot() -> [UInt8] { snapshot(layout: .current) }
+
+    /// The snapshot in an older `layout` only to test reading old snapshots.
+    func snapshot(layout: UserLayout) -> [UInt8] {
         var writer = BinaryWriter(reservingCapacity: 4_096)
-        writer.writeRaw(magic)
+        writer.writeRaw(layout.magic)
         writer.write(Int64(index))
         writer.write(orderCounter)
         writer.write(Int64(anomalies))
@@ -31,12 +51,12 @@ extension AccountShardState {
         for id in userIDs {
             writer.write(id)
             if let account = users[id] {
-                Self.encode(account, into: &writer, withSeries: withSeries)
+                Self.encode(account, into: &writer, layout: layout)
             } else if let bytes = passive[id] {
-                if withSeries {
+                if layout == .current {
                     writer.writeRaw(bytes)
                 } else {
-                    Self.encode(Self.decodePassive(id, bytes), into: &writer, withSeries: false)
+                    Self.encode(Self.decodePassive(id, bytes), into: &writer, layout: layout)
                 }
             }
         }
@@ -44,7 +64,7 @@ extension AccountShardState {
     }
 
     /// One user's part of a snapshot (after the user id); also what a passivated user is kept as.
-    static func encode(_ account: UserAccount, into writer: inout BinaryWriter, withSeries: Bool = true) {
+    static func encode(_ account: UserAccount, into writer: inout BinaryWriter, layout: UserLayout = .current) {
         writer.write(bytes: account.ledger.snapshot())
         writer.writeCount(account.orderIDs.count)
         for orderID in account.orderIDs { writer.write(record: account.orders[orderID]!) }
@@ -82,17 +102,18 @@ extension AccountShardState {
             writer.write(trade.liquidity.rawValue)
             writer.write(trade.timestampMillis)
         }
-        if withSeries { account.daily.encode(into: &writer) }
+        if layout.hasSeries { account.daily.encode(into: &writer) }
+        if layout.hasTrimMarks {
+            writer.write(account.ordersTrimmedThrough)
+            writer.write(account.tradesTrimmed)
+        }
     }
 
     public init(index: Int, markets: [String: MarketSpec], snapshot bytes: [UInt8]) throws(BourseError) {
         self.init(index: index, markets: markets)
         var reader = BinaryReader(bytes)
-        let magic = try reader.readRaw(count: 4)
-        guard magic == AccountShardState.snapshotMagic || magic == AccountShardState.snapshotMagicV1,
-            try reader.readInt64() == Int64(index)
+        guard let layout = UserLayout(magic: try reader.readRaw(count: 4)), try reader.readInt64() == Int64(index)
         else { throw corruptSnapshot }
-        let withSeries = magic == AccountShardState.snapshotMagic
         orderCounter = try reader.readUInt64()
         anomalies = Int(try reader.readInt64())
         for _ in 0..<(try reader.readCount(minimumElementSize: 16)) {
@@ -101,7 +122,7 @@ extension AccountShardState {
         }
         for _ in 0..<(try reader.readCount(minimumElementSize: 16)) {
             let id = try reader.readUInt64()
-            let account = try Self.decodeAccount(id, from: &reader, withSeries: withSeries)
+            let account = try Self.decodeAccount(id, from: &reader, layout: layout)
             for orderID in account.orderIDs { orderOwners[orderID] = id }
             users[id] = account
         }
@@ -114,7 +135,7 @@ extension AccountShardState {
     }
 
     /// Reads one user's part of a snapshot, as `encode` wrote it.
-    static func decodeAccount(_ id: UserID, from reader: inout BinaryReader, withSeries: Bool = true)
+    static func decodeAccount(_ id: UserID, from reader: inout BinaryReader, layout: UserLayout = .current)
         throws(BourseError) -> UserAccount
     {
         var account = UserAccount(user: id)
@@ -159,16 +180,21 @@ extension AccountShardState {
                     quantity: quantity, fee: fee, feeCurrency: feeCurrency, liquidity: liquidity,
                     timestampMillis: try reader.readInt64()))
         }
-        if withSeries {
+        if layout.hasSeries {
             account.daily = try DailySeries(decoding: &reader)
         } else if let newest = account.entries.last {
             let day = DailyBalances.day(ofMillis: newest.timestampMillis)
             let rows = account.entries.reversed().prefix { DailyBalances.day(ofMillis: $0.timestampMillis) == day }
             account.daily.seed(account.ledger, rows: rows.reversed().map(\.entry), atMillis: newest.timestampMillis)
         }
-        // A trim leaves at least the capacity, so a shorter history was never trimmed (one this long may have been).
-        account.ordersTrimmedThrough = account.orderIDs.count >= UserAccount.historyCapacity ? .max : 0
-        account.tradesTrimmed = account.trades.count >= UserAccount.historyCapacity
+        if layout.hasTrimMarks {
+            account.ordersTrimmedThrough = try reader.readUInt64()
+            account.tradesTrimmed = try reader.readBool()
+        } else {
+            // A trim leaves at least the capacity, so a shorter history was never trimmed (one this long may have been).
+            account.ordersTrimmedThrough = account.orderIDs.count >= UserAccount.historyCapacity ? .max : 0
+            account.tradesTrimmed = account.trades.count >= UserAccount.historyCapacity
+        }
         return account
     }
 }
