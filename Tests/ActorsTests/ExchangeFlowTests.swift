@@ -106,6 +106,84 @@ struct ExchangeFlowTests {
         }
     }
 
+    /// api.md: a market order is protected 5% through the best opposite price when it reaches the book. A buy
+    /// stop that the last trade has already reached reaches the book at once, so it is protected (and reserves)
+    /// from the best ask, not from its stop price far below it.
+    @Test("a buy stop the last trade already reached trades as a market buy; a resting one reserves from its stop")
+    func stopBuyProtection() async throws {
+        try await Self.withExchange { exchange in
+            _ = try await exchange.deposit(user: 1, currency: "BTC", amount: Self.amount("1"), idempotencyKey: nil)
+            _ = try await exchange.deposit(user: 2, currency: "USD", amount: Self.amount("100000"), idempotencyKey: nil)
+            _ = try await exchange.deposit(user: 3, currency: "USD", amount: Self.amount("100000"), idempotencyKey: nil)
+            _ = try await exchange.placeOrder(
+                user: 1,
+                request: OrderRequest(
+                    symbol: "BTC-USD", side: .sell, type: .limit, quantity: Self.quantity("1"),
+                    price: Self.price("50000")))
+            // A trade at 50000: the last price is now above a stop at 40000.
+            _ = try await exchange.placeOrder(
+                user: 2,
+                request: OrderRequest(
+                    symbol: "BTC-USD", side: .buy, type: .limit, quantity: Self.quantity("0.5"),
+                    price: Self.price("50000")))
+            let (triggered, _) = try await exchange.placeOrder(
+                user: 3,
+                request: OrderRequest(
+                    symbol: "BTC-USD", side: .buy, type: .stop, quantity: Self.quantity("0.1"),
+                    stopPrice: Self.price("40000")))
+            #expect(triggered.status == .filled)
+            #expect(triggered.fills.map(\.price) == [Self.price("50000")])
+            // 5,000 for the coin and 10 of taker fee; the rest of the reservation (at 52,500) went back.
+            let after = try await exchange.balances(user: 3)
+            #expect(after.first { $0.currency == "USD" }?.available == Self.amount("94990"))
+            #expect(after.first { $0.currency == "USD" }?.locked == .zero)
+            // A stop above the last trade rests, holding its quantity at 5% over its stop price plus the fee.
+            let (resting, _) = try await exchange.placeOrder(
+                user: 3,
+                request: OrderRequest(
+                    symbol: "BTC-USD", side: .buy, type: .stop, quantity: Self.quantity("0.1"),
+                    stopPrice: Self.price("60000")))
+            #expect(resting.status == .pendingTrigger)
+            let held = try await exchange.balances(user: 3).first { $0.currency == "USD" }?.locked
+            #expect(held == Self.amount("6312.6"), "0.1 × 63,000 + 20 bps")
+        }
+    }
+
+    /// api.md: a cancel answers 200 with the cancelled order, or 409 if the order was already cancelled — also
+    /// when several cancels of one order race: one of them cancelled it, the others found it cancelled.
+    @Test("of concurrent cancels of one order exactly one succeeds; the others are 409")
+    func concurrentCancels() async throws {
+        try await Self.withExchange { exchange in
+            _ = try await exchange.deposit(user: 4, currency: "USD", amount: Self.amount("100000"), idempotencyKey: nil)
+            for round in 0..<5 {
+                let (order, _) = try await exchange.placeOrder(
+                    user: 4,
+                    request: OrderRequest(
+                        symbol: "BTC-USD", side: .buy, type: .limit, quantity: Self.quantity("0.1"),
+                        price: Self.price("40000")))
+                let outcomes = await withTaskGroup(of: BourseError.Code?.self) { group in
+                    for _ in 0..<8 {
+                        group.addTask {
+                            do {
+                                let view = try await exchange.cancelOrder(user: 4, orderID: order.orderID)
+                                return view.status == .cancelled ? nil : .internal
+                            } catch {
+                                return (error as? BourseError)?.code ?? .internal
+                            }
+                        }
+                    }
+                    var codes: [BourseError.Code?] = []
+                    for await code in group { codes.append(code) }
+                    return codes
+                }
+                #expect(outcomes.filter { $0 == nil }.count == 1, "round \(round): \(outcomes)")
+                #expect(outcomes.filter { $0 == .conflict }.count == 7, "round \(round): \(outcomes)")
+            }
+            let usd = try await exchange.balances(user: 4).first { $0.currency == "USD" }
+            #expect(usd?.locked == .zero && usd?.available == Self.amount("100000"))
+        }
+    }
+
     @Test("insufficient funds changes nothing; cancel releases the reservation")
     func fundsAndCancel() async throws {
         try await Self.withExchange { exchange in

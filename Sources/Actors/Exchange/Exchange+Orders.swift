@@ -16,20 +16,21 @@ extension Exchange {
         {
             return (try Self.retried(try await acknowledged(existing, in: account), request), false)
         }
-        // Only a market buy needs the book's price before its reservation (the protection price it reserves
-        // at); other orders only need the market not to be halted, which a local book tells without a hop.
+        // Only market and stop buys need the book's prices before their reservation (the protection price they
+        // reserve at); other orders only need the market not to be halted, which a local book tells without a hop.
         var protection: Price?
         let marketBuy = request.side == .buy && request.type == .market
-        if marketBuy || !symbol.isKnownOpen {
+        let stopBuy = request.side == .buy && request.type == .stop
+        if marketBuy || stopBuy || !symbol.isKnownOpen {
             let quote = try await symbol.quote()
             if quote.halted { throw BourseError(.orderRejected, "market \(request.symbol) is halted") }
             if marketBuy {
                 guard let ask = quote.ask else { throw BourseError(.orderRejected, "no liquidity for a market order") }
                 protection = MarketSpec.protectionPrice(side: .buy, reference: ask, bps: configuration.protectionBps)
             }
-        }
-        if request.side == .buy, request.type == .stop, let stop = request.stopPrice {
-            protection = MarketSpec.protectionPrice(side: .buy, reference: stop, bps: configuration.protectionBps)
+            if stopBuy, let stop = request.stopPrice {
+                protection = Self.stopBuyProtection(stop: stop, quote: quote, bps: configuration.protectionBps)
+            }
         }
         let outcome: AccountShardState.Outcome
         // A book served here does not let its own record be committed without the reservation's (the two appends
@@ -146,10 +147,16 @@ extension Exchange {
     public func cancelOrder(user: UserID, orderID: OrderID) async throws -> OrderView {
         let record = try await changeableOrder(user: user, orderID: orderID)
         guard record.view.status.isOpen else { throw BourseError(.conflict, "order is \(record.view.status.rawValue)") }
-        _ = try await symbolRoute(record.view.symbol).submit(.cancel(orderID), nowMillis: clock())
+        let events = try await symbolRoute(record.view.symbol).submit(.cancel(orderID), nowMillis: clock())
         let after = try await ownedOrder(user: user, orderID: orderID).view
-        guard after.status.isOpen else { return after }
-        throw BourseError(.conflict, "order is no longer cancellable")
+        // Only the cancel that took the order off the book answers 200: one that lost a race with another cancel
+        // or with the fill that closed the order finds it cancelled or filled already (409, as api.md says).
+        let cancelledHere = events.contains {
+            if case .cancelled(let id, _, .user) = $0.kind { id == orderID } else { false }
+        }
+        if cancelledHere { return after }
+        throw BourseError(
+            .conflict, after.status.isOpen ? "order is no longer cancellable" : "order is \(after.status.rawValue)")
     }
 
     public func cancelAll(user: UserID, symbol: String?) async throws -> [OrderView] {
@@ -282,5 +289,19 @@ extension Exchange {
         case .duplicateOrderID: "duplicate order id"
         default: "order rejected by the market"
         }
+    }
+}
+
+extension Exchange {
+    /// The protection price a buy stop reserves at, and trades no higher than once triggered. A stop the last
+    /// trade has already reached enters the book at once as a market buy, so it is protected as one: 5% (the
+    /// configured bps) through the best ask. A stop that rests is protected from its stop price, where the last
+    /// trade will be when it triggers; if the market has moved further than that by then, it fills only up to
+    /// the price its reservation covers (and is rejected for no liquidity when nothing is offered there).
+    static func stopBuyProtection(stop: Price, quote: SymbolQuote, bps: Int64) -> Price {
+        if let last = quote.last, last.ticks >= stop.ticks, let ask = quote.ask {
+            return MarketSpec.protectionPrice(side: .buy, reference: ask, bps: bps)
+        }
+        return MarketSpec.protectionPrice(side: .buy, reference: stop, bps: bps)
     }
 }
