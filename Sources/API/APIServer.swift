@@ -109,6 +109,7 @@ public struct APIServer: Sendable {
     ///   (with a forwarder); false for requests that another node forwarded here.
     func makeRouteTable(forwarding: Bool = true) -> APIRouteTable {
         let router = Router(context: APIRequestContext.self)
+        router.add(middleware: HeadRequestMiddleware())
         // Outermost when tracing: the server span of every request (its parent taken from `traceparent`), which
         // records the request's id from the response's `X-Request-Id`.
         if configuration.tracing {

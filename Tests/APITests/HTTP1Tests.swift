@@ -39,4 +39,25 @@ struct HTTP1Tests {
             #expect(notFound.contains(#""code":"NOT_FOUND""#))
         }
     }
+
+    /// RFC 9110 §9.3.2: `HEAD` answers as `GET` would, fields and all, with no body.
+    @Test func headAnswersAsGetWithoutTheBody() async throws {
+        try await TestServer.run { server in
+            let get = try await server.client.request(method: .get, path: "/v1/markets")
+            #expect(get.status.code == 200 && get.body.readableBytes > 0)
+            let head = try await server.client.request(method: .head, path: "/v1/markets")
+            #expect(head.status.code == 200)
+            #expect(head.body.readableBytes == 0)
+            #expect(head.headers[.contentLength] == String(get.body.readableBytes))
+            #expect(head.headers[.contentType] == get.headers[.contentType])
+            let missing = try await server.client.request(method: .head, path: "/nope")
+            #expect(missing.status.code == 404 && missing.body.readableBytes == 0)
+
+            let http1 = try await Self.exchange(
+                port: server.port, "HEAD /v1/markets HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            #expect(http1.hasPrefix("HTTP/1.1 200"))
+            #expect(http1.lowercased().contains("content-length: \(get.body.readableBytes)\r\n"))
+            #expect(http1.hasSuffix("\r\n\r\n"), "no body after the fields")
+        }
+    }
 }

@@ -18,8 +18,12 @@ final class APIRouteTable {
     init(router: Router<APIRequestContext>) { self.router = router }
 
     /// Adds `handler` for `method` on `path` (`{name}` marks a path parameter).
+    /// A `GET` route answers `HEAD` too (`HeadRequestMiddleware` drops the body).
     func on(_ method: HTTPRequest.Method, _ path: String, _ handler: @escaping Handler) {
         router.on(RouterPath(path), method: method) { request, context in try await handler(request, context) }
+        if method == .get {
+            router.on(RouterPath(path), method: .head) { request, context in try await handler(request, context) }
+        }
         routes.append(APIRoute(method: method.rawValue, path: path))
     }
 
