@@ -93,7 +93,7 @@ extension OpenAPIDocument {
     static func accountOperations() -> [(String, String, JSONValue)] {
         let idempotencyKey: JSONValue = [
             "name": "Idempotency-Key", "in": "header", "required": false,
-            "description": "A retry with the same key returns the first result",
+            "description": "A retry with the same key returns the first result; the same key with another currency or amount is 409",
             "schema": ["type": "string", "minLength": 1, "maxLength": 128],
         ]
         return [
@@ -101,13 +101,14 @@ extension OpenAPIDocument {
                 "/v1/account/deposits", "post",
                 operation(
                     "deposit", "Deposit paper money", tag: "Account", secured: true, parameters: [idempotencyKey],
-                    body: ref("MoneyRequest"), success: [(201, "Deposited", ref("BalanceChange"))])
+                    body: ref("MoneyRequest"), success: [(201, "Deposited", ref("BalanceChange"))], errors: [409])
             ),
             (
                 "/v1/account/withdrawals", "post",
                 operation(
                     "withdraw", "Withdraw", tag: "Account", secured: true, parameters: [idempotencyKey],
-                    body: ref("MoneyRequest"), success: [(201, "Withdrawn", ref("BalanceChange"))], errors: [422])
+                    body: ref("MoneyRequest"), success: [(201, "Withdrawn", ref("BalanceChange"))],
+                    errors: [409, 422])
             ),
             (
                 "/v1/account/balances", "get",

@@ -96,7 +96,14 @@ public struct AccountShardState: Sendable {
         throws(BourseError) -> BalanceChange
     {
         let scopedKey = key.map { (deposit ? "deposit:" : "withdraw:") + $0 }
-        if let scopedKey, let first = users[user]?.idempotentResults[scopedKey] { return first }
+        if let scopedKey, let first = users[user]?.idempotentResults[scopedKey] {
+            // A retry asks for the same thing; the same key with other content is a client's mistake, not a retry.
+            guard first.balance.currency == currency, first.amount.map({ $0 == amount }) ?? true else {
+                throw BourseError(
+                    .conflict, "Idempotency-Key already used for a \(deposit ? "deposit" : "withdrawal") of other content")
+            }
+            return first
+        }
         guard MarketSpec.isValidCurrency(currency) else { throw .validation("currency must be 1-10 of [A-Z0-9]") }
         return try withAccount(user) { (account: inout UserAccount) throws(BourseError) -> BalanceChange in
             let reference = scopedKey ?? "\(deposit ? "deposit" : "withdrawal")-\(account.ledger.nextEntryID)"
@@ -107,7 +114,8 @@ public struct AccountShardState: Sendable {
             let balance = account.ledger.balance(currency)
             let change = BalanceChange(
                 transactionID: String(entry.id),
-                balance: BalanceView(currency: currency, available: balance.available, locked: balance.locked))
+                balance: BalanceView(currency: currency, available: balance.available, locked: balance.locked),
+                amount: amount)
             if let scopedKey { account.remember(change, key: scopedKey) }
             account.drainLedgerEntries(now: now)
             return change

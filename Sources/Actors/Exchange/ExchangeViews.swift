@@ -112,8 +112,12 @@ public struct BalanceView: Sendable, Hashable {
 public struct BalanceChange: Sendable, Hashable {
     public var transactionID: String
     public var balance: BalanceView
-    public init(transactionID: String, balance: BalanceView) {
+    /// The amount moved: what a retry with the same `Idempotency-Key` must ask for again (nil for a result
+    /// restored from a snapshot older than "BAS3", which did not keep it).
+    public var amount: Amount?
+    public init(transactionID: String, balance: BalanceView, amount: Amount? = nil) {
         self.transactionID = transactionID
         self.balance = balance
+        self.amount = amount
     }
 }

@@ -4,9 +4,10 @@ import Trading
 /// transaction rows, fills and daily series, plus the shard's counters and book-event watermarks.
 ///
 /// Versions: "BAS3" (current) ends each user with its `DailySeries` and how far trims of its history
-/// reached; "BAS2" has no trim marks (a history as long as the capacity is read as trimmed anywhere);
-/// "BAS1" (written before the series existed) has neither, and reading it starts each user's series from
-/// the ledger as it stands, on the day of the user's newest transaction row (see `DailySeries.seed`).
+/// reached, and keeps the amount of each `Idempotency-Key` result; "BAS2" has neither (a history as long as
+/// the capacity reads as trimmed anywhere; a retry of a key is not checked for its amount); "BAS1" (written
+/// before the series existed) has none of these, and reading it starts each user's series from the ledger as
+/// it stands, on the day of the user's newest transaction row (see `DailySeries.seed`).
 extension AccountShardState {
     /// What one user's part of a snapshot holds, by snapshot version.
     enum UserLayout: Sendable {
@@ -28,7 +29,8 @@ extension AccountShardState {
         }
 
         var hasSeries: Bool { self != .v1 }
-        var hasTrimMarks: Bool { self == .v3 }
+        /// The trim marks and the amount of each keyed deposit or withdrawal.
+        var hasV3Fields: Bool { self == .v3 }
     }
 
     public func snapshot() -> [UInt8] { snapshot(layout: .current) }
@@ -76,6 +78,10 @@ extension AccountShardState {
             writer.write(change.balance.currency)
             writer.write(change.balance.available.units)
             writer.write(change.balance.locked.units)
+            if layout.hasV3Fields {
+                writer.write(change.amount != nil)
+                writer.write(change.amount?.units ?? 0)
+            }
         }
         writer.writeCount(account.entries.count)
         for timed in account.entries {
@@ -103,7 +109,7 @@ extension AccountShardState {
             writer.write(trade.timestampMillis)
         }
         if layout.hasSeries { account.daily.encode(into: &writer) }
-        if layout.hasTrimMarks {
+        if layout.hasV3Fields {
             writer.write(account.ordersTrimmedThrough)
             writer.write(account.tradesTrimmed)
         }
@@ -147,11 +153,17 @@ extension AccountShardState {
             let key = try reader.readString()
             let transactionID = try reader.readString()
             let currency = try reader.readString()
+            let balance = BalanceView(
+                currency: currency, available: Amount(units: try reader.readInt64()),
+                locked: Amount(units: try reader.readInt64()))
+            var amount: Amount?
+            if layout.hasV3Fields {
+                let known = try reader.readBool()
+                let units = try reader.readInt64()
+                amount = known ? Amount(units: units) : nil
+            }
             account.idempotentResults[key] = BalanceChange(
-                transactionID: transactionID,
-                balance: BalanceView(
-                    currency: currency, available: Amount(units: try reader.readInt64()),
-                    locked: Amount(units: try reader.readInt64())))
+                transactionID: transactionID, balance: balance, amount: amount)
         }
         for _ in 0..<(try reader.readCount(minimumElementSize: 40)) {
             let timestamp = try reader.readInt64()
@@ -187,7 +199,7 @@ extension AccountShardState {
             let rows = account.entries.reversed().prefix { DailyBalances.day(ofMillis: $0.timestampMillis) == day }
             account.daily.seed(account.ledger, rows: rows.reversed().map(\.entry), atMillis: newest.timestampMillis)
         }
-        if layout.hasTrimMarks {
+        if layout.hasV3Fields {
             account.ordersTrimmedThrough = try reader.readUInt64()
             account.tradesTrimmed = try reader.readBool()
         } else {
