@@ -93,7 +93,8 @@ extension OpenAPIDocument {
     static func accountOperations() -> [(String, String, JSONValue)] {
         let idempotencyKey: JSONValue = [
             "name": "Idempotency-Key", "in": "header", "required": false,
-            "description": "A retry with the same key returns the first result; the same key with another currency or amount is 409",
+            "description":
+                "A retry with the same key returns the first result; the same key with another currency or amount is 409",
             "schema": ["type": "string", "minLength": 1, "maxLength": 128],
         ]
         return [

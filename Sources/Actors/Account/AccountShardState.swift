@@ -100,7 +100,8 @@ public struct AccountShardState: Sendable {
             // A retry asks for the same thing; the same key with other content is a client's mistake, not a retry.
             guard first.balance.currency == currency, first.amount.map({ $0 == amount }) ?? true else {
                 throw BourseError(
-                    .conflict, "Idempotency-Key already used for a \(deposit ? "deposit" : "withdrawal") of other content")
+                    .conflict,
+                    "Idempotency-Key already used for a \(deposit ? "deposit" : "withdrawal") of other content")
             }
             return first
         }
