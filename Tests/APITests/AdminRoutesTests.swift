@@ -137,7 +137,7 @@ struct AdminRoutesTests {
                 Self.spec(["tick_size": "0.0001", "lot_size": "0.00001"]), Self.spec(["min_quantity": "1.5"]),
                 Self.spec(["maker_fee_bps": 2_000]), Self.spec(["taker_fee_bps": "20"]),
                 Self.spec(["maker_fee_bps": .number("1.5")]), Self.spec(["symbol": "xrp-usd"]),
-                Self.spec(["quote": "ADA"]),
+                Self.spec(["quote": "ADA"]), Self.spec(["base": "XRP"]), Self.spec(["quote": "EUR"]),
                 Self.spec(["symbol": .null]), Self.spec(["tick_size": true]),
             ]
             for body in invalid {

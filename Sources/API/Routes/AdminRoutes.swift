@@ -70,12 +70,18 @@ struct AdminRoutes {
     }
 
     /// A market as cluster.yaml describes one: decimals as strings (or exact numbers), fees as integers.
+    /// A new market's symbol names its currencies, `BASE-QUOTE` as every market of api.md does (or `BASEQUOTE`).
     static func marketSpec(_ fields: RequestFields) throws(BourseError) -> MarketSpec {
-        try MarketSpec(
+        let spec = try MarketSpec(
             symbol: try fields.string("symbol"), base: try fields.string("base"), quote: try fields.string("quote"),
             tickSize: try fields.decimalText("tick_size"), lotSize: try fields.decimalText("lot_size"),
             minQuantity: try fields.decimalText("min_quantity"), makerFeeBps: try basisPoints(fields, "maker_fee_bps"),
             takerFeeBps: try basisPoints(fields, "taker_fee_bps"))
+        guard spec.symbol == "\(spec.base)-\(spec.quote)" || spec.symbol == spec.base + spec.quote else {
+            throw .validation(
+                "symbol must name its currencies: \(spec.base)-\(spec.quote) or \(spec.base)\(spec.quote)")
+        }
+        return spec
     }
 
     private static func basisPoints(_ fields: RequestFields, _ key: String) throws(BourseError) -> Int64 {
