@@ -63,16 +63,23 @@ extension PostgresStore {
         }
     }
 
-    /// `DELETE … RETURNING`: of two racing consumers, the second waits for the first's row lock and then
-    /// finds nothing, so a token works once.
-    public func consumeRefreshToken(hash: String, nowMillis: Int64) async throws -> UserID? {
-        try await attempt("refresh token consume") {
+    /// `UPDATE … RETURNING` of the token's row: of two racing rotations the second waits for the first's row lock
+    /// and then finds the old hash gone, so a token works once; a logout's `DELETE … WHERE user_id` that waits for
+    /// that lock re-reads the row under its new hash and deletes it (a new row inserted instead would not be in
+    /// the logout's snapshot and would survive it).
+    public func rotateRefreshToken(hash: String, newHash: String, newExpiresAtMillis: Int64, nowMillis: Int64)
+        async throws -> UserID?
+    {
+        try await attempt("refresh token rotate") {
             let rows = try await client.query(
-                "DELETE FROM refresh_tokens WHERE hash = \(hash) RETURNING user_id, expires_at_ms",
-                logger: Self.quiet)
+                """
+                UPDATE refresh_tokens SET hash = \(newHash), expires_at_ms = \(newExpiresAtMillis)
+                WHERE hash = \(hash) AND expires_at_ms > \(nowMillis) RETURNING user_id
+                """, logger: Self.quiet)
             var result: UserID?
-            for try await (id, expires) in rows.decode((Int64, Int64).self) where expires > nowMillis {
-                result = try storedUserID(id)
+            for try await id in rows.decode(Int64.self) { result = try storedUserID(id) }
+            if result == nil {
+                try await client.query("DELETE FROM refresh_tokens WHERE hash = \(hash)", logger: Self.quiet).drain()
             }
             return result
         }

@@ -52,15 +52,20 @@ extension SQLiteStore {
         }
     }
 
-    /// Deletes and returns in one statement inside a write transaction: of two racing consumers only the
-    /// first finds the row.
-    public func consumeRefreshToken(hash: String, nowMillis: Int64) async throws -> UserID? {
-        let row = try await write("refresh token consume") { db in
-            try await db.query(
-                "DELETE FROM refresh_tokens WHERE hash = ? RETURNING user_id, expires_at_ms", [.text(hash)]
+    /// Updates and returns in one statement inside a write transaction (writes are serialized): of two racing
+    /// rotations only the first finds the old hash, and a logout runs wholly before or after it.
+    public func rotateRefreshToken(hash: String, newHash: String, newExpiresAtMillis: Int64, nowMillis: Int64)
+        async throws -> UserID?
+    {
+        let row = try await write("refresh token rotate") { db in
+            let row = try await db.query(
+                "UPDATE refresh_tokens SET hash = ?, expires_at_ms = ? WHERE hash = ? AND expires_at_ms > ? RETURNING user_id",
+                [.text(newHash), .int64(newExpiresAtMillis), .text(hash), .int64(nowMillis)]
             ).first
+            if row == nil { _ = try await db.query("DELETE FROM refresh_tokens WHERE hash = ?", [.text(hash)]) }
+            return row
         }
-        guard let row, try row.int64("expires_at_ms") > nowMillis else { return nil }
+        guard let row else { return nil }
         return try storedUserID(try row.int64("user_id"))
     }
 

@@ -33,9 +33,12 @@ public protocol UserStore: Sendable {
     /// Stores a refresh token by its hash (the token itself is never stored).
     func storeRefreshToken(hash: String, userID: UserID, expiresAtMillis: Int64) async throws
 
-    /// Deletes the token and returns its user if it existed and had not expired: a token works once
-    /// (rotation), even when two requests race with it.
-    func consumeRefreshToken(hash: String, nowMillis: Int64) async throws -> UserID?
+    /// Replaces an unexpired token by a new one in one statement (the same row takes the new hash and expiry) and
+    /// returns its user; nil when the token is unknown, used already or expired (an expired one is deleted). A
+    /// token works once even when two requests race with it, and a `revokeRefreshTokens` racing the rotation
+    /// deletes the row whichever hash it has by then: no token issued by a refresh outlives a logout.
+    func rotateRefreshToken(hash: String, newHash: String, newExpiresAtMillis: Int64, nowMillis: Int64) async throws
+        -> UserID?
 
     /// Deletes every refresh token of the user (logout).
     func revokeRefreshTokens(userID: UserID) async throws

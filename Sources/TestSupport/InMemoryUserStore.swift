@@ -47,11 +47,14 @@ public final class InMemoryUserStore: UserStore {
         state.withLock { $0.refreshTokens[hash] = (userID, expiresAtMillis) }
     }
 
-    public func consumeRefreshToken(hash: String, nowMillis: Int64) async throws -> UserID? {
+    public func rotateRefreshToken(hash: String, newHash: String, newExpiresAtMillis: Int64, nowMillis: Int64)
+        async throws -> UserID?
+    {
         state.withLock { state in
             guard let token = state.refreshTokens.removeValue(forKey: hash), token.expiresAtMillis > nowMillis else {
                 return nil
             }
+            state.refreshTokens[newHash] = (token.userID, newExpiresAtMillis)
             return token.userID
         }
     }

@@ -62,12 +62,19 @@ final class AuthService: Sendable {
         return try await issueTokens(for: user)
     }
 
-    /// Exchanges a refresh token for new tokens; the old one stops working (even under a race).
+    /// Exchanges a refresh token for new tokens; the old one stops working (even under a race), and a logout
+    /// racing the exchange revokes the new one too (the store rotates the token in place).
     func refresh(token: String) async throws -> TokenPair {
         guard !token.isEmpty, token.utf8.count <= RefreshToken.maxLength else { throw Self.badRefreshToken }
-        let userID = try await users.consumeRefreshToken(hash: RefreshToken.hash(token), nowMillis: clock.nowMillis)
+        let now = clock.nowMillis
+        let next = RefreshToken.generate()
+        let userID = try await users.rotateRefreshToken(
+            hash: RefreshToken.hash(token), newHash: RefreshToken.hash(next),
+            newExpiresAtMillis: now + refreshTokenTTLSeconds * 1000, nowMillis: now)
         guard let userID, let user = try await users.user(id: userID) else { throw Self.badRefreshToken }
-        return try await issueTokens(for: user)
+        return TokenPair(
+            accessToken: try await accessToken(for: user, nowMillis: now), refreshToken: next,
+            expiresIn: accessTokenTTLSeconds)
     }
 
     /// Revokes every refresh token of the user.
@@ -96,13 +103,17 @@ final class AuthService: Sendable {
     }
 
     private func issueTokens(for user: UserRecord) async throws -> TokenPair {
-        let role = UserRole(rawValue: user.role) ?? .user
         let now = clock.nowMillis
-        let access = try await tokens.issue(
-            for: AuthenticatedUser(id: user.id, role: role), nowMillis: now, ttlSeconds: accessTokenTTLSeconds)
+        let access = try await accessToken(for: user, nowMillis: now)
         let refresh = RefreshToken.generate()
         try await users.storeRefreshToken(
             hash: RefreshToken.hash(refresh), userID: user.id, expiresAtMillis: now + refreshTokenTTLSeconds * 1000)
         return TokenPair(accessToken: access, refreshToken: refresh, expiresIn: accessTokenTTLSeconds)
+    }
+
+    private func accessToken(for user: UserRecord, nowMillis: Int64) async throws -> String {
+        try await tokens.issue(
+            for: AuthenticatedUser(id: user.id, role: UserRole(rawValue: user.role) ?? .user), nowMillis: nowMillis,
+            ttlSeconds: accessTokenTTLSeconds)
     }
 }
