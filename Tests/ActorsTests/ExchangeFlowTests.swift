@@ -23,6 +23,18 @@ struct ExchangeFlowTests {
     static func quantity(_ text: String) -> Quantity { try! btc.quantity(parsing: text) }
     static func amount(_ text: String) -> Amount { try! Amount(parsing: text) }
 
+    /// A GTC limit order on BTC-USD.
+    static func limit(_ side: Side, _ quantity: String, at price: String) -> OrderRequest {
+        OrderRequest(
+            symbol: "BTC-USD", side: side, type: .limit, quantity: Self.quantity(quantity), price: Self.price(price))
+    }
+
+    /// A buy stop on BTC-USD (a market order once triggered).
+    static func buyStop(_ quantity: String, at stop: String) -> OrderRequest {
+        OrderRequest(
+            symbol: "BTC-USD", side: .buy, type: .stop, quantity: Self.quantity(quantity), stopPrice: Self.price(stop))
+    }
+
     /// A limit order reads the local book's halt without a hop to it: that flag must follow halts, resumes and
     /// a restart, and a refused order must leave nothing behind (no reservation, no order, no row).
     @Test("an order on a halted market is refused before anything is reserved, also after a restart")
@@ -115,22 +127,10 @@ struct ExchangeFlowTests {
             _ = try await exchange.deposit(user: 1, currency: "BTC", amount: Self.amount("1"), idempotencyKey: nil)
             _ = try await exchange.deposit(user: 2, currency: "USD", amount: Self.amount("100000"), idempotencyKey: nil)
             _ = try await exchange.deposit(user: 3, currency: "USD", amount: Self.amount("100000"), idempotencyKey: nil)
-            _ = try await exchange.placeOrder(
-                user: 1,
-                request: OrderRequest(
-                    symbol: "BTC-USD", side: .sell, type: .limit, quantity: Self.quantity("1"),
-                    price: Self.price("50000")))
+            _ = try await exchange.placeOrder(user: 1, request: Self.limit(.sell, "1", at: "50000"))
             // A trade at 50000: the last price is now above a stop at 40000.
-            _ = try await exchange.placeOrder(
-                user: 2,
-                request: OrderRequest(
-                    symbol: "BTC-USD", side: .buy, type: .limit, quantity: Self.quantity("0.5"),
-                    price: Self.price("50000")))
-            let (triggered, _) = try await exchange.placeOrder(
-                user: 3,
-                request: OrderRequest(
-                    symbol: "BTC-USD", side: .buy, type: .stop, quantity: Self.quantity("0.1"),
-                    stopPrice: Self.price("40000")))
+            _ = try await exchange.placeOrder(user: 2, request: Self.limit(.buy, "0.5", at: "50000"))
+            let (triggered, _) = try await exchange.placeOrder(user: 3, request: Self.buyStop("0.1", at: "40000"))
             #expect(triggered.status == .filled)
             #expect(triggered.fills.map(\.price) == [Self.price("50000")])
             // 5,000 for the coin and 10 of taker fee; the rest of the reservation (at 52,500) went back.
@@ -138,11 +138,7 @@ struct ExchangeFlowTests {
             #expect(after.first { $0.currency == "USD" }?.available == Self.amount("94990"))
             #expect(after.first { $0.currency == "USD" }?.locked == .zero)
             // A stop above the last trade rests, holding its quantity at 5% over its stop price plus the fee.
-            let (resting, _) = try await exchange.placeOrder(
-                user: 3,
-                request: OrderRequest(
-                    symbol: "BTC-USD", side: .buy, type: .stop, quantity: Self.quantity("0.1"),
-                    stopPrice: Self.price("60000")))
+            let (resting, _) = try await exchange.placeOrder(user: 3, request: Self.buyStop("0.1", at: "60000"))
             #expect(resting.status == .pendingTrigger)
             let held = try await exchange.balances(user: 3).first { $0.currency == "USD" }?.locked
             #expect(held == Self.amount("6312.6"), "0.1 × 63,000 + 20 bps")
@@ -156,11 +152,7 @@ struct ExchangeFlowTests {
         try await Self.withExchange { exchange in
             _ = try await exchange.deposit(user: 4, currency: "USD", amount: Self.amount("100000"), idempotencyKey: nil)
             for round in 0..<5 {
-                let (order, _) = try await exchange.placeOrder(
-                    user: 4,
-                    request: OrderRequest(
-                        symbol: "BTC-USD", side: .buy, type: .limit, quantity: Self.quantity("0.1"),
-                        price: Self.price("40000")))
+                let (order, _) = try await exchange.placeOrder(user: 4, request: Self.limit(.buy, "0.1", at: "40000"))
                 let outcomes = await withTaskGroup(of: BourseError.Code?.self) { group in
                     for _ in 0..<8 {
                         group.addTask {
