@@ -72,8 +72,18 @@ struct AdminCLITests {
             let wrong = try await CLI.run(["admin", "--node", node, "--password", "wrong password", "status"])
             #expect(wrong.status == 2 && wrong.stderr.hasPrefix("error: login as admin failed: UNAUTHORIZED"))
             #expect(!wrong.stderr.contains("wrong password"))
+            // Bad usage is 64, not a failed request's 2.
             let anonymous = try await CLI.run(["admin", "--node", node, "status"], password: nil)
-            #expect(anonymous.status == 2 && anonymous.stderr.hasPrefix("error: no credentials"))
+            #expect(anonymous.status == 64 && anonymous.stderr.hasPrefix("error: no credentials"))
+            for bad in ["http://127.0.0.1:notaport", "https://127.0.0.1:\(first.port)", ""] {
+                let usage = try await CLI.run(["admin", "--node", bad, "status"])
+                #expect(usage.status == 64 && usage.stderr.hasPrefix("error: --node"), "\(bad): \(usage)")
+            }
+            // A password on the command line wins over a stale token left in the environment.
+            let stale = try await CLI.run(
+                ["admin", "--node", node, "--password", Self.password, "status"], password: nil,
+                environment: ["BOURSE_TOKEN": "stale"])
+            #expect(stale.status == 0, "\(stale)")
 
             #expect(await first.terminate(within: .seconds(15)) == 0)
             let second = nodes.track(try await NodeProcess.start(storage, name: "second"))
@@ -120,7 +130,8 @@ struct CLI: CustomStringConvertible {
     /// Runs `bourse arguments…` with `BOURSE_ADMIN_PASSWORD` set to `password` (and no other `BOURSE_*`
     /// variable); killed after `timeout`.
     static func run(
-        _ arguments: [String], password: String? = AdminCLITests.password, timeout: Duration = .seconds(60)
+        _ arguments: [String], password: String? = AdminCLITests.password, environment extra: [String: String] = [:],
+        timeout: Duration = .seconds(60)
     ) async throws -> CLI {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("bourse-cli-\(UUID())")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -136,6 +147,7 @@ struct CLI: CustomStringConvertible {
         process.arguments = arguments
         var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("BOURSE_") }
         environment["BOURSE_ADMIN_PASSWORD"] = password
+        environment.merge(extra) { _, new in new }
         process.environment = environment
         process.standardOutput = try FileHandle(forWritingTo: outPath)
         process.standardError = try FileHandle(forWritingTo: errPath)

@@ -14,7 +14,7 @@ struct AdminEndpoint: Sendable, Hashable, CustomStringConvertible {
         var rest = Substring(text)
         var defaultPort = 8080
         if rest.hasPrefix("https://") {
-            throw AdminFailure(message: "--node: https is not supported by bourse admin; give the node's http:// URL")
+            throw AdminFailure.usage("--node: https is not supported by bourse admin; give the node's http:// URL")
         }
         if rest.hasPrefix("http://") {
             rest = rest.dropFirst("http://".count)
@@ -48,6 +48,6 @@ struct AdminEndpoint: Sendable, Hashable, CustomStringConvertible {
     var description: String { "http://\(hostHeader)" }
 
     private static func malformed(_ text: String) -> AdminFailure {
-        AdminFailure(message: "--node must be http://HOST:PORT, not \(text)")
+        AdminFailure.usage("--node must be http://HOST:PORT, not \(text)")
     }
 }

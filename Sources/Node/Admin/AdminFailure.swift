@@ -7,6 +7,11 @@ import API
 struct AdminFailure: Error, Sendable, CustomStringConvertible {
     static let verifyFailed: Int32 = 1
     static let requestFailed: Int32 = 2
+    /// Bad usage (`EX_USAGE`): a malformed `--node`, no credentials, a symbol the command cannot split.
+    static let badUsage: Int32 = 64
+
+    /// A mistake in the command line, told apart from a request that failed (exit 64, not 2).
+    static func usage(_ message: String) -> AdminFailure { AdminFailure(message: message, exitCode: badUsage) }
 
     /// Shown on standard error; never carries a password or a token.
     var message: String

@@ -34,8 +34,8 @@ struct AdminSession: Sendable {
         case .token(let token):
             return AdminSession(client: client, token: token)
         case .none:
-            throw AdminFailure(
-                message: "no credentials: give --password or BOURSE_ADMIN_PASSWORD (or --token or BOURSE_TOKEN)")
+            throw AdminFailure.usage(
+                "no credentials: give --password or BOURSE_ADMIN_PASSWORD (or --token or BOURSE_TOKEN)")
         case .password(let username, let password):
             let body: JSONValue = ["username": .string(username), "password": .string(password)]
             let response = try await client.send(.POST, "/v1/auth/login", json: JSONWriter.bytes(body))

@@ -57,7 +57,7 @@ extension Admin.Markets {
                 let halves = symbol.split(separator: "-", maxSplits: 1).map(String.init)
                 guard let base = base ?? (halves.count == 2 ? halves[0] : nil),
                     let quote = quote ?? (halves.count == 2 ? halves[1] : nil)
-                else { throw AdminFailure(message: "give --base and --quote for a symbol without a '-'") }
+                else { throw AdminFailure.usage("give --base and --quote for a symbol without a '-'") }
                 let body: JSONValue = [
                     "symbol": .string(symbol), "base": .string(base), "quote": .string(quote),
                     "tick_size": .string(tickSize), "lot_size": .string(lotSize),

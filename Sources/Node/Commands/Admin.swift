@@ -27,11 +27,15 @@ struct AdminOptions: ParsableArguments {
     @Option(help: "An admin access token, instead of a password (default: BOURSE_TOKEN).") var token: String?
     @Option(help: "The admin user to log in as.") var user = "admin"
 
-    /// Token first (flag, then environment), else a password (flag, then environment).
+    /// What the command line gives first (`--token`, then `--password`), else the environment (`BOURSE_TOKEN`,
+    /// then `BOURSE_ADMIN_PASSWORD`): a password typed on the command line is not overridden by a stale token
+    /// left in the environment.
     var credentials: AdminSession.Credentials {
         let environment = ProcessInfo.processInfo.environment
-        if let token = token ?? environment["BOURSE_TOKEN"], !token.isEmpty { return .token(token) }
-        if let password = password ?? environment["BOURSE_ADMIN_PASSWORD"], !password.isEmpty {
+        if let token, !token.isEmpty { return .token(token) }
+        if let password, !password.isEmpty { return .password(username: user, password: password) }
+        if let token = environment["BOURSE_TOKEN"], !token.isEmpty { return .token(token) }
+        if let password = environment["BOURSE_ADMIN_PASSWORD"], !password.isEmpty {
             return .password(username: user, password: password)
         }
         return .none
