@@ -49,15 +49,20 @@ extension PostgresStore {
         var taken = Set<Int>()
         var blocked = Set<Int>()
         var inserted = [Int: Int]()
-        try await attempt("journal append") {
-            let rows = try await client.execute(JournalAppendStatement(bindings: binds), logger: Self.quiet)
-            for try await (kind, call, count) in rows {
-                switch kind {
-                case 1: stale.insert(Int(call))
-                case 2: taken.insert(Int(call))
-                case 4: blocked.insert(Int(call))
-                default: inserted[Int(call)] = Int(count)
-                }
+        let statement = JournalAppendStatement(bindings: binds)
+        let rows = try await attempt("journal append") {
+            try await leased(from: client, within: Self.connectionWait) { connection in
+                var rows: [JournalAppendStatement.Row] = []
+                for try await row in try await connection.execute(statement, logger: Self.quiet) { rows.append(row) }
+                return rows
+            }
+        }
+        for (kind, call, count) in rows {
+            switch kind {
+            case 1: stale.insert(Int(call))
+            case 2: taken.insert(Int(call))
+            case 4: blocked.insert(Int(call))
+            default: inserted[Int(call)] = Int(count)
             }
         }
         if !stale.isEmpty { StorageMetrics.staleEpochRefusals.increment(by: stale.count) }

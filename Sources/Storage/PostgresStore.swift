@@ -144,6 +144,40 @@ public final class PostgresStore: DurableStore {
 
     // MARK: - Helpers
 
+    /// How long a journal batch waits for a connection of the pool before it fails (`leased(within:_:)`).
+    public static let connectionWait: Duration = .seconds(5)
+
+    /// Runs `body` on a connection of `pool`, waiting at most `limit` for one. Only the wait is bounded, never the
+    /// statements: a commit cut off mid-way would leave its outcome unknown. Without the bound a statement
+    /// waits while the pool retries its connections — a minute, with the server down, before postgres-nio's
+    /// pool gives up — and the client's request with it.
+    /// - Throws: `StorageError.unavailable` when no connection came within `limit`.
+    func leased<Result: Sendable>(
+        from pool: PostgresClient, within limit: Duration,
+        _ body: @escaping @Sendable (PostgresConnection) async throws -> Result
+    ) async throws -> Result {
+        let phase = LeasePhase()
+        return try await withThrowingTaskGroup(of: Result?.self) { group in
+            group.addTask {
+                try await pool.withConnection { connection in
+                    guard phase.lease() else { throw CancellationError() }
+                    return try await body(connection)
+                }
+            }
+            group.addTask {
+                try? await Task.sleep(for: limit)
+                guard phase.expire() else { return nil }
+                throw StorageError(.unavailable, "no database connection within \(limit)")
+            }
+            while let outcome = try await group.next() {
+                guard let result = outcome else { continue }
+                group.cancelAll()
+                return result
+            }
+            throw CancellationError()
+        }
+    }
+
     static let quiet = Logger(label: "bourse.storage.postgres.query", factory: { _ in SwiftLogNoOpLogHandler() })
 
     /// Runs one database operation; errors other than Bourse's own become `StorageError.unavailable` with a
@@ -203,4 +237,15 @@ extension PostgresRowSequence {
 extension ByteBuffer {
     /// The readable bytes as an array.
     var byteArray: [UInt8] { Array(readableBytesView) }
+}
+
+/// Whether a connection was leased before the wait's limit passed: whichever of the two comes first wins.
+final class LeasePhase: Sendable {
+    private let state = Atomic<Int>(0)
+
+    /// The connection came: true unless the limit passed first.
+    func lease() -> Bool { state.compareExchange(expected: 0, desired: 1, ordering: .acquiringAndReleasing).exchanged }
+
+    /// The limit passed: true unless a connection came first.
+    func expire() -> Bool { state.compareExchange(expected: 0, desired: 2, ordering: .acquiringAndReleasing).exchanged }
 }

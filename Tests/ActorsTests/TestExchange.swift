@@ -23,7 +23,7 @@ enum TestExchange {
         directory: String? = nil, markets: [MarketSpec] = [ExchangeFlowTests.btc], accountShards: Int = 8,
         snapshotEvery: Int64 = 1_000, logger: Logger = Logger(label: "test"),
         clock: @escaping @Sendable () -> Int64 = Exchange.wallClockMillis, wrap: (SQLiteStore) -> Store,
-        _ body: (Exchange, Store) async throws -> T
+        configure: (inout Exchange.Configuration) -> Void = { _ in }, _ body: (Exchange, Store) async throws -> T
     ) async throws -> T {
         let directory =
             directory ?? FileManager.default.temporaryDirectory.appendingPathComponent("bourse-\(UUID())").path
@@ -35,9 +35,10 @@ enum TestExchange {
             // Closed on every path: a store released unclosed traps in SQLiteNIO and ends the whole test run.
             do {
                 try await store.migrate()
-                let exchange = Exchange(
-                    configuration: .init(markets: markets, accountShards: accountShards, snapshotEvery: snapshotEvery),
-                    store: store, logger: logger, clock: clock)
+                var configuration = Exchange.Configuration(
+                    markets: markets, accountShards: accountShards, snapshotEvery: snapshotEvery)
+                configure(&configuration)
+                let exchange = Exchange(configuration: configuration, store: store, logger: logger, clock: clock)
                 try await exchange.start()
                 let result = try await body(exchange, store)
                 await sqlite.shutdown()

@@ -239,6 +239,30 @@ private struct Simulation {
         #expect(simulation.machines["n1"]!.phases.values.allSatisfy { if case .serving = $0 { false } else { true } })
     }
 
+    @Test func aShardWhoseJournalFailedIsTakenAgainAtANewEpoch() throws {
+        var simulation = Simulation(members: ["n1", "n2"], shards: shards, seed: 5)
+        for _ in 0..<40 { simulation.advance(50) }
+        #expect(simulation.settled())
+        let shard = try #require(simulation.assignment.shards(ownedBy: "n1").first)
+        let epoch = try #require(simulation.machines["n1"]!.servingEpoch(of: shard))
+        // Only a failure at the epoch served now counts (a late report of an earlier actor does nothing).
+        #expect(simulation.machines["n1"]!.journalFailed(shard: shard, epoch: epoch - 1).isEmpty)
+        #expect(simulation.machines["n2"]!.journalFailed(shard: shard, epoch: epoch).isEmpty)
+        let actions = simulation.machines["n1"]!.journalFailed(shard: shard, epoch: epoch)
+        #expect(actions == [.handOff(shard: shard, epoch: epoch)])
+        // It stops taking commands at once.
+        #expect(simulation.machines["n1"]!.servingEpoch(of: shard) == nil)
+        simulation.schedule("n1", actions)
+        for _ in 0..<40 {
+            simulation.advance(20)
+            #expect(simulation.servingViolations().isEmpty)
+        }
+        #expect(simulation.settled())
+        // Released, then taken again by the same node: at the next epoch, which fences the failed actor's writes.
+        #expect(simulation.machines["n1"]!.servingEpoch(of: shard) == epoch + 1)
+        #expect(simulation.table.rows[shard]?.epoch == epoch + 1)
+    }
+
     @Test func randomChurnNeverLetsTwoNodesServeOneShard() {
         for seed in UInt64(10)..<UInt64(16) {
             var simulation = Simulation(members: ["n1", "n2", "n3"], shards: shards, seed: seed)

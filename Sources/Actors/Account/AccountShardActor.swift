@@ -21,12 +21,14 @@ public actor AccountShardActor: SnapshottingActor {
     var unprojected: [(sequence: Int64, rows: ProjectionBatch)] = []
     /// How far the journal is durable in the store, readable without a hop (`isDurable(through:)`).
     private nonisolated let durableMark = Atomic<Int64>(0)
+    public let journalFailures: JournalFailures?
 
     init(
         index: Int, markets: [String: MarketSpec], store: any JournalStore, epoch: Int64, feed: MarketFeed,
-        projections: ProjectionWriter? = nil, logger: Logger
+        projections: ProjectionWriter? = nil, failures: JournalFailures? = nil, logger: Logger
     ) {
         self.index = index
+        journalFailures = failures
         self.store = store
         self.feed = feed
         self.projections = projections

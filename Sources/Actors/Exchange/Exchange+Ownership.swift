@@ -22,12 +22,21 @@ extension Exchange {
     public func takeShard(_ shard: String, epoch: Int64) async throws {
         guard ready.isSet else { throw BourseError(.unavailable, "the exchange is not running") }
         guard servesPart else { return }
+        try await loadShard(shard, epoch: epoch)
+        held.withLock { $0[shard] = epoch }
+        served.insert(shard)
+        logger.info("shard taken", metadata: ["shard": "\(shard)", "epoch": "\(epoch)"])
+    }
+
+    /// A fresh actor for the shard, writing with `epoch`, recovered from the latest snapshot and the journal
+    /// after it, in place of the shard's actor (which the caller retires, if it is not done with).
+    func loadShard(_ shard: String, epoch: Int64) async throws {
         if let index = ShardKey.accountIndex(of: shard), index < accounts.shardCount {
             let markets = Dictionary(
                 symbolDirectory.specs.map { ($0.symbol, $0) }, uniquingKeysWith: { first, _ in first })
             let actor = AccountShardActor(
                 index: index, markets: markets, store: store, epoch: epoch, feed: feed, projections: projections,
-                logger: logger)
+                failures: journalFailures, logger: logger)
             await actor.setSnapshotEvery(configuration.snapshotEvery)
             try await actor.recover()
             accounts.replace(actor)
@@ -47,9 +56,6 @@ extension Exchange {
         } else {
             throw BourseError(.notFound, "unknown shard \(shard)")
         }
-        held.withLock { $0[shard] = epoch }
-        served.insert(shard)
-        logger.info("shard taken", metadata: ["shard": "\(shard)", "epoch": "\(epoch)"])
     }
 
     /// Stops serving the shard and leaves it for its next owner: journal durable, a long tail snapshotted, the
@@ -70,14 +76,14 @@ extension Exchange {
         logger.warning("shard dropped: its lease is lost", metadata: ["shard": "\(shard)"])
     }
 
-    private func shardActor(_ shard: String) -> (any SnapshottingActor)? {
+    func shardActor(_ shard: String) -> (any SnapshottingActor)? {
         if let index = ShardKey.accountIndex(of: shard), index < accounts.shardCount {
             return accounts.shard(index: index)
         }
         return ShardKey.symbol(of: shard).flatMap { symbolDirectory.actor($0) }
     }
 
-    private func retire(_ actor: any SnapshottingActor) async {
+    func retire(_ actor: any SnapshottingActor) async {
         if let book = actor as? SymbolActor { await book.retire() }
         if let shard = actor as? AccountShardActor { await shard.retire() }
     }

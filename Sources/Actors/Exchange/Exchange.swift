@@ -71,6 +71,10 @@ public final class Exchange: ExchangeService {
     let passivation = Mutex<Task<Void, Never>?>(nil)
     /// The rounds that send unanswered places again (`Exchange+Resubmission.swift`; part of the shards only).
     let resubmission = Mutex<Task<Void, Never>?>(nil)
+    /// Shards whose journal failed, reported by their actors, to be reloaded (`Exchange+Repair.swift`).
+    public let journalFailures = JournalFailures()
+    /// The loop that reloads them on a node that holds its leases itself.
+    let repairs = Mutex<Task<Void, Never>?>(nil)
 
     /// Where the shards served by other nodes are reached (`nil`: this exchange serves every shard).
     let peers: (any ShardPeers)?
@@ -108,9 +112,11 @@ public final class Exchange: ExchangeService {
         let specs = Dictionary(configuration.markets.map { ($0.symbol, $0) }, uniquingKeysWith: { first, _ in first })
         let feed = self.feed
         let signals = strategyRuntime
+        let failures = journalFailures
         let shards = (0..<configuration.accountShards).map {
             AccountShardActor(
-                index: $0, markets: specs, store: store, epoch: 0, feed: feed, projections: projections, logger: logger)
+                index: $0, markets: specs, store: store, epoch: 0, feed: feed, projections: projections,
+                failures: failures, logger: logger)
         }
         let served = ServedShards(configuration.servedShards)
         self.served = served
@@ -122,7 +128,7 @@ public final class Exchange: ExchangeService {
                 spec: spec,
                 actor: SymbolActor(
                     spec: spec, store: store, epoch: 0, accounts: accounts, feed: feed, signals: signals,
-                    logger: logger, protectionBps: configuration.protectionBps)
+                    failures: failures, logger: logger, protectionBps: configuration.protectionBps)
             )
         }
         symbolDirectory = SymbolDirectory(configured)
@@ -132,7 +138,7 @@ public final class Exchange: ExchangeService {
     func makeSymbolActor(_ spec: MarketSpec) -> SymbolActor {
         SymbolActor(
             spec: spec, store: store, epoch: 0, accounts: accounts, feed: feed, signals: strategyRuntime,
-            logger: logger, protectionBps: configuration.protectionBps)
+            failures: journalFailures, logger: logger, protectionBps: configuration.protectionBps)
     }
 
     /// Takes every shard's lease, replays accounts then symbols (whose events are redelivered), and
@@ -179,6 +185,7 @@ public final class Exchange: ExchangeService {
         startSignalConsumer(signals)
         startPassivation()
         startResubmission()
+        startRepairs()
         logger.info(
             "exchange ready",
             metadata: [
@@ -205,6 +212,7 @@ public final class Exchange: ExchangeService {
         let started = ContinuousClock.now
         stopPassivation()
         stopResubmission()
+        stopRepairs()
         await stopSignalConsumer()
         // A few shards at a time: a thousand snapshot writes at once would queue every other statement of the
         // store's pool (journal batches, read models) behind them.

@@ -54,6 +54,8 @@ public protocol JournalingActor: Actor {
     var journal: JournalPipeline { get set }
     var store: any JournalStore { get }
     var logger: Logger { get }
+    /// Where a failed append is reported, so that the shard is reloaded (`nil`: nobody reloads it).
+    var journalFailures: JournalFailures? { get }
     /// Runs after a batch is durable and before its callers are answered (in journal order).
     func didCommit(through sequence: Int64) async
     /// How many of the pending records (`journal.pending`, oldest first) may be handed to the store now, and
@@ -65,6 +67,8 @@ public protocol JournalingActor: Actor {
 }
 
 extension JournalingActor {
+    public var journalFailures: JournalFailures? { nil }
+
     /// Everything pending, depending on nothing: the default.
     public func appendable() async throws -> (count: Int, after: [JournalPosition]) { (journal.pending.count, []) }
 
@@ -133,6 +137,7 @@ extension JournalingActor {
             try await store.append(batch, after: prerequisites, awaitingDependents: awaited)
         } catch {
             journal.broken = error
+            journalFailures?.report(shard: journal.shard, epoch: journal.epoch)
             // Records that depend on this journal's pending ones (books' on reservations) must not wait for them.
             store.abandon(shard: journal.shard, epoch: journal.epoch)
             journal.flushing = false

@@ -78,11 +78,13 @@ public actor SymbolActor: SnapshottingActor {
     let feed: MarketFeed
     /// Where fired strategy signals go: the exchange places their orders (shared by every actor of the node).
     let signals: StrategyRuntime
+    public let journalFailures: JournalFailures?
 
     init(
         spec: MarketSpec, store: any JournalStore, epoch: Int64, accounts: AccountDirectory, feed: MarketFeed,
-        signals: StrategyRuntime, logger: Logger, protectionBps: Int64 = 500
+        signals: StrategyRuntime, failures: JournalFailures? = nil, logger: Logger, protectionBps: Int64 = 500
     ) {
+        journalFailures = failures
         self.feed = feed
         self.signals = signals
         symbol = spec.symbol
@@ -424,10 +426,10 @@ public actor SymbolActor: SnapshottingActor {
         _ batches: [BookEventBatch], settledBy receipt: DeliveryReceipt, in shard: Int, firstRecord: Int64
     ) {
         var held = unconfirmed[shard] ?? UnconfirmedSettlements(epoch: receipt.epoch)
-        // The events themselves only where an account shard can change owners while this book stays: with every
-        // shard in this process, the owner and the book fail together and the book redelivers from its snapshot.
+        // With the events themselves: an account shard can change owners while this book stays — moved to another
+        // node, or reloaded at a new epoch here after its journal failed — and its new owner must get them again.
         if let sequence = receipt.sequence {
-            held.entries.append((sequence, firstRecord, accounts.hasPeers ? batches : []))
+            held.entries.append((sequence, firstRecord, batches))
         }
         held.deliveredAt = .now
         held.confirm(through: receipt.durable)

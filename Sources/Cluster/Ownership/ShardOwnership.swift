@@ -221,6 +221,15 @@ public struct ShardOwnership: Sendable {
         }
     }
 
+    /// The shard's journal failed at `epoch`: its state here is ahead of what the store holds and it refuses
+    /// commands. It is handed off (nothing is saved: its journal refuses) and taken again, at a new epoch, to be
+    /// reloaded from the store.
+    public mutating func journalFailed(shard: String, epoch: Int64) -> [Action] {
+        guard case .serving(epoch, _) = phases[shard] else { return [] }
+        phases[shard] = .handingOff(epoch: epoch)
+        return [.handOff(shard: shard, epoch: epoch)]
+    }
+
     /// The handoff finished (or failed: the lease then runs out by itself). Takes the shard again if the
     /// assignment gave it back meanwhile.
     public mutating func handedOff(shard: String) -> [Action] {

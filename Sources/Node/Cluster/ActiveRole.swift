@@ -398,7 +398,11 @@ final class ActiveRole: Service, RequestForwarder {
             do {
                 let renewed = try await store.renewLeases(
                     owner: leaseOwner, leases, ttlMillis: ttlMillis, nowMillis: askedAt)
-                let lost = leases.map(\.shard).filter { !renewed.contains($0) }
+                // A shard lease whose epoch the exchange changed meanwhile (a shard reloaded after its journal
+                // failed: `Exchange+Repair`) is not lost.
+                let lost = leases.enumerated().filter { index, lease in
+                    !renewed.contains(lease.shard) && (index == 0 || exchange.heldEpoch(of: lease.shard) == lease.epoch)
+                }.map(\.element.shard)
                 if !lost.isEmpty, handingOff.load(ordering: .sequentiallyConsistent) {
                     try await Self.untilCancelled()
                 }

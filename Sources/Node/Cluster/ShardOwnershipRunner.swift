@@ -34,6 +34,10 @@ final class ShardOwnershipRunner: Service {
     private let queued = Mutex<[ShardOwnership.Action]>([])
     /// Handed-off leases waiting for their release, and whether a release round trip is under way.
     private let releases = Mutex<(pending: [ShardOwnership.ShardEpoch], flushing: Bool)>(([], false))
+    /// The epoch at which a shard's journal failed here: it is taken again only at a later one, which fences
+    /// whatever the failed actor still had on its way to the store (a lease whose release failed would be
+    /// taken back at the same epoch).
+    private let failedEpochs = Mutex<[String: Int64]>([:])
 
     init(
         exchange: Exchange, store: any JournalStore, nodeID: String, leaseOwner: String,
@@ -72,6 +76,13 @@ final class ShardOwnershipRunner: Service {
                 {
                     version = latest.version
                     actions += machine.withLock { $0.assign(latest, nowMillis: now) }
+                }
+                let failures = exchange.journalFailures.take()
+                if !failures.isEmpty {
+                    failedEpochs.withLock { $0.merge(failures) { max($0, $1) } }
+                    actions += machine.withLock { machine in
+                        failures.flatMap { machine.journalFailed(shard: $0.key, epoch: $0.value) }
+                    }
                 }
                 actions += machine.withLock { $0.tick(nowMillis: now) }
                 NodeMetrics.shardsOwned.record(exchange.servedShardCount)
@@ -156,6 +167,18 @@ final class ShardOwnershipRunner: Service {
             taken = try await store.acquireLeases(shards: shards, owner: leaseOwner, ttlMillis: ttl, nowMillis: now)
         } catch {
             logger.warning("taking shard leases failed", metadata: ["shards": "\(shards.count)", "error": "\(error)"])
+        }
+        let stale = failedEpochs.withLock { failed in
+            taken.filter { lease in
+                guard let epoch = failed[lease.shard] else { return false }
+                if lease.epoch > epoch { failed[lease.shard] = nil }
+                return lease.epoch <= epoch
+            }
+        }
+        if !stale.isEmpty {
+            // Given up again (expired), so that the next try takes it at a new epoch.
+            try? await store.releaseLeases(owner: leaseOwner, stale.map { (shard: $0.shard, epoch: $0.epoch) })
+            taken.removeAll { lease in stale.contains { $0.shard == lease.shard } }
         }
         let refusedAt = clock()
         let takenShards = Set(taken.map(\.shard))
