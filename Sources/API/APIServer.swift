@@ -1,6 +1,7 @@
 import Actors
 import Hummingbird
 import HummingbirdCore
+import HummingbirdHTTP2
 import Logging
 import NIOCore
 import NIOSSL
@@ -163,12 +164,21 @@ public struct APIServer: Sendable {
     }
 
     private func makeServerBuilder(http2Service: HTTP2StreamService) throws -> HTTPServerBuilder {
-        guard let files = configuration.tls else { return .http1AndH2C(http2Service: http2Service) }
+        let connections = HTTP1AndH2CChannel.Configuration(
+            http2: HTTP2ChannelConfiguration(gracefulCloseTimeout: Self.gracefulCloseTimeout))
+        guard let files = configuration.tls else {
+            return .http1AndH2C(http2Service: http2Service, configuration: connections)
+        }
         let chain = try NIOSSLCertificate.fromPEMFile(files.certificateChainPath).map {
             NIOSSLCertificateSource.certificate($0)
         }
         let key = try NIOSSLPrivateKey(file: files.privateKeyPath, format: .pem)
         let tls = TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(key))
-        return try .http1AndHTTP2(tlsConfiguration: tls)
+        return try .http1AndHTTP2(tlsConfiguration: tls, configuration: connections)
     }
+
+    /// How long an HTTP/2 connection may keep streams open after a graceful shutdown's GOAWAY before it is
+    /// closed: a client that stopped reading an event stream (its flow-control window full) would otherwise hold
+    /// the stream's last write, and the node's stop, forever.
+    static let gracefulCloseTimeout: Duration = .seconds(5)
 }

@@ -124,6 +124,9 @@ struct ProcessRestartTests {
     func sigtermExitsCleanlyAndKeepsTheState(_ kind: NodeStore) async throws {
         try await Self.withNodes(kind) { storage, nodes in
             let first = nodes.track(try await NodeProcess.start(storage, name: "first"))
+            // Nor must a stream whose client stopped reading hold the stop up: its first write (the load's book
+            // events) waits for flow-control window that never comes.
+            let stalled = try StalledStreamClient(port: first.port, path: "/v1/stream?channels=orderbook:BTC-USD")
             let (users, before) = try await Self.with(first) { api in
                 let users = try await NodeLoad.users(api, count: 2, prefix: "term")
                 _ = try await NodeLoad.orders(api, users, count: 40, seed: 3)
@@ -150,6 +153,7 @@ struct ProcessRestartTests {
             #expect(await first.terminate(within: .seconds(30)) == 0, "exit status after SIGTERM")
             #expect(try await stream.value == 200)
             try? await client.close()
+            withExtendedLifetime(stalled) {}
             #expect(first.tail().contains("node stopped"), "\(first.tail())")
 
             let second = nodes.track(try await NodeProcess.start(storage, name: "after-term"))

@@ -102,9 +102,15 @@ struct EventStreamWriter: Sendable {
             }
         } onGracefulShutdown: {
             continuation.finish()
+            // A client that stopped reading holds the write under way for good (its flow-control window or socket
+            // buffer full): past the grace period its stream is closed, which fails that write.
+            channel.eventLoop.scheduleTask(in: Self.shutdownGrace) { channel.close(promise: nil) }
         }
         try await writer.finish(nil)
     }
+
+    /// How long a stream may take to end after a graceful shutdown began.
+    static let shutdownGrace: TimeAmount = .seconds(5)
 
     private func write(_ item: Item, to writer: inout any ResponseBodyWriter, specs: inout [String: MarketSpec])
         async throws

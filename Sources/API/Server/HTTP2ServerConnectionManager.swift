@@ -162,12 +162,9 @@ final class HTTP2ServerConnectionManager: ChannelDuplexHandler {
 
             if close {
                 context.close(promise: nil)
-            } else {
+            } else if self.gracefulCloseTimer?.scheduled == nil {
                 // Setup grace period for closing. Close the connection abruptly once the grace period passes.
-                let loopBound = NIOLoopBound(context, eventLoop: context.eventLoop)
-                self.gracefulCloseTimer?.schedule(on: context.eventLoop) {
-                    loopBound.value.close(promise: nil)
-                }
+                self.scheduleGracefulClose(context: context)
             }
         case .none:
             break
@@ -189,9 +186,20 @@ final class HTTP2ServerConnectionManager: ChannelDuplexHandler {
             context.write(self.wrapOutboundOut(goAway), promise: nil)
             context.write(self.wrapOutboundOut(ping), promise: nil)
             self.optionallyFlush(context: context)
+            // The grace period starts now, not at the ping's ack: a client that stopped reading (an event stream
+            // whose flow-control window is full) never acks it, and its stream would hold the server's stop.
+            self.scheduleGracefulClose(context: context)
 
         case .none:
             break
+        }
+    }
+
+    /// Closes the connection abruptly once the grace period (`gracefulCloseTimeout`) has passed.
+    func scheduleGracefulClose(context: ChannelHandlerContext) {
+        let loopBound = NIOLoopBound(context, eventLoop: context.eventLoop)
+        self.gracefulCloseTimer?.schedule(on: context.eventLoop) {
+            loopBound.value.close(promise: nil)
         }
     }
 
