@@ -58,8 +58,7 @@ final class StalledStreamClient {
             while buffer.count >= 9 {
                 let length = Int(buffer[0]) << 16 | Int(buffer[1]) << 8 | Int(buffer[2])
                 guard buffer.count >= 9 + length else { break }
-                let stream = (UInt32(buffer[5] & 0x7f) << 24) | UInt32(buffer[6]) << 16 | UInt32(buffer[7]) << 8
-                    | UInt32(buffer[8])
+                let stream = buffer[5...8].reduce(UInt32(0)) { $0 << 8 | UInt32($1) } & 0x7fff_ffff
                 if buffer[3] == 0x1, stream == 1 { return }
                 buffer.removeFirst(9 + length)
             }
