@@ -37,13 +37,19 @@ struct AdminRoutes {
         table.post("/admin/v1/markets") { request, context in
             let admin = try Self.admin(services, context)
             let spec = try Self.marketSpec(try await Self.body(request, services))
-            return .json(Render.market(try await admin.addMarket(spec)), status: .created)
+            let market = try await admin.addMarket(spec)
+            let by = try context.requireAdmin().id
+            context.logger.notice("market added", metadata: ["symbol": "\(spec.symbol)", "by_user": "\(by)"])
+            return .json(Render.market(market), status: .created)
         }
         for (action, halted) in [("halt", true), ("resume", false)] {
             table.post("/admin/v1/markets/{symbol}/\(action)") { _, context in
                 let admin = try Self.admin(services, context)
                 let symbol = try context.symbolParameter()
                 try await admin.setHalted(symbol: symbol, halted: halted)
+                let by = try context.requireAdmin().id
+                context.logger.notice(
+                    halted ? "market halted" : "market resumed", metadata: ["symbol": "\(symbol)", "by_user": "\(by)"])
                 return .json(Render.market(try await services.exchange.market(symbol)))
             }
         }

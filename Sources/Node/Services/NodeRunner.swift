@@ -84,7 +84,7 @@ struct NodeRunner {
             tasks.addTask { await store.run() }
             try await store.migrate()
             if let password = configuration.adminPassword {
-                if try await api.ensureAdminUser(password: password) { logger.info("admin user created") }
+                _ = try await api.ensureAdminUser(password: password)  // logs "admin user created" when it did
             }
             let group = ServiceGroup(
                 configuration: .init(
