@@ -53,6 +53,18 @@ struct Start: AsyncParsableCommand {
             InstrumentationSystem.bootstrap(
                 LogTracer(logger: Logger(label: "bourse.trace"), sampleRatio: configuration.traceSampleRatio))
         }
+        if ProcessInfo.processInfo.environment["BOURSE_EXIT_WITH_PARENT"] == "1" { Self.exitWithParent() }
         try await NodeRunner(configuration: configuration).run()
+    }
+
+    /// For node processes started by tests (`BOURSE_EXIT_WITH_PARENT=1`): the node exits at once, as `kill -9`
+    /// would end it, when the process that started it is gone (its parent changed), so that a test run that is
+    /// killed leaves no node running on beside later runs and benchmarks.
+    static func exitWithParent() {
+        let parent = getppid()
+        Thread.detachNewThread {
+            while getppid() == parent { sleep(1) }
+            _exit(70)
+        }
     }
 }
