@@ -122,7 +122,7 @@ final class NodeProcess: @unchecked Sendable {  // `Process` is thread-safe for 
         var environment = environment
         if !feeds, environment["BOURSE_FEEDS"] == nil { environment["BOURSE_FEEDS"] = "off" }
         // A killed test run must not leave its nodes running.
-        environment["BOURSE_EXIT_WITH_PARENT"] = "1
+        environment["BOURSE_EXIT_WITH_PARENT"] = "1"
         let port = try freePort()
         let log = "\(storage.directory)/\(name).log"
         _ = FileManager.default.createFile(atPath: log, contents: nil)
