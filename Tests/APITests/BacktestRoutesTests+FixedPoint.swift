@@ -90,6 +90,15 @@ extension BacktestRoutesTests {
             #expect(
                 response.errorMessage
                     == "candles[2].close: the equity at this close is beyond the largest amount (92233720368.54775807)")
+            // With `details`, as every other problem of a backtest request.
+            #expect(
+                response.json["error"]?["details"]
+                    == [
+                        [
+                            "path": "candles[2].close",
+                            "message": "the equity at this close is beyond the largest amount (92233720368.54775807)",
+                        ]
+                    ])
         }
     }
 }

@@ -18,8 +18,29 @@ struct BacktestRoutes {
             } catch let error as StrategyValidationError {
                 return error.response
             }
-            return .json(Self.render(try backtest.run(), time: backtest.time))
+            do {
+                return .json(Self.render(try backtest.run(), time: backtest.time))
+            } catch let error as BourseError where error.code == .validation {
+                // A candle at which the cash or the equity leaves the amounts' range: with `details`, as the
+                // request's other problems are.
+                guard let problem = Self.candleProblem(error.message) else { throw error }
+                return StrategyValidationError(code: .validation, problems: [problem]).response
+            }
         }
+    }
+
+    /// `candles[i].open: …` or `candles[i].close: …` (`Backtest.run`'s range errors) as a problem at that path.
+    static func candleProblem(_ message: String) -> RuleProblem? {
+        guard message.hasPrefix("candles["), let close = message.firstIndex(of: "]"),
+            let index = Int(message[message.index(message.startIndex, offsetBy: 8)..<close])
+        else { return nil }
+        let rest = message[message.index(after: close)...]
+        for field in ["open", "close"] where rest.hasPrefix(".\(field): ") {
+            return RuleProblem(
+                RulePath([.member("candles"), .index(index), .member(field)]),
+                String(rest.dropFirst(field.count + 3)))
+        }
+        return nil
     }
 
     /// `{trades, final_equity, return_pct, max_drawdown_pct, sharpe, trade_count, win_rate}`: prices,
