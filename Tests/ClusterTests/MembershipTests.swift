@@ -109,6 +109,38 @@ import Testing
         #expect(cluster.assignment.loads == [Self.shards.count])
     }
 
+    /// A database outage stops every node's reads and heartbeats at once. The first node back reads everyone's
+    /// heartbeat as old, but it could not read them either: it must not declare the others dead before they could
+    /// write theirs again (it did, and a 10 s outage took a two-node cluster down).
+    @Test(arguments: [["a", "b"], ["a", "b", "c"]])
+    func aDatabaseOutageDeclaresNobodyDead(_ nodes: [String]) throws {
+        var cluster = try SimulatedCluster.running(nodes)
+        let version = cluster.table.view.version
+        for node in nodes { cluster.freeze(node) }
+        cluster.run(steps: 15)  // past deadAfter
+        cluster.frozen.remove("a")  // back first: the others' reads still fail for two more seconds
+        cluster.run(steps: 2)
+        cluster.frozen = []
+        cluster.run(steps: 20)
+        #expect(cluster.stopped.isEmpty)
+        #expect(cluster.statuses == Dictionary(uniqueKeysWithValues: nodes.map { ($0, .active) }))
+        #expect(cluster.table.view.version == version)
+    }
+
+    /// A peer that does not come back after the outage is still found dead, counted from the survivor's return.
+    @Test func aPeerThatStaysSilentAfterAnOutageIsDeclaredDead() throws {
+        var cluster = try SimulatedCluster.running(["a", "b"])
+        cluster.freeze("a")
+        cluster.freeze("b")
+        cluster.run(steps: 15)
+        cluster.frozen.remove("a")
+        let back = cluster.now
+        let died = try #require(cluster.runUntil { $0.table.view.member("b")?.status == .dead })
+        // By its unanswered probes (three in a row) or its silence (over 3 s), not at a's first read.
+        #expect(died - back >= 3_000 && died - back <= 5_000)
+        #expect(cluster.assignment.members == ["a"])
+    }
+
     /// A quick restart keeps the node's shards: the new incarnation registers active with the same owners,
     /// and the old process, were it still running, stops as superseded and cannot heartbeat.
     @Test func restartWithNewIncarnationKeepsItsShards() throws {
@@ -202,6 +234,10 @@ import Testing
                 assignment: ShardAssignment(members: ["a", "b", "c", "d"], shards: Self.shards, version: 7))
             var machine = MembershipStateMachine(
                 nodeID: "a", peerAddress: "a", apiAddress: "a", incarnation: 1, shards: Self.shards)
+            // a has read the table without a gap for the last 4 s, so the peers' silences count in full.
+            for earlier in stride(from: now - 4_000, to: now, by: 1_000) {
+                _ = machine.tick(view: view, nowMillis: earlier)
+            }
             return machine.tick(view: view, nowMillis: now).filter { if case .probe = $0 { false } else { true } }
         }
         #expect(actions(suspectVotes: [:]) == [.heartbeat, .suspect(nodeID: "d", incarnation: 1)])

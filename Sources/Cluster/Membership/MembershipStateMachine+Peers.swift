@@ -13,7 +13,7 @@ extension MembershipStateMachine {
                 .map(\.nodeID))
         var verdicts = Verdicts()
         for peer in view.members where peer.nodeID != nodeID && peer.status != .dead {
-            let silence = age(of: peer, now: now)
+            let silence = silence(of: peer, now: now)
             guard
                 silence > configuration.suspectAfterMillis || failedProbes(peer) >= configuration.probeFailuresToSuspect
             else { continue }

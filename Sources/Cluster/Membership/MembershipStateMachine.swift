@@ -38,6 +38,10 @@ public struct MembershipStateMachine: Sendable {
 
     var lastHeartbeatMillis: Int64?
     var lastProbeMillis: Int64?
+    /// When this node last read the table (each tick follows a read), and since when it has read it without a
+    /// gap longer than `suspectAfterMillis`: a peer's silence is counted only from then on (`silence(of:now:)`).
+    var lastTickMillis: Int64?
+    var contactSinceMillis: Int64?
     /// Consecutive failed probes per peer incarnation.
     var failures: [String: (incarnation: Int64, count: Int)] = [:]
     /// Peers whose latest probe answered.
@@ -74,6 +78,7 @@ public struct MembershipStateMachine: Sendable {
         view: MembershipView, nowMillis: Int64, probes: [String: ProbeResult] = [:]
     ) -> [MembershipAction] {
         record(probes, view: view)
+        noteContact(now: nowMillis)
         guard let me = view.member(nodeID), me.incarnation >= incarnation else {
             return [register(view: view, now: nowMillis)]
         }
@@ -144,7 +149,7 @@ public struct MembershipStateMachine: Sendable {
         }
         let others = view.members.filter { $0.nodeID != nodeID && $0.status != .dead }
         let anyActiveAlive = others.contains {
-            $0.status == .active && age(of: $0, now: now) <= configuration.deadAfterMillis
+            $0.status == .active && silence(of: $0, now: now) <= configuration.deadAfterMillis
         }
         guard !anyActiveAlive else { return nil }
         let silent = others.filter { $0.status == .active }.map { $0.with(status: .dead) }
@@ -180,6 +185,25 @@ public struct MembershipStateMachine: Sendable {
     /// How long ago `member` heartbeated (0 for a heartbeat from the future; never overflows).
     func age(of member: ClusterMember, now: Int64) -> Int64 {
         elapsed(since: member.heartbeatMillis, now: now)
+    }
+
+    /// Starts the contact over when this node has not read the table for longer than `suspectAfterMillis` (the
+    /// database was unreachable, or the node stalled).
+    mutating func noteContact(now: Int64) {
+        if let last = lastTickMillis, elapsed(since: last, now: now) <= configuration.suspectAfterMillis {
+            contactSinceMillis = contactSinceMillis ?? now
+        } else {
+            contactSinceMillis = now
+        }
+        lastTickMillis = now
+    }
+
+    /// How long `member` has been silent as far as this node can tell: its heartbeat's age, but no longer than
+    /// this node has been reading the table without a gap. A heartbeat a peer could not write while this node
+    /// could not read the table either is no evidence against it: after a database outage every heartbeat is old,
+    /// and the first node back would otherwise declare the others dead before they could write theirs.
+    func silence(of member: ClusterMember, now: Int64) -> Int64 {
+        min(age(of: member, now: now), contactSinceMillis.map { elapsed(since: $0, now: now) } ?? 0)
     }
 
     func elapsed(since then: Int64, now: Int64) -> Int64 {
