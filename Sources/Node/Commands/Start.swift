@@ -3,6 +3,7 @@ import Actors
 import ArgumentParser
 import Foundation
 import Logging
+import NIOCore
 import ServiceLifecycle
 import Storage
 import Tracing
@@ -54,7 +55,18 @@ struct Start: AsyncParsableCommand {
                 LogTracer(logger: Logger(label: "bourse.trace"), sampleRatio: configuration.traceSampleRatio))
         }
         if ProcessInfo.processInfo.environment["BOURSE_EXIT_WITH_PARENT"] == "1" { Self.exitWithParent() }
-        try await NodeRunner(configuration: configuration).run()
+        do {
+            try await NodeRunner(configuration: configuration).run()
+        } catch let error as IOError where error.errnoCode == EADDRINUSE {
+            // NIO's message names neither the address nor the port.
+            Logger(label: "bourse").error(
+                "cannot listen: the address is already in use",
+                metadata: [
+                    "listen": "\(configuration.listen)", "peer_listen": "\(configuration.peerListen)",
+                    "error": "\(error)",
+                ])
+            throw ExitCode.failure
+        }
     }
 
     /// For node processes started by tests (`BOURSE_EXIT_WITH_PARENT=1`): the node exits at once, as `kill -9`
