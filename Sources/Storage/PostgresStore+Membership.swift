@@ -5,41 +5,47 @@ extension PostgresStore {
     /// Three reads in one `REPEATABLE READ, READ ONLY` transaction, so that they see one snapshot.
     public func membership() async throws -> MembershipSnapshot {
         let read = try await attempt("membership read") {
-            try await membership.withTransaction(logger: Self.quiet) { connection -> MembershipRead in
-                try await connection.query(
-                    "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY", logger: Self.quiet
-                ).drain()
-                var read = MembershipRead()
-                let head = try await connection.query(
-                    """
-                    SELECT v.version, a.assignment FROM membership_version v
-                    LEFT JOIN membership_assignments a ON a.version = v.version
-                    WHERE v.id = 1
-                    """, logger: Self.quiet)
-                for try await (version, assignment) in head.decode((Int64, ByteBuffer?).self) {
-                    read.version = version
-                    read.assignment = assignment?.byteArray
-                }
-                let members = try await connection.query(
-                    """
-                    SELECT node_id, peer_address, api_address, status, incarnation, heartbeat_ms
-                    FROM members ORDER BY node_id
-                    """, logger: Self.quiet)
-                for try await row in members.decode((String, String, String, String, Int64, Int64).self) {
-                    read.members.append(row)
-                }
-                let votes = try await connection.query(
-                    """
-                    SELECT s.node_id, s.voter, s.voted_at_ms FROM member_suspicions s
-                    JOIN members m ON m.node_id = s.node_id AND m.incarnation = s.incarnation
-                    """, logger: Self.quiet)
-                for try await vote in votes.decode((String, String, Int64).self) {
-                    read.votes.append(vote)
-                }
-                return read
+            try await leased(from: membership, within: Self.connectionWait) { connection in
+                try await Self.readMembership(on: connection)
             }
         }
         return try read.snapshot()
+    }
+
+    private static func readMembership(on connection: PostgresConnection) async throws -> MembershipRead {
+        try await connection.withTransaction(logger: Self.quiet) { connection -> MembershipRead in
+            try await connection.query(
+                "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY", logger: Self.quiet
+            ).drain()
+            var read = MembershipRead()
+            let head = try await connection.query(
+                """
+                SELECT v.version, a.assignment FROM membership_version v
+                LEFT JOIN membership_assignments a ON a.version = v.version
+                WHERE v.id = 1
+                """, logger: Self.quiet)
+            for try await (version, assignment) in head.decode((Int64, ByteBuffer?).self) {
+                read.version = version
+                read.assignment = assignment?.byteArray
+            }
+            let members = try await connection.query(
+                """
+                SELECT node_id, peer_address, api_address, status, incarnation, heartbeat_ms
+                FROM members ORDER BY node_id
+                """, logger: Self.quiet)
+            for try await row in members.decode((String, String, String, String, Int64, Int64).self) {
+                read.members.append(row)
+            }
+            let votes = try await connection.query(
+                """
+                SELECT s.node_id, s.voter, s.voted_at_ms FROM member_suspicions s
+                JOIN members m ON m.node_id = s.node_id AND m.incarnation = s.incarnation
+                """, logger: Self.quiet)
+            for try await vote in votes.decode((String, String, Int64).self) {
+                read.votes.append(vote)
+            }
+            return read
+        }
     }
 
     /// One `UPDATE` of the row of this incarnation; when it changes nothing, a second read says why.

@@ -46,6 +46,8 @@ final class MembershipRunner: Service {
     private let changedHere = Atomic<Bool>(false)
     /// Called with every new version of the view (in order), from the runner's task.
     private let onChange: @Sendable (MembershipView) async -> Void
+    /// What the loop is waiting for, and since when (`watch()`).
+    private let activity = Mutex<(what: String, since: ContinuousClock.Instant)?>(nil)
 
     init(
         machine: MembershipStateMachine, store: any MembershipStore, prober: any PeerProber,
@@ -72,9 +74,34 @@ final class MembershipRunner: Service {
         // On an event loop, not the cooperative pool: heartbeats and probes keep their pace while the pool is
         // busy (a takeover replaying a thousand shards), so peers do not vote a busy node dead.
         try await withTaskExecutorPreference(EventLoopTaskExecutor(MultiThreadedEventLoopGroup.singleton.next())) {
-            try await self.runSteps()
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { await self.watch() }
+                try await self.runSteps()
+                group.cancelAll()
+            }
         }
     }
+
+    /// Runs `body` as the loop's current activity, named for `watch()`.
+    private func during<T>(_ what: String, _ body: () async throws -> T) async rethrows -> T {
+        activity.withLock { $0 = (what, .now) }
+        defer { activity.withLock { $0 = nil } }
+        return try await body()
+    }
+
+    /// Logs, every `stuckAfter`, an activity of the loop that has not ended for that long: the node's
+    /// heartbeats stop meanwhile, and its peers will declare it dead.
+    private func watch() async {
+        while !Task.isCancelled {
+            try? await Task.sleep(for: Self.stuckAfter)
+            guard let (what, since) = activity.withLock({ $0 }), ContinuousClock.now - since >= Self.stuckAfter
+            else { continue }
+            logger.warning(
+                "membership loop stuck", metadata: ["waiting_for": "\(what)", "for": "\(ContinuousClock.now - since)"])
+        }
+    }
+
+    static let stuckAfter: Duration = .seconds(5)
 
     private func runSteps() async throws {
         var left = false
@@ -213,7 +240,9 @@ final class MembershipRunner: Service {
     func step() async -> MembershipStopReason? {
         let view: MembershipView
         do {
-            view = try Self.view(of: try await store.membership(), previous: latest.withLock { $0 })
+            view = try Self.view(
+                of: try await during("membership read") { try await store.membership() },
+                previous: latest.withLock { $0 })
         } catch {
             logger.warning("membership read failed", metadata: ["error": "\(error)"])
             return nil
@@ -224,7 +253,7 @@ final class MembershipRunner: Service {
         }
         NodeMetrics.membershipVersion.record(view.version)
         NodeMetrics.ringVersion.record(Int64(view.assignment?.version ?? 0))
-        if view.version != previous { await onChange(view) }
+        if view.version != previous { await during("view change") { await onChange(view) } }
         let probes = probeResults.withLock { results in
             defer { results = [:] }
             return results
@@ -238,6 +267,12 @@ final class MembershipRunner: Service {
     }
 
     private func perform(_ action: MembershipAction, view: MembershipView, now: Int64) async -> MembershipStopReason? {
+        await during(Self.describe(action)) { await performNamed(action, view: view, now: now) }
+    }
+
+    private func performNamed(_ action: MembershipAction, view: MembershipView, now: Int64) async
+        -> MembershipStopReason?
+    {
         do {
             switch action {
             case .register(let change), .declareDead(_, let change), .admit(_, let change), .remove(_, let change):
