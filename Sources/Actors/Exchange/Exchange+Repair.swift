@@ -39,11 +39,7 @@ extension Exchange {
                     }
                 }
                 if let until = resubmitUntil {
-                    let interval = self.configuration.resubmitAfter
-                    let cutoff =
-                        self.clock() - Int64(interval.components.seconds * 1_000)
-                        - interval.components.attoseconds / 1_000_000_000_000_000
-                    await self.resubmitUnanswered(createdBy: cutoff)
+                    await self.resubmitUnanswered(createdBy: self.resubmissionCutoff())
                     if ContinuousClock.now > until { resubmitUntil = nil }
                 }
                 pause = failed.isEmpty ? Self.repairPause : min(pause * 2, Self.repairBackoffLimit)

@@ -17,15 +17,18 @@ extension Exchange {
         let task = Task { [weak self] in
             while !Task.isCancelled {
                 guard let self, self.ready.isSet else { return }
-                let interval = self.configuration.resubmitAfter
-                let cutoff =
-                    self.clock() - Int64(interval.components.seconds * 1_000)
-                    - interval.components.attoseconds / 1_000_000_000_000_000
-                await self.resubmitUnanswered(createdBy: cutoff)
+                await self.resubmitUnanswered(createdBy: self.resubmissionCutoff())
                 try? await Task.sleep(for: Self.resubmissionPause)
             }
         }
         resubmission.withLock { $0 = task }
+    }
+
+    /// Places created at or before this time (ms) are old enough to be sent again (`Configuration.resubmitAfter`).
+    func resubmissionCutoff() -> Int64 {
+        let interval = configuration.resubmitAfter
+        return clock() - Int64(interval.components.seconds * 1_000)
+            - interval.components.attoseconds / 1_000_000_000_000_000
     }
 
     func stopResubmission() {
