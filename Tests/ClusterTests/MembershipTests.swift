@@ -127,6 +127,27 @@ import Testing
         #expect(cluster.table.view.version == version)
     }
 
+    /// A node restarted after it was declared dead registers `joining`; probes of it that fail (the survivor's
+    /// client to its address still backing off from the previous process) do not get it voted dead, and it is
+    /// admitted once a probe answers. One that stays silent is still found dead.
+    @Test func aJoinerWhoseProbesFailIsNotVotedDead() throws {
+        var cluster = try SimulatedCluster.running(["a", "b"])
+        cluster.freeze("b")
+        _ = try #require(cluster.runUntil { $0.table.view.member("b")?.status == .dead })
+        cluster.restart("b")
+        cluster.unreachable = ["b"]
+        cluster.run(steps: 8)
+        #expect(cluster.statuses["b"] == .joining)
+        #expect(cluster.stopped["b"] == nil)
+        cluster.unreachable = []
+        _ = try #require(cluster.runUntil { $0.statuses["b"] == .active })
+        #expect(cluster.assignment.members.sorted() == ["a", "b"])
+        // Silent instead: found dead by its heartbeat.
+        cluster.restart("b")
+        cluster.freeze("b")
+        _ = try #require(cluster.runUntil { $0.table.view.member("b")?.status == .dead })
+    }
+
     /// A peer that does not come back after the outage is still found dead, counted from the survivor's return.
     @Test func aPeerThatStaysSilentAfterAnOutageIsDeclaredDead() throws {
         var cluster = try SimulatedCluster.running(["a", "b"])

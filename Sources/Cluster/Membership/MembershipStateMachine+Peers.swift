@@ -14,9 +14,11 @@ extension MembershipStateMachine {
         var verdicts = Verdicts()
         for peer in view.members where peer.nodeID != nodeID && peer.status != .dead {
             let silence = silence(of: peer, now: now)
-            guard
-                silence > configuration.suspectAfterMillis || failedProbes(peer) >= configuration.probeFailuresToSuspect
-            else { continue }
+            // A joining member holds no shards and is admitted only once a probe of it answers, so its failed probes
+            // are no reason to vote it dead: a node restarted on the same address is probed at first through a
+            // client still backing off from the previous process, and was voted dead before it could answer.
+            let unreachable = peer.status != .joining && failedProbes(peer) >= configuration.probeFailuresToSuspect
+            guard silence > configuration.suspectAfterMillis || unreachable else { continue }
             if silence > configuration.deadAfterMillis {
                 verdicts.dead.append(peer)
                 continue
