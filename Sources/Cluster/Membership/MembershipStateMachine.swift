@@ -11,8 +11,10 @@
 /// - **Admit.** The coordinator — the first live active member by node id that this node does not suspect —
 ///   admits a joining node whose heartbeat is fresh and whose last probe answered, one node per change; the
 ///   joiner gets ⌊S/(n+1)⌋ shards.
-/// - **Suspect.** An active node suspects a peer whose heartbeat is older than `suspectAfterMillis` or that
-///   failed `probeFailuresToSuspect` probes in a row, and votes against its incarnation.
+/// - **Suspect.** An active node suspects a peer silent for longer than `suspectAfterMillis`, or an active peer
+///   that failed `probeFailuresToSuspect` probes in a row, and votes against its incarnation. Silence is the
+///   heartbeat's age, counted no further back than this node's own unbroken run of table reads began
+///   (`silence(of:now:)`).
 /// - **Declare dead.** A peer is dead once it has votes from `min(votesToDeclareDead, active − 1)` (at least
 ///   1) distinct live active voters within `voteWindowMillis` — the node casting the deciding vote declares
 ///   it instead of voting — or, as a fallback, once its heartbeat is older than `deadAfterMillis`. Its shards
