@@ -33,7 +33,8 @@ extension OpenAPIDocument {
                         + "rounded up; a trade's pnl is its share of the sell's proceeds (rounded down) less its "
                         + "share of the buy's cost (rounded up), so the trades' pnl adds up exactly. A sell or a "
                         + "close that would take cash or equity beyond 92233720368.54775807 is a 400 "
-                        + "VALIDATION_ERROR naming the candle; a buy costing more than the cash is skipped.",
+                        + "VALIDATION_ERROR whose error.details names the candle (candles[i].open or .close); "
+                        + "a buy costing more than the cash is skipped.",
                     tag: "Strategies", secured: true, body: ref("BacktestRequest"),
                     success: [(200, "The simulation's trades and statistics", ref("BacktestResult"))], errors: [422])
             )
