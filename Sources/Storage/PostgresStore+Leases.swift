@@ -8,8 +8,8 @@ extension PostgresStore {
         -> ShardLease
     {
         let expires = leaseExpiry(nowMillis: nowMillis, ttlMillis: ttlMillis)
-        let acquired = try await attempt("lease acquire") { () -> ShardLease? in
-            let rows = try await control.query(
+        let acquired = try await attempt("lease acquire", on: control) { connection -> ShardLease? in
+            let rows = try await connection.query(
                 """
                 INSERT INTO shard_leases AS l (shard, owner, epoch, expires_at_ms)
                 VALUES (\(shard), \(owner), 1, \(expires))
@@ -39,8 +39,8 @@ extension PostgresStore {
         guard !shards.isEmpty else { return [] }
         let expires = leaseExpiry(nowMillis: nowMillis, ttlMillis: ttlMillis)
         let sorted = Array(Set(shards)).sorted()
-        return try await attempt("lease acquire") {
-            let rows = try await control.query(
+        return try await attempt("lease acquire", on: control) { connection in
+            let rows = try await connection.query(
                 """
                 INSERT INTO shard_leases AS l (shard, owner, epoch, expires_at_ms)
                 SELECT s.shard, \(owner), 1, \(expires) FROM unnest(\(sorted)::text[]) AS s(shard) ORDER BY s.shard
@@ -64,8 +64,8 @@ extension PostgresStore {
         async throws
     {
         let expires = leaseExpiry(nowMillis: nowMillis, ttlMillis: ttlMillis)
-        let renewed = try await attempt("lease renew") {
-            let rows = try await control.query(
+        let renewed = try await attempt("lease renew", on: control) { connection in
+            let rows = try await connection.query(
                 """
                 UPDATE shard_leases SET expires_at_ms = \(expires)
                 WHERE shard = \(shard) AND owner = \(owner) AND epoch = \(epoch) AND expires_at_ms > 0
@@ -85,8 +85,8 @@ extension PostgresStore {
         let expires = leaseExpiry(nowMillis: nowMillis, ttlMillis: ttlMillis)
         let shards = leases.map(\.shard)
         let epochs = leases.map(\.epoch)
-        return try await attempt("lease renew") {
-            let rows = try await control.query(
+        return try await attempt("lease renew", on: control) { connection in
+            let rows = try await connection.query(
                 """
                 WITH locked AS (
                     SELECT l.shard FROM shard_leases l
@@ -108,8 +108,8 @@ extension PostgresStore {
 
     /// Marks the lease lapsed (the row and its epoch stay, so the next owner's epoch is higher).
     public func releaseLease(shard: String, owner: String, epoch: Int64) async throws {
-        try await attempt("lease release") {
-            try await control.query(
+        try await attempt("lease release", on: control) { connection in
+            try await connection.query(
                 """
                 UPDATE shard_leases SET expires_at_ms = 0
                 WHERE shard = \(shard) AND owner = \(owner) AND epoch = \(epoch)
@@ -124,8 +124,8 @@ extension PostgresStore {
         guard !leases.isEmpty else { return }
         let shards = leases.map(\.shard)
         let epochs = leases.map(\.epoch)
-        try await attempt("lease release") {
-            try await control.query(
+        try await attempt("lease release", on: control) { connection in
+            try await connection.query(
                 """
                 WITH locked AS (
                     SELECT l.shard FROM shard_leases l
@@ -151,8 +151,8 @@ extension PostgresStore {
     }
 
     private func leases(matching shard: String?) async throws -> [ShardLease] {
-        try await attempt("lease read") {
-            let rows = try await control.query(
+        try await attempt("lease read", on: control) { connection in
+            let rows = try await connection.query(
                 """
                 SELECT shard, owner, epoch, expires_at_ms FROM shard_leases
                 WHERE \(shard)::text IS NULL OR shard = \(shard) ORDER BY shard

@@ -4,10 +4,8 @@ import Trading
 extension PostgresStore {
     /// Three reads in one `REPEATABLE READ, READ ONLY` transaction, so that they see one snapshot.
     public func membership() async throws -> MembershipSnapshot {
-        let read = try await attempt("membership read") {
-            try await leased(from: membership, within: Self.connectionWait) { connection in
-                try await Self.readMembership(on: connection)
-            }
+        let read = try await attempt("membership read", on: membership) { connection in
+            try await Self.readMembership(on: connection)
         }
         return try read.snapshot()
     }
@@ -50,8 +48,8 @@ extension PostgresStore {
 
     /// One `UPDATE` of the row of this incarnation; when it changes nothing, a second read says why.
     public func heartbeat(nodeID: String, incarnation: Int64, nowMillis: Int64) async throws -> HeartbeatOutcome {
-        try await attempt("membership heartbeat") {
-            let updated = try await membership.query(
+        try await attempt("membership heartbeat", on: membership) { connection in
+            let updated = try await connection.query(
                 """
                 UPDATE members SET heartbeat_ms = GREATEST(heartbeat_ms, \(nowMillis))
                 WHERE node_id = \(nodeID) AND incarnation = \(incarnation) AND status <> 'dead'
@@ -59,7 +57,7 @@ extension PostgresStore {
                 """, logger: Self.quiet
             ).collect()
             if !updated.isEmpty { return .recorded }
-            let rows = try await membership.query(
+            let rows = try await connection.query(
                 "SELECT incarnation, status FROM members WHERE node_id = \(nodeID)", logger: Self.quiet)
             for try await (stored, status) in rows.decode((Int64, String).self) {
                 return heartbeatRefusal(stored: stored, status: status, incarnation: incarnation)
@@ -71,8 +69,8 @@ extension PostgresStore {
     /// An upsert that selects the row of this incarnation, so a vote for any other incarnation inserts nothing.
     public func suspect(nodeID: String, incarnation: Int64, by voter: String, nowMillis: Int64) async throws -> Bool {
         guard voter != nodeID else { return false }
-        return try await attempt("membership suspect") {
-            let rows = try await membership.query(
+        return try await attempt("membership suspect", on: membership) { connection in
+            let rows = try await connection.query(
                 """
                 INSERT INTO member_suspicions AS s (node_id, incarnation, voter, voted_at_ms)
                 SELECT node_id, incarnation, \(voter), \(nowMillis) FROM members
@@ -94,8 +92,8 @@ extension PostgresStore {
     {
         let rows = uniqueRows(members)
         let kept = Self.assignmentsKept
-        return try await attempt("membership change") {
-            try await membership.withTransaction(logger: Self.quiet) { connection -> Bool in
+        return try await attempt("membership change", on: membership) { connection in
+            try await connection.withTransaction(logger: Self.quiet) { connection -> Bool in
                 let bumped = try await connection.query(
                     """
                     UPDATE membership_version SET version = version + 1
@@ -132,8 +130,8 @@ extension PostgresStore {
     }
 
     public func assignment(version: Int64) async throws -> [UInt8]? {
-        try await attempt("membership assignment read") {
-            let rows = try await membership.query(
+        try await attempt("membership assignment read", on: membership) { connection in
+            let rows = try await connection.query(
                 "SELECT assignment FROM membership_assignments WHERE version = \(version)", logger: Self.quiet)
             for try await bytes in rows.decode(ByteBuffer.self) {
                 return bytes.byteArray

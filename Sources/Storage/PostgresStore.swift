@@ -178,6 +178,16 @@ public final class PostgresStore: DurableStore {
         }
     }
 
+    /// `attempt(what)` on a connection of `pool` leased within `connectionWait`: control and membership
+    /// statements, like journal batches, fail as unavailable when no connection comes, and their loops try again,
+    /// instead of waiting on a pool that may never hand one out after an outage.
+    func attempt<Result: Sendable>(
+        _ what: String, on pool: PostgresClient,
+        _ body: @escaping @Sendable (PostgresConnection) async throws -> Result
+    ) async throws -> Result {
+        try await attempt(what) { try await leased(from: pool, within: Self.connectionWait, body) }
+    }
+
     static let quiet = Logger(label: "bourse.storage.postgres.query", factory: { _ in SwiftLogNoOpLogHandler() })
 
     /// Runs one database operation; errors other than Bourse's own become `StorageError.unavailable` with a

@@ -56,6 +56,55 @@ import Testing
             #expect(finished.count.load(ordering: .relaxed) == PostgresStore.controlConnections)
         }
     }
+
+    /// A lease or membership statement waits at most `connectionWait` for a connection and then fails as
+    /// unavailable, so that its loop tries again. After a database outage a membership read once waited on its
+    /// pool for good (90 s and more) and its node stopped heartbeating; the read was bounded first, the other
+    /// statements now too. Here every connection of both pools is held by a sleeper for longer than the bound.
+    @Test func leaseAndMembershipStatementsGiveUpWaitingForAConnection() async throws {
+        try await withStore(.postgres) { store in
+            let postgres = try #require(store as? PostgresStore)
+            _ = try await postgres.acquireLease(
+                shard: "accounts/0002", owner: "node-a", ttlMillis: 60_000, nowMillis: 0)
+            _ = try await postgres.heartbeat(nodeID: "node-a", incarnation: 1, nowMillis: 0)
+            let finished = Finished()
+            let pools =
+                Array(repeating: postgres.control, count: PostgresStore.controlConnections) + [postgres.membership]
+            let sleepers = pools.map { pool in
+                Task {
+                    try await pool.query("SELECT pg_sleep(14)", logger: PostgresStore.quiet).drain()
+                    finished.count.add(1, ordering: .relaxed)
+                }
+            }
+            try await Task.sleep(for: .milliseconds(500))  // the sleepers hold every connection of both pools
+            async let renewal = Self.failure {
+                try await postgres.renewLeases(owner: "node-a", [("accounts/0002", 1)], ttlMillis: 60_000, nowMillis: 1)
+            }
+            async let heartbeat = Self.failure {
+                try await postgres.heartbeat(nodeID: "node-a", incarnation: 1, nowMillis: 1)
+            }
+            async let vote = Self.failure {
+                try await postgres.suspect(nodeID: "node-b", incarnation: 1, by: "node-a", nowMillis: 1)
+            }
+            let failures = await [renewal, heartbeat, vote]
+            #expect(failures == [.unavailable, .unavailable, .unavailable])
+            #expect(finished.count.load(ordering: .relaxed) == 0, "a statement waited for a sleeper's connection")
+            for sleeper in sleepers { try await sleeper.value }
+            let renewed = try await postgres.renewLeases(
+                owner: "node-a", [("accounts/0002", 1)], ttlMillis: 60_000, nowMillis: 2)
+            #expect(renewed == ["accounts/0002"])
+        }
+    }
+
+    /// The code of the `StorageError` that `body` throws; `nil` when it returns.
+    private static func failure(_ body: () async throws -> some Sendable) async -> StorageError.Code? {
+        do {
+            _ = try await body()
+            return nil
+        } catch {
+            return (error as? StorageError)?.code
+        }
+    }
 }
 
 /// Sleepers done so far.
