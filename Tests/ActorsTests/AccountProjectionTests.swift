@@ -71,6 +71,38 @@ import Trading
         #expect(rows.offsets.isEmpty)
     }
 
+    /// A deposit of the base asset journals its valuation (tag 6; a deposit without one keeps the old layout, which
+    /// still reads) and projects the position it joins.
+    @Test func aValuedDepositRoundTripsAndProjectsItsHolding() throws {
+        let amount = ExchangeFlowTests.amount
+        let valuation = AccountShardState.DepositValuation(symbol: Self.symbol, price: amount("50000"))
+        let valued = AccountShardState.Record(
+            timestampMillis: 5,
+            command: .deposit(user: 7, currency: "BTC", amount: amount("0.5"), key: "k", valuation: valuation))
+        let plain = AccountShardState.Record(
+            timestampMillis: 6, command: .deposit(user: 7, currency: "BTC", amount: amount("0.5"), key: nil))
+        #expect(valued.encoded()[8] == 6 && plain.encoded()[8] == 0)
+        #expect(try AccountShardState.Record(decoding: valued.encoded()) == valued)
+        #expect(try AccountShardState.Record(decoding: plain.encoded()) == plain)
+        #expect(throws: BourseError.self) {
+            try AccountShardState.Record(decoding: valued.encoded().dropLast(1).map { $0 })
+        }
+
+        var state = AccountShardState(index: 0, markets: [Self.symbol: Self.btc])
+        let rows = try Self.apply(&state, valued.command, at: 5)
+        #expect(
+            rows.holdings == [
+                HoldingRow(
+                    userID: 7, symbol: Self.symbol, base: "BTC", quote: "USD", quantity: amount("0.5"),
+                    costBasis: amount("25000"), realizedPnL: .zero, feesPaid: .zero)
+            ])
+        // A valuation in a market the shard does not know is ignored, like one without a position to join.
+        let unknown = AccountShardState.DepositValuation(symbol: "DOGE-USD", price: amount("1"))
+        let more = try Self.apply(
+            &state, .deposit(user: 7, currency: "BTC", amount: amount("1"), key: nil, valuation: unknown), at: 6)
+        #expect(more.holdings.map(\.quantity) == [amount("0.5")])
+    }
+
     @Test func aPlacedOrderProjectsTheOrderItsLockAndTheBalance() throws {
         let (_, batches, sell, _) = try Self.trade()
         let placed = batches[2]

@@ -134,6 +134,56 @@ struct PerformanceTests {
         }
     }
 
+    /// A base asset paid in joins the position at the market's last price and counts in the total value; paid
+    /// out, it takes its share of the cost; both are flows, not returns. Day 0: the market trades at 50 000 and
+    /// the trader deposits 1 BTC (and, for the journal's sake, 1 ETH, which no market trades); day 1: the market
+    /// trades at 55 000; day 2: the trader withdraws 0.5 BTC. (Before, the deposited coin was left out of the
+    /// position and of `total_value`, 0 here.)
+    @Test("a base asset deposited or withdrawn is valued at the market, as a flow")
+    func depositedBaseAssetIsHeld() async throws {
+        let clock = ManualClock()
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("bourse-\(UUID())").path
+        let trader = Self.trader
+        try await Self.withExchange(directory: dir, snapshotEvery: 3, clock: clock) { exchange in
+            _ = try await exchange.deposit(
+                user: Self.maker, currency: "BTC", amount: Self.amount("10"), idempotencyKey: nil)
+            _ = try await exchange.deposit(
+                user: Self.other, currency: "USD", amount: Self.amount("100000"), idempotencyKey: nil)
+            try await Self.trade(exchange, seller: Self.maker, buyer: Self.other, "0.01", at: "50000")
+            _ = try await exchange.deposit(user: trader, currency: "BTC", amount: Self.amount("1"), idempotencyKey: "b")
+            _ = try await exchange.deposit(user: trader, currency: "ETH", amount: Self.amount("1"), idempotencyKey: nil)
+            var portfolio = try await exchange.portfolio(user: trader)
+            var position = try #require(portfolio.positions.first)
+            #expect(portfolio.positions.count == 1 && position.symbol == "BTC-USD")
+            #expect(position.quantity == Self.amount("1") && position.averagePrice == Self.amount("50000"))
+            #expect(position.costBasis == Self.amount("50000") && position.unrealizedPnL == .zero)
+            #expect(portfolio.totalValue == Self.amount("50000") && portfolio.cash == .zero)
+
+            clock.advance(days: 1)
+            try await Self.trade(exchange, seller: Self.maker, buyer: Self.other, "0.01", at: "55000")
+            clock.advance(days: 1)
+            _ = try await exchange.withdraw(
+                user: trader, currency: "BTC", amount: Self.amount("0.5"), idempotencyKey: nil)
+            portfolio = try await exchange.portfolio(user: trader)
+            position = try #require(portfolio.positions.first)
+            #expect(position.quantity == Self.amount("0.5") && position.costBasis == Self.amount("25000"))
+            #expect(position.averagePrice == Self.amount("50000") && position.marketValue == Self.amount("27500"))
+            #expect(position.unrealizedPnL == Self.amount("2500") && position.realizedPnL == .zero)
+            #expect(portfolio.totalValue == Self.amount("27500"))
+
+            let curve = try await exchange.equityCurve(user: trader)
+            #expect(curve.map(\.equity) == ["50000", "55000", "27500"].map(Self.amount))
+            #expect(curve.map(\.netDeposit) == ["50000", "0", "-27500"].map(Self.amount))
+            let returns = PerformanceStatistics.dailyReturns(curve)
+            #expect(returns.count == 2 && abs(returns[0] - 0.1) < 1e-12 && returns[1] == 0)
+        }
+        // A restart replays the deposit at the price the journal kept, not at the market's price now (55 000).
+        try await Self.withExchange(directory: dir, snapshotEvery: 3, clock: clock) { exchange in
+            let position = try #require(try await exchange.portfolio(user: trader).positions.first)
+            #expect(position.quantity == Self.amount("0.5") && position.costBasis == Self.amount("25000"))
+        }
+    }
+
     @Test("the daily series survives a restart from snapshots and the journal", arguments: [1_000, 3] as [Int64])
     func seriesSurvivesRestart(snapshotEvery: Int64) async throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("bourse-\(UUID())").path

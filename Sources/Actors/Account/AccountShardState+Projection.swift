@@ -171,7 +171,7 @@ extension AccountShardState.Command {
     /// read-model marks look at.
     func forEachSubject(user: (UserID) -> Void, order: (OrderID) -> Void) {
         switch self {
-        case .deposit(let id, _, _, _), .withdraw(let id, _, _, _), .place(let id, _, _):
+        case .deposit(let id, _, _, _, _), .withdraw(let id, _, _, _), .place(let id, _, _):
             user(id)
         case .amend(let id, let orderID, _, _):
             user(id)

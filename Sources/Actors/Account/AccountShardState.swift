@@ -5,7 +5,9 @@ import Trading
 /// events are skipped). Commands validate first and change nothing when they throw.
 public struct AccountShardState: Sendable {
     public enum Command: Sendable, Hashable {
-        case deposit(user: UserID, currency: String, amount: Amount, key: String?)
+        /// `valuation`: the market whose position a deposit of its base asset joins and its last price then,
+        /// as the node that took the deposit found them (journaled, so a replay values it the same).
+        case deposit(user: UserID, currency: String, amount: Amount, key: String?, valuation: DepositValuation? = nil)
         case withdraw(user: UserID, currency: String, amount: Amount, key: String?)
         /// Reserve and record a new order; the id is the shard's next.
         case place(user: UserID, request: OrderRequest, protection: Price?)
@@ -15,6 +17,18 @@ public struct AccountShardState: Sendable {
         case bookEvents(symbol: String, events: [BookEvent])
         /// The order never reached the book (halted market, or the book's journal failed).
         case abandon(orderID: OrderID, reason: RejectReason)
+    }
+
+    /// The market a deposit of its base asset is valued in, and the price: per whole unit in its quote
+    /// currency (zero when the market had no last price).
+    public struct DepositValuation: Sendable, Hashable {
+        public var symbol: String
+        public var price: Amount
+
+        public init(symbol: String, price: Amount) {
+            self.symbol = symbol
+            self.price = price
+        }
     }
 
     public struct Record: Sendable, Hashable {
@@ -69,12 +83,15 @@ public struct AccountShardState: Sendable {
         let now = record.timestampMillis
         activate(for: record.command)
         switch record.command {
-        case .deposit(let user, let currency, let amount, let key):
+        case .deposit(let user, let currency, let amount, let key, let valuation):
             return .balance(
-                try moveMoney(user: user, currency: currency, amount: amount, key: key, deposit: true, now: now))
+                try moveMoney(
+                    user: user, currency: currency, amount: amount, key: key, deposit: true,
+                    valuation: valuation.flatMap(ledgerValuation), now: now))
         case .withdraw(let user, let currency, let amount, let key):
             return .balance(
-                try moveMoney(user: user, currency: currency, amount: amount, key: key, deposit: false, now: now))
+                try moveMoney(
+                    user: user, currency: currency, amount: amount, key: key, deposit: false, valuation: nil, now: now))
         case .place(let user, let request, let protection):
             let order = try place(user: user, request: request, protection: protection, now: now)
             return .order(order, settledThrough: settledThrough)
@@ -91,7 +108,8 @@ public struct AccountShardState: Sendable {
     }
 
     private mutating func moveMoney(
-        user: UserID, currency: String, amount: Amount, key: String?, deposit: Bool, now: Int64
+        user: UserID, currency: String, amount: Amount, key: String?, deposit: Bool,
+        valuation: AccountLedger.Valuation?, now: Int64
     )
         throws(BourseError) -> BalanceChange
     {
@@ -110,7 +128,8 @@ public struct AccountShardState: Sendable {
             let reference = scopedKey ?? "\(deposit ? "deposit" : "withdrawal")-\(account.ledger.nextEntryID)"
             let entry =
                 deposit
-                ? try account.ledger.deposit(currency: currency, amount: amount, reference: reference)
+                ? try account.ledger.deposit(
+                    currency: currency, amount: amount, reference: reference, valuation: valuation)
                 : try account.ledger.withdraw(currency: currency, amount: amount, reference: reference)
             let balance = account.ledger.balance(currency)
             let change = BalanceChange(
@@ -121,6 +140,11 @@ public struct AccountShardState: Sendable {
             account.drainLedgerEntries(now: now)
             return change
         }
+    }
+
+    /// A deposit's valuation in one of this shard's markets (none for a market it does not know).
+    private func ledgerValuation(_ valuation: DepositValuation) -> AccountLedger.Valuation? {
+        markets[valuation.symbol].map { AccountLedger.Valuation(market: $0, price: valuation.price) }
     }
 
     private mutating func place(user: UserID, request: OrderRequest, protection: Price?, now: Int64)

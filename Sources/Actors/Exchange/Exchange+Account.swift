@@ -5,7 +5,37 @@ extension Exchange {
     public func deposit(user: UserID, currency: String, amount: Amount, idempotencyKey: String?) async throws
         -> BalanceChange
     {
-        try await moveMoney(.deposit(user: user, currency: currency, amount: amount, key: idempotencyKey), user)
+        let valuation = await depositValuation(of: currency)
+        return try await moveMoney(
+            .deposit(user: user, currency: currency, amount: amount, key: idempotencyKey, valuation: valuation), user)
+    }
+
+    /// A deposit of a market's base asset joins the position of the first market that trades it against the
+    /// portfolio's quote currency, at that market's last price (zero when it has none yet; `Position`).
+    private func depositValuation(of currency: String) async -> AccountShardState.DepositValuation? {
+        let quote = portfolioQuote
+        guard let spec = symbolDirectory.specs.first(where: { $0.base == currency && $0.quote == quote }) else {
+            return nil
+        }
+        let price = await lastPrice(of: spec, quotes: await quotes(of: [spec.symbol]))
+        return AccountShardState.DepositValuation(symbol: spec.symbol, price: price ?? .zero)
+    }
+
+    /// The currency the portfolio counts cash and values positions in: the first market's quote currency.
+    var portfolioQuote: String { configuration.markets.first?.quote ?? "USD" }
+
+    /// The market's last trade price as an amount: from `quotes` (the owners' answers, for books served
+    /// elsewhere: this node's copy of such a book is idle and stale), else from the book here.
+    private func lastPrice(of spec: MarketSpec, quotes: [String: SymbolQuote]) async -> Amount? {
+        let last: Price?
+        if let quote = quotes[spec.symbol] {
+            last = quote.last
+        } else if let actor = symbolDirectory.actor(spec.symbol) {
+            last = await actor.ticker(nowMillis: clock()).lastPrice
+        } else {
+            last = nil
+        }
+        return last.flatMap { try? spec.amount(of: $0) }
     }
 
     public func withdraw(user: UserID, currency: String, amount: Amount, idempotencyKey: String?) async throws
@@ -61,21 +91,17 @@ extension Exchange {
 
     public func portfolio(user: UserID) async throws -> PortfolioView {
         let account = try await accountShard(ofUser: user).account(user)
-        let quote = configuration.markets.first?.quote ?? "USD"
+        let quote = portfolioQuote
         let cash = account?.ledger.balance(quote).total ?? .zero
         var positions: [PositionView] = []
         var marketValues: Int64 = 0
         var costs: Int64 = 0
         var pnl: Int64 = 0
         let held = (account?.ledger.positions ?? [:]).sorted(by: { $0.key < $1.key })
-        // Books served elsewhere: their owners' last prices (this node's copy of such a book is idle and stale).
         let quotes = await quotes(of: held.map(\.key))
         for (symbol, position) in held {
-            guard let actor = symbolDirectory.actor(symbol) else { continue }
-            let last =
-                if let quote = quotes[symbol] { quote.last } else { await actor.ticker(nowMillis: clock()).lastPrice }
-            let spec = actor.spec
-            let marketPrice = last.flatMap { try? spec.amount(of: $0) }
+            guard let spec = symbolDirectory.actor(symbol)?.spec else { continue }
+            let marketPrice = await lastPrice(of: spec, quotes: quotes)
             let value =
                 marketPrice.map {
                     Amount(
@@ -146,8 +172,13 @@ extension Exchange {
         }
         var current: [String: Amount] = [:]
         for position in portfolio.positions { current[position.symbol] = position.marketPrice }
+        var positions: [String: String] = [:]
+        for spec in symbolDirectory.specs.reversed() where spec.quote == portfolio.quoteCurrency {
+            positions[spec.base] = spec.symbol  // the first such market wins, as `depositValuation` picks it
+        }
         return EquityCurve.points(
-            series, currency: portfolio.quoteCurrency, through: today, closes: closes, current: current)
+            series, currency: portfolio.quoteCurrency, through: today, closes: closes, current: current,
+            positions: positions)
     }
 
     private static func rounded(_ value: Double, decimals: Int) -> Double {

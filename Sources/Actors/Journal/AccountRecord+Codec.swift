@@ -6,9 +6,19 @@ extension AccountShardState.Record {
         var writer = BinaryWriter(reservingCapacity: 96)
         writer.write(timestampMillis)
         switch command {
-        case .deposit(let user, let currency, let amount, let key),
-            .withdraw(let user, let currency, let amount, let key):
-            if case .deposit = command { writer.write(UInt8(0)) } else { writer.write(UInt8(1)) }
+        case .deposit(let user, let currency, let amount, let key, let valuation):
+            // Tag 6 adds the valuation; a deposit without one keeps tag 0, as journals before it wrote.
+            writer.write(UInt8(valuation == nil ? 0 : 6))
+            writer.write(user)
+            writer.write(currency)
+            writer.write(amount.units)
+            writer.write(optionalString: key)
+            if let valuation {
+                writer.write(valuation.symbol)
+                writer.write(valuation.price.units)
+            }
+        case .withdraw(let user, let currency, let amount, let key):
+            writer.write(UInt8(1))
             writer.write(user)
             writer.write(currency)
             writer.write(amount.units)
@@ -42,15 +52,19 @@ extension AccountShardState.Record {
         let timestamp = try reader.readInt64()
         let command: AccountShardState.Command
         switch try reader.readUInt8() {
-        case let tag where tag <= 1:
+        case let tag where tag <= 1 || tag == 6:
             let user = try reader.readUInt64()
             let currency = try reader.readString()
             let amount = Amount(units: try reader.readInt64())
             let key = try reader.readOptionalString()
-            command =
-                tag == 0
-                ? .deposit(user: user, currency: currency, amount: amount, key: key)
-                : .withdraw(user: user, currency: currency, amount: amount, key: key)
+            switch tag {
+            case 0: command = .deposit(user: user, currency: currency, amount: amount, key: key)
+            case 1: command = .withdraw(user: user, currency: currency, amount: amount, key: key)
+            default:
+                let valuation = AccountShardState.DepositValuation(
+                    symbol: try reader.readString(), price: Amount(units: try reader.readInt64()))
+                command = .deposit(user: user, currency: currency, amount: amount, key: key, valuation: valuation)
+            }
         case 2:
             command = .place(
                 user: try reader.readUInt64(), request: try reader.readRequest(),

@@ -68,22 +68,52 @@ public struct AccountLedger: Hashable, Sendable {
 
     /// Pays paper money in. `amount` must be positive and the resulting balance at most `maxBalance`.
     ///
+    /// - Parameter valuation: when `currency` is the base asset of `valuation.market`, the deposit joins that
+    ///   market's position at `valuation.price` (per whole unit, in the quote currency: the market's last price
+    ///   when the deposit was made; zero when it had none) — see `Position`.
     /// - Returns: the DEPOSIT row.
-    /// - Throws: `VALIDATION_ERROR` for a bad currency code, amount or reference.
+    /// - Throws: `VALIDATION_ERROR` for a bad currency code, amount or reference, or a position whose cost would
+    ///   leave the amounts' range.
     @discardableResult
-    public mutating func deposit(currency: String, amount: Amount, reference: String) throws(BourseError)
-        -> LedgerEntry
-    {
+    public mutating func deposit(
+        currency: String, amount: Amount, reference: String, valuation: Valuation? = nil
+    ) throws(BourseError) -> LedgerEntry {
         try AccountLedger.validate(currency: currency, amount: amount, reference: reference)
         let current = balance(currency)
         guard amount.units <= AccountLedger.maxBalance.units - current.total.units else {
             throw .validation("deposit would take the \(currency) balance above \(AccountLedger.maxBalance)")
         }
         let next = try current.creditingAvailable(amount)
+        var received: Position?
+        if let valuation, valuation.market.base == currency, valuation.price.units >= 0 {
+            let market = valuation.market
+            let position =
+                positions[market.symbol] ?? Position(symbol: market.symbol, base: market.base, quote: market.quote)
+            guard let cost = try? Checked.mulDivFloor(amount.units, valuation.price.units, Amount.unitsPerCoin),
+                let after = try? position.receiving(base: amount, cost: Amount(units: cost))
+            else {
+                throw .validation("the \(market.symbol) position's cost would leave the range of amounts")
+            }
+            received = after
+        }
+        if let received { positions[received.symbol] = received }
         return commitSingle(.deposit, currency, amount, next, reference)
     }
 
-    /// Pays money out of the available balance.
+    /// The market whose position a deposit of its base asset joins, and the price it joins at.
+    public struct Valuation: Hashable, Sendable {
+        public var market: MarketSpec
+        /// Per whole unit of the base asset, in the quote currency.
+        public var price: Amount
+
+        public init(market: MarketSpec, price: Amount) {
+            self.market = market
+            self.price = price
+        }
+    }
+
+    /// Pays money out of the available balance. Positions in the currency (as a market's base asset) that now
+    /// hold more than the account does give up the difference, with its share of their cost (`Position`).
     ///
     /// - Returns: the WITHDRAWAL row (negative amount).
     /// - Throws: `VALIDATION_ERROR` for a bad currency, amount or reference; `INSUFFICIENT_FUNDS`
@@ -94,7 +124,24 @@ public struct AccountLedger: Hashable, Sendable {
     {
         try AccountLedger.validate(currency: currency, amount: amount, reference: reference)
         let next = try balance(currency).debitingAvailable(amount, currency: currency)
+        let trimmed = try positions(of: currency, cutTo: next.total)
+        for position in trimmed { positions[position.symbol] = position }
         return commitSingle(.withdrawal, currency, Amount(units: -amount.units), next, reference)
+    }
+
+    /// The positions in `base` that change so that together they hold at most `held`: in symbol order, each gives
+    /// up what is still in excess.
+    private func positions(of base: String, cutTo held: Amount) throws(BourseError) -> [Position] {
+        let inBase = positions.values.filter { $0.base == base && $0.quantity.units > 0 }
+            .sorted { AccountLedger.byteOrder($0.symbol, $1.symbol) }
+        var excess = inBase.reduce(Int64(0)) { $0 &+ $1.quantity.units } - held.units
+        var changed: [Position] = []
+        for position in inBase where excess > 0 {
+            let paid = min(excess, position.quantity.units)
+            changed.append(try position.payingOut(base: Amount(units: paid)))
+            excess -= paid
+        }
+        return changed
     }
 
     // MARK: Helpers shared by the extensions

@@ -1,10 +1,12 @@
-/// What an account holds of one market's base asset, as bought through that market.
+/// What an account holds of one market's base asset, bought through that market or deposited.
 ///
 /// `costBasis` is what the held quantity cost in the quote currency, buy fees included, so the
-/// average price is the weighted average cost of the buys. A sell removes cost in proportion to
-/// the quantity sold and realises `(notional − fee) − removed cost`. Base assets deposited rather
-/// than bought are not part of the position: selling more than it holds treats the excess as
-/// bought at zero cost.
+/// average price is the weighted average cost of the buys. A deposit of the base asset joins the
+/// position at the market's last price when it was paid in (`receiving`; at zero cost if the market
+/// had none), as if bought there without a fee. A sell removes cost in proportion to the quantity
+/// sold and realises `(notional − fee) − removed cost`; a withdrawal takes its share of the cost
+/// with it and realises nothing (`payingOut`). Selling more than the position holds treats the
+/// excess as bought at zero cost.
 public struct Position: Hashable, Sendable {
     public let symbol: String
     public let base: String
@@ -47,6 +49,29 @@ public struct Position: Hashable, Sendable {
         next.quantity = try quantity.adding(base)
         next.costBasis = try costBasis.adding(cost)
         next.feesPaid = try feesPaid.adding(fee)
+        return next
+    }
+
+    /// After `base` was deposited, valued at `cost` in the quote currency: held like a buy without a fee.
+    func receiving(base: Amount, cost: Amount) throws(BourseError) -> Position {
+        var next = self
+        next.quantity = try quantity.adding(base)
+        next.costBasis = try costBasis.adding(cost)
+        return next
+    }
+
+    /// After `base` of the held quantity was withdrawn: its share of the cost (rounded down) leaves with it,
+    /// and nothing is realised, so the average price stays.
+    func payingOut(base: Amount) throws(BourseError) -> Position {
+        var next = self
+        if base.units >= quantity.units {
+            next.quantity = .zero
+            next.costBasis = .zero
+        } else {
+            let removed = try Checked.mulDivFloor(costBasis.units, base.units, quantity.units)
+            next.quantity = try quantity.subtracting(base)
+            next.costBasis = Amount(units: costBasis.units - removed)
+        }
         return next
     }
 

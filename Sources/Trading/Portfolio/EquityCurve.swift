@@ -37,14 +37,16 @@ public enum EquityCurve {
     /// A holding's price on a day is that day's close, or the latest close before it; on the last day
     /// it is `current[symbol]` when given. With no price at all the holding counts at its cost basis
     /// (its average cost). A day's `netDeposit` is the `currency` deposits minus withdrawals of the
-    /// series entry of that very day.
+    /// series entry of that very day, plus those of each base asset in `positions` valued as its
+    /// position is that day (so that coins paid in or out are a flow, not a return).
     ///
     /// - Parameters:
     ///   - closes: per symbol, daily closes in increasing day order.
     ///   - current: per symbol, the price of the last point (the market's last trade price).
+    ///   - positions: per base asset, the market symbol whose position its deposits join.
     public static func points(
         _ series: DailySeries, currency: String, through today: Int64, closes: [String: [DailyClose]],
-        current: [String: Amount]
+        current: [String: Amount], positions: [String: String] = [:]
     ) -> [EquityPoint] {
         let days = series.days
         guard let first = days.first, let last = days.last else { return [] }
@@ -57,12 +59,22 @@ public enum EquityCurve {
             while index + 1 < days.count, days[index + 1].day <= day { index += 1 }
             let entry = days[index]
             var equity = entry.cash[currency]?.units ?? 0
-            for (symbol, holding) in entry.holdings where holding.quantity.units != 0 {
-                let price = day == end ? current[symbol] : nil
-                equity &+= value(of: holding, at: price ?? close(of: closes[symbol] ?? [], onOrBefore: day))
+            func price(of symbol: String) -> Amount? {
+                (day == end ? current[symbol] : nil) ?? close(of: closes[symbol] ?? [], onOrBefore: day)
             }
-            let flow = entry.day == day ? entry.netDeposits[currency] ?? .zero : .zero
-            points.append(EquityPoint(day: day, equity: Amount(units: equity), netDeposit: flow))
+            for (symbol, holding) in entry.holdings where holding.quantity.units != 0 {
+                equity &+= value(of: holding, at: price(of: symbol))
+            }
+            var flow: Int64 = 0
+            if entry.day == day {
+                flow = entry.netDeposits[currency]?.units ?? 0
+                for (base, symbol) in positions {
+                    guard let moved = entry.netDeposits[base], moved.units != 0 else { continue }
+                    let holding = entry.holdings[symbol] ?? Holding(quantity: .zero, costBasis: .zero)
+                    flow &+= value(of: moved, in: holding, at: price(of: symbol))
+                }
+            }
+            points.append(EquityPoint(day: day, equity: Amount(units: equity), netDeposit: Amount(units: flow)))
         }
         return points
     }
@@ -71,6 +83,14 @@ public enum EquityCurve {
     static func value(of holding: Holding, at price: Amount?) -> Int64 {
         guard let price else { return holding.costBasis.units }
         return (try? Checked.mulDivFloor(holding.quantity.units, price.units, Amount.unitsPerCoin)) ?? 0
+    }
+
+    /// A quantity of a holding's asset at `price` (rounded down), or at the holding's average cost without
+    /// one (zero when it holds nothing).
+    static func value(of quantity: Amount, in holding: Holding, at price: Amount?) -> Int64 {
+        if let price { return (try? Checked.mulDivFloor(quantity.units, price.units, Amount.unitsPerCoin)) ?? 0 }
+        guard holding.quantity.units > 0 else { return 0 }
+        return (try? Checked.mulDivFloor(quantity.units, holding.costBasis.units, holding.quantity.units)) ?? 0
     }
 
     /// The close of the newest day on or before `day`.
