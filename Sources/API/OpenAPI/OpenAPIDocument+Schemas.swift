@@ -211,9 +211,13 @@ extension OpenAPIDocument {
 
     static func portfolioSchemas() -> JSONObject {
         let ratio = nullable("number")
+        let averagePrice =
+            "Weighted average cost of the buys, fees included; coins deposited count as bought at the market's last "
+            + "price when they were paid in (0 if it had none)"
         return [
             "Position": object([
-                "symbol": ["type": "string"], "quantity": ref("Amount"), "average_price": nullable("string"),
+                "symbol": ["type": "string"], "quantity": ref("Amount"),
+                "average_price": nullable("string", ["description": .string(averagePrice)]),
                 "market_price": nullable("string"), "market_value": ref("Amount"), "cost_basis": ref("Amount"),
                 "unrealized_pnl": ref("Amount"), "realized_pnl": ref("Amount"),
             ]),
