@@ -184,6 +184,38 @@ struct PerformanceTests {
         }
     }
 
+    /// Before a market's first trade a deposit is valued, and the position marked, at the middle of the best bid and
+    /// ask (a demo market quoted by paper liquidity has no trade of its own yet). A system account's inventory
+    /// deposit (`accountOwner`, paper liquidity's) joins no position.
+    @Test("before the first trade, deposits are valued at the middle of the book")
+    func depositBeforeTheFirstTrade() async throws {
+        try await Self.withExchange(clock: ManualClock()) { exchange in
+            _ = try await exchange.deposit(
+                user: Self.maker, currency: "BTC", amount: Self.amount("1"), idempotencyKey: nil)
+            _ = try await exchange.deposit(
+                user: Self.other, currency: "USD", amount: Self.amount("100000"), idempotencyKey: nil)
+            let quantity = try Self.market.quantity(parsing: "0.1")
+            for (user, side, price) in [(Self.maker, Side.sell, "50001.01"), (Self.other, .buy, "49998.98")] {
+                _ = try await exchange.placeOrder(
+                    user: user,
+                    request: OrderRequest(
+                        symbol: "BTC-USD", side: side, type: .limit, quantity: quantity,
+                        price: try Self.market.price(parsing: price)))
+            }
+            _ = try await exchange.deposit(
+                user: Self.trader, currency: "BTC", amount: Self.amount("2"), idempotencyKey: nil)
+            let portfolio = try await exchange.portfolio(user: Self.trader)
+            let position = try #require(portfolio.positions.first)
+            #expect(position.averagePrice == Self.amount("49999.995") && position.marketPrice == position.averagePrice)
+            #expect(portfolio.totalValue == Self.amount("99999.99") && position.unrealizedPnL == .zero)
+
+            try await exchange.accountOwner.deposit(
+                user: 9, currency: "BTC", amount: Self.amount("5"), idempotencyKey: "inventory")
+            #expect(try await exchange.portfolio(user: 9).positions.isEmpty)
+            #expect(try await exchange.balances(user: 9).map(\.available) == [Self.amount("5")])
+        }
+    }
+
     @Test("the daily series survives a restart from snapshots and the journal", arguments: [1_000, 3] as [Int64])
     func seriesSurvivesRestart(snapshotEvery: Int64) async throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("bourse-\(UUID())").path

@@ -212,8 +212,8 @@ extension OpenAPIDocument {
     static func portfolioSchemas() -> JSONObject {
         let ratio = nullable("number")
         let averagePrice =
-            "Weighted average cost of the buys, fees included; coins deposited count as bought at the market's last "
-            + "price when they were paid in (0 if it had none)"
+            "Weighted average cost of the buys, fees included; coins deposited count as bought at the market's price "
+            + "when they were paid in (the last trade, else the middle of the best bid and ask, else 0)"
         return [
             "Position": object([
                 "symbol": ["type": "string"], "quantity": ref("Amount"),

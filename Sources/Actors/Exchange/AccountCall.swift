@@ -54,6 +54,7 @@ public struct AccountOwnerCalls: Sendable {
         return balances
     }
 
+    /// A deposit into a system account (paper liquidity's inventory): it joins no position (`Exchange.deposit`).
     public func deposit(user: UserID, currency: String, amount: Amount, idempotencyKey: String) async throws {
         let call = AccountCall.deposit(user: user, currency: currency, amount: amount, idempotencyKey: idempotencyKey)
         guard case .done = try await exchange.perform(call) else { throw Self.unexpected }
@@ -94,7 +95,9 @@ extension Exchange {
         case .balances(let user):
             return .balances(try await balances(user: user))
         case .deposit(let user, let currency, let amount, let key):
-            _ = try await deposit(user: user, currency: currency, amount: amount, idempotencyKey: key)
+            // The inventory of paper liquidity: a system account whose positions nobody reads, so not valued (a
+            // valued deposit is a journal record that releases before it cannot read).
+            _ = try await deposit(user: user, currency: currency, amount: amount, idempotencyKey: key, valued: false)
             return .done
         }
     }

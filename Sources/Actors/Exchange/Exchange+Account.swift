@@ -5,37 +5,52 @@ extension Exchange {
     public func deposit(user: UserID, currency: String, amount: Amount, idempotencyKey: String?) async throws
         -> BalanceChange
     {
-        let valuation = await depositValuation(of: currency)
+        try await deposit(user: user, currency: currency, amount: amount, idempotencyKey: idempotencyKey, valued: true)
+    }
+
+    /// - Parameter valued: whether a deposit of a market's base asset joins that market's position
+    ///   (`depositValuation(of:)`); system accounts' inventory deposits do not.
+    func deposit(user: UserID, currency: String, amount: Amount, idempotencyKey: String?, valued: Bool) async throws
+        -> BalanceChange
+    {
+        let valuation = valued ? await depositValuation(of: currency) : nil
         return try await moveMoney(
             .deposit(user: user, currency: currency, amount: amount, key: idempotencyKey, valuation: valuation), user)
     }
 
     /// A deposit of a market's base asset joins the position of the first market that trades it against the
-    /// portfolio's quote currency, at that market's last price (zero when it has none yet; `Position`).
+    /// portfolio's quote currency, at that market's price (`markPrice`; zero when it has none; `Position`).
     private func depositValuation(of currency: String) async -> AccountShardState.DepositValuation? {
         let quote = portfolioQuote
         guard let spec = symbolDirectory.specs.first(where: { $0.base == currency && $0.quote == quote }) else {
             return nil
         }
-        let price = await lastPrice(of: spec, quotes: await quotes(of: [spec.symbol]))
+        let price = await markPrice(of: spec, quotes: await quotes(of: [spec.symbol]))
         return AccountShardState.DepositValuation(symbol: spec.symbol, price: price ?? .zero)
     }
 
     /// The currency the portfolio counts cash and values positions in: the first market's quote currency.
     var portfolioQuote: String { configuration.markets.first?.quote ?? "USD" }
 
-    /// The market's last trade price as an amount: from `quotes` (the owners' answers, for books served
-    /// elsewhere: this node's copy of such a book is idle and stale), else from the book here.
-    private func lastPrice(of spec: MarketSpec, quotes: [String: SymbolQuote]) async -> Amount? {
-        let last: Price?
+    /// What a position in the market is worth per whole unit of its base asset: the last trade price, or before
+    /// the market's first trade the middle of its best bid and ask (a demo market quoted by paper liquidity),
+    /// else nil. From `quotes` (the owners' answers, for books served elsewhere: this node's copy of such a book
+    /// is idle and stale), else from the book here.
+    func markPrice(of spec: MarketSpec, quotes: [String: SymbolQuote]) async -> Amount? {
+        let (last, bid, ask): (Price?, Price?, Price?)
         if let quote = quotes[spec.symbol] {
-            last = quote.last
+            (last, bid, ask) = (quote.last, quote.bid, quote.ask)
         } else if let actor = symbolDirectory.actor(spec.symbol) {
-            last = await actor.ticker(nowMillis: clock()).lastPrice
+            let ticker = await actor.ticker(nowMillis: clock())
+            (last, bid, ask) = (ticker.lastPrice, ticker.bestBid, ticker.bestAsk)
         } else {
-            last = nil
+            return nil
         }
-        return last.flatMap { try? spec.amount(of: $0) }
+        if let last { return try? spec.amount(of: last) }
+        guard let bid, let ask, let low = try? spec.amount(of: bid), let high = try? spec.amount(of: ask) else {
+            return nil
+        }
+        return Amount(units: low.units / 2 + high.units / 2 + (low.units % 2 + high.units % 2) / 2)
     }
 
     public func withdraw(user: UserID, currency: String, amount: Amount, idempotencyKey: String?) async throws
@@ -101,7 +116,7 @@ extension Exchange {
         let quotes = await quotes(of: held.map(\.key))
         for (symbol, position) in held {
             guard let spec = symbolDirectory.actor(symbol)?.spec else { continue }
-            let marketPrice = await lastPrice(of: spec, quotes: quotes)
+            let marketPrice = await markPrice(of: spec, quotes: quotes)
             let value =
                 marketPrice.map {
                     Amount(
