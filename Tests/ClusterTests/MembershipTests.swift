@@ -127,6 +127,29 @@ import Testing
         #expect(cluster.table.view.version == version)
     }
 
+    /// The active node of an active/standby cluster stops ~3 s into a database outage (its lease renewals fail)
+    /// and is restarted while the server is still down; its first read finds every other heartbeat old. It must not
+    /// declare its live peers dead at registration (it did: both standbys stopped after a 12 s outage, chaos run).
+    @Test func aNodeRestartedAfterAnOutageDeclaresNobodyDead() throws {
+        var cluster = try SimulatedCluster.running(["a", "b", "c"])
+        for node in ["a", "b", "c"] { cluster.freeze(node) }
+        cluster.run(steps: 15)  // past deadAfter
+        cluster.restart("a")  // a new process, whose reads work first
+        cluster.run(steps: 2)
+        cluster.frozen = []
+        cluster.run(steps: 20)
+        #expect(cluster.stopped.isEmpty)
+        #expect(cluster.statuses == ["a": .active, "b": .active, "c": .active])
+        // Peers that stay silent are still found dead, from a's first read on.
+        cluster.freeze("b")
+        cluster.freeze("c")
+        cluster.restart("a")
+        let back = cluster.now
+        let died = try #require(cluster.runUntil { $0.statuses["b"] == .dead && $0.statuses["c"] == .dead })
+        #expect(died - back <= 12_000)
+        #expect(cluster.assignment.members == ["a"])
+    }
+
     /// A node restarted after it was declared dead registers `joining`; probes of it that fail (the survivor's
     /// client to its address still backing off from the previous process) do not get it voted dead, and it is
     /// admitted once a probe answers. One that stays silent is still found dead.

@@ -6,8 +6,8 @@
 /// - **Register.** A node whose incarnation has no row registers `joining`. It registers `active` instead
 ///   when its previous incarnation is still active in the assignment (a restart keeps its shards; the new
 ///   incarnation takes the old one's leases at a higher epoch) or when no active member has heartbeated
-///   within `deadAfterMillis` (the first node, or a cluster restarted from scratch: the silent rows are
-///   declared dead in the same change).
+///   within `deadAfterMillis` (the first node, or a cluster restarted from scratch). It declares nobody dead:
+///   the silent rows are declared dead by the rules below once this node has read the table for long enough.
 /// - **Admit.** The coordinator — the first live active member by node id that this node does not suspect —
 ///   admits a joining node whose heartbeat is fresh and whose last probe answered, one node per change; the
 ///   joiner gets ⌊S/(n+1)⌋ shards.
@@ -119,19 +119,19 @@ public struct MembershipStateMachine: Sendable {
 
     // MARK: - Registration and own status
 
-    /// The row of this incarnation, and the rows of silent members when it bootstraps the cluster.
+    /// The row of this incarnation. It declares nobody dead: heartbeats it finds old may be those of live nodes
+    /// that could not write them (a node restarted during a database outage declared its live peers dead at
+    /// registration, and they stopped). Members that stay silent are declared dead by the usual rules, counted
+    /// from this node's first read.
     mutating func register(view: MembershipView, now: Int64) -> MembershipAction {
         let previous = view.member(nodeID)
         let others = view.members.filter { $0.nodeID != nodeID }
         let liveActive = others.filter {
             $0.status == .active && age(of: $0, now: now) <= configuration.deadAfterMillis
         }
-        var rows: [ClusterMember] = []
         let status: ClusterMember.Status
         if liveActive.isEmpty {
             status = .active
-            rows = others.filter { $0.status != .dead && age(of: $0, now: now) > configuration.deadAfterMillis }
-                .map { $0.with(status: .dead) }
         } else if let previous, previous.status == .active, view.assignment?.contains(member: nodeID) == true {
             status = .active
         } else {
@@ -141,7 +141,7 @@ public struct MembershipStateMachine: Sendable {
             nodeID: nodeID, peerAddress: peerAddress, apiAddress: apiAddress, status: status,
             incarnation: incarnation, heartbeatMillis: now)
         lastHeartbeatMillis = now
-        return .register(view.change(upserting: [me] + rows, shards: shards))
+        return .register(view.change(upserting: [me], shards: shards))
     }
 
     /// A joining node leaves if asked, or takes over when no active member is alive any more.
