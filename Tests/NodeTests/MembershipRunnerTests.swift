@@ -70,6 +70,64 @@ import Testing
         }
     }
 
+    /// A store whose membership read never returns once told to hang (a statement in flight when PostgreSQL
+    /// crashed once waited 100 s), otherwise the store below.
+    final class HangingStore: MembershipStore {
+        let base: any MembershipStore
+        let hanging = Atomic(false)
+        init(_ base: any MembershipStore) { self.base = base }
+        func membership() async throws -> MembershipSnapshot {
+            while hanging.load(ordering: .relaxed) { try? await Task.sleep(for: .milliseconds(20)) }
+            return try await base.membership()
+        }
+        func heartbeat(nodeID: String, incarnation: Int64, nowMillis: Int64) async throws -> HeartbeatOutcome {
+            try await base.heartbeat(nodeID: nodeID, incarnation: incarnation, nowMillis: nowMillis)
+        }
+        func suspect(nodeID: String, incarnation: Int64, by voter: String, nowMillis: Int64) async throws -> Bool {
+            try await base.suspect(nodeID: nodeID, incarnation: incarnation, by: voter, nowMillis: nowMillis)
+        }
+        func changeMembership(expectedVersion: Int64, members: [MemberRow], assignment: [UInt8]) async throws -> Bool {
+            try await base.changeMembership(expectedVersion: expectedVersion, members: members, assignment: assignment)
+        }
+        func assignment(version: Int64) async throws -> [UInt8]? { try await base.assignment(version: version) }
+    }
+
+    /// A node whose membership loop waits too long for one read stops (`onStuck`, which exits the process): it
+    /// could not learn that its peers declared it dead. A read that returns in time does not stop it.
+    @Test func aLoopStuckOnOneReadStopsTheNode() async throws {
+        try await Self.withSQLiteStore { sqlite in
+            let store = HangingStore(sqlite)
+            let stuck = Atomic(0)
+            var logger = Logger(label: "bourse.membership.tests")
+            logger.logLevel = .critical
+            let wallClock: @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1_000) }
+            let runner = MembershipRunner(
+                machine: MembershipStateMachine(
+                    nodeID: "n1", peerAddress: "127.0.0.1:9001", apiAddress: "127.0.0.1:8080",
+                    incarnation: wallClock(), shards: Self.shards, configuration: Self.timings),
+                store: store, prober: Network(), clock: wallClock, tickInterval: .milliseconds(20),
+                logger: logger, onStuck: { stuck.add(1, ordering: .relaxed) }, stuckAfter: .milliseconds(50),
+                stuckLimit: .milliseconds(500))
+            let task = Task { try await runner.run() }
+            defer { task.cancel() }
+            let registered = ContinuousClock.now
+            while runner.view.member("n1") == nil, ContinuousClock.now - registered < .seconds(10) {
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            #expect(runner.view.member("n1") != nil)
+            try await Task.sleep(for: .milliseconds(800))  // reads that return: not stuck
+            #expect(stuck.load(ordering: .relaxed) == 0)
+            store.hanging.store(true, ordering: .relaxed)
+            let hung = ContinuousClock.now
+            while stuck.load(ordering: .relaxed) == 0, ContinuousClock.now - hung < .seconds(10) {
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            #expect(stuck.load(ordering: .relaxed) == 1)
+            #expect(ContinuousClock.now - hung >= .milliseconds(500))
+            store.hanging.store(false, ordering: .relaxed)
+        }
+    }
+
     @Test func nodesJoinAndASilentOneIsDeclaredDeadAndItsShardsMove() async throws {
         try await Self.withSQLiteStore { store in
             let network = Network()

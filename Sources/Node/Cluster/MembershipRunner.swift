@@ -46,6 +46,11 @@ final class MembershipRunner: Service {
     private let changedHere = Atomic<Bool>(false)
     /// Called with every new version of the view (in order), from the runner's task.
     private let onChange: @Sendable (MembershipView) async -> Void
+    /// Called once when an activity of the loop has not ended for `stuckLimit` (the node's process exits then).
+    private let onStuck: (@Sendable () -> Void)?
+    /// How often `watch()` looks, and how long one activity may last before `onStuck`.
+    private let stuckAfter: Duration
+    private let stuckLimit: Duration
     /// What the loop is waiting for, and since when (`watch()`).
     private let activity = Mutex<(what: String, since: ContinuousClock.Instant)?>(nil)
 
@@ -53,8 +58,12 @@ final class MembershipRunner: Service {
         machine: MembershipStateMachine, store: any MembershipStore, prober: any PeerProber,
         clock: @escaping @Sendable () -> Int64, tickInterval: Duration = .milliseconds(100),
         leaveTimeout: Duration = .seconds(5), logger: Logger,
-        onChange: @escaping @Sendable (MembershipView) async -> Void = { _ in }
+        onChange: @escaping @Sendable (MembershipView) async -> Void = { _ in },
+        onStuck: (@Sendable () -> Void)? = nil, stuckAfter: Duration = .seconds(5), stuckLimit: Duration = .seconds(30)
     ) {
+        self.onStuck = onStuck
+        self.stuckAfter = stuckAfter
+        self.stuckLimit = stuckLimit
         self.machine = Mutex(machine)
         self.store = store
         self.prober = prober
@@ -89,19 +98,26 @@ final class MembershipRunner: Service {
         return try await body()
     }
 
-    /// Logs, every `stuckAfter`, an activity of the loop that has not ended for that long: the node's
-    /// heartbeats stop meanwhile, and its peers will declare it dead.
+    /// Logs, every `stuckAfter` (5 s), an activity of the loop that has not ended for that long: the node's
+    /// heartbeats stop meanwhile, and its peers will declare it dead. Past `stuckLimit` (30 s, three times the
+    /// 10 s after which a silent node is declared dead) it calls `onStuck`: a node
+    /// that cannot read the membership cannot learn that it was declared dead, and would go on serving beside the
+    /// shards' new owners (a statement in flight when PostgreSQL crashed once never returned, for 100 s).
     private func watch() async {
         while !Task.isCancelled {
-            try? await Task.sleep(for: Self.stuckAfter)
-            guard let (what, since) = activity.withLock({ $0 }), ContinuousClock.now - since >= Self.stuckAfter
+            try? await Task.sleep(for: stuckAfter)
+            guard let (what, since) = activity.withLock({ $0 }), ContinuousClock.now - since >= stuckAfter
             else { continue }
-            logger.warning(
-                "membership loop stuck", metadata: ["waiting_for": "\(what)", "for": "\(ContinuousClock.now - since)"])
+            let stuck = ContinuousClock.now - since
+            logger.warning("membership loop stuck", metadata: ["waiting_for": "\(what)", "for": "\(stuck)"])
+            if stuck >= stuckLimit, let onStuck {
+                logger.critical(
+                    "membership loop stuck for too long: stopping", metadata: ["waiting_for": "\(what)"])
+                onStuck()
+                return
+            }
         }
     }
-
-    static let stuckAfter: Duration = .seconds(5)
 
     private func runSteps() async throws {
         var left = false

@@ -99,15 +99,39 @@ struct NodeRunner {
             do {
                 try await group.run()
             } catch {
+                // A node that stops on an error (a lease lost, declared dead) must stop even if a database
+                // statement never returns: the store's shutdown waits for its connections.
+                NodeRunner.exitUnlessStopped(within: NodeRunner.stopLimit, status: 1, logger: logger)
                 cluster?.shutdownPeers()
                 await store.shutdown()
                 throw error
             }
+            NodeRunner.exitUnlessStopped(within: NodeRunner.stopLimit, status: 0, logger: logger)
             cluster?.shutdownPeers()
             await store.shutdown()
             try await tasks.waitForAll()
         }
         logger.info("node stopped")
+    }
+
+    /// How long the store may take to close once the services have stopped.
+    static let stopLimit: Duration = .seconds(10)
+
+    /// Ends the process with `status` unless it ended first, `limit` from now, on a thread of its own (so that
+    /// nothing the process waits for can hold it up). Called once the services have stopped: every acknowledged
+    /// command is durable by then, and only the store's connections are left to close.
+    static func exitUnlessStopped(within limit: Duration, status: Int32, logger: Logger) {
+        Thread.detachNewThread {
+            Thread.sleep(forTimeInterval: Double(limit.components.seconds))
+            logger.critical("the node did not stop in time: exiting", metadata: ["within": "\(limit)"])
+            exitProcess(status: status)
+        }
+    }
+
+    /// Ends the process at once with `status` (fail-stop), after flushing standard output (the logs).
+    static func exitProcess(status: Int32) {
+        fflush(nil)
+        exit(status)
     }
 }
 
@@ -160,7 +184,8 @@ struct ClusterParts {
             machine: MembershipStateMachine(
                 nodeID: configuration.nodeID, peerAddress: configuration.advertised(configuration.peerListen),
                 apiAddress: configuration.advertised(configuration.listen), incarnation: incarnation, shards: shards),
-            store: store, prober: TransportProber(clients: peers), clock: Exchange.wallClockMillis, logger: logger)
+            store: store, prober: TransportProber(clients: peers), clock: Exchange.wallClockMillis, logger: logger,
+            onStuck: { NodeRunner.exitProcess(status: 1) })
         self.membership = membership
         let peerAddress: @Sendable (String) -> String? = { membership.view.member($0)?.peerAddress }
         let apiAddress: @Sendable (String) -> String? = { membership.view.member($0)?.apiAddress }
