@@ -26,6 +26,12 @@ What it does (docs/reliability.md says more):
   then its restart; a network partition (one node isolated, the nodes split in two groups, or one link cut:
   iptables DROP of the peer and client ports, both ways, by cgroup) healed after a bounded time. Before a node is
   killed, stopped or terminated its /metrics is scraped (counters restart at zero with the process).
+  Opt-in (`--kinds ...,dbstop`, not in the default set): `dbstop`, PostgreSQL itself crashed (`pg_ctl stop -m
+  immediate`) for 2-15 s and started again (`pg_ctl start -w`); it needs the server of scripts/with-postgres, which
+  exports POSTGRES_PG_CTL, POSTGRES_DATA_DIR and POSTGRES_LOG_FILE (without them, e.g. POSTGRES_URL naming an
+  outside server, the kind is skipped and the run says so). Client failures during the outage and until every node
+  serves again (503s, timeouts, connection errors, all retried) are expected; a node that stops by itself then is
+  expected only when it lost its role (its leases lapsed or were taken), any other self-exit is a violation.
 * After each fault, once every node answers again (polled, no fixed sleeps), with the trading paused: every
   acknowledged order recorded since the last check, every one not yet final, and a random sample of the others
   (all of them while there are at most --full-check-limit, and all of them at the end) is read back by id
@@ -44,7 +50,7 @@ What it does (docs/reliability.md says more):
 
 Partitions need root, a cgroup2 mount and iptables with the cgroup match (`apt-get install -y iptables`);
 without them partitions are skipped (said in the output). Everything started here is stopped on exit, Ctrl-C
-and errors included.
+and errors included (a PostgreSQL server stopped by a `dbstop` is started again).
 """
 
 import argparse
@@ -55,6 +61,7 @@ import http.client
 import json
 import os
 import random
+import shlex
 import shutil
 import signal
 import socket
@@ -78,7 +85,13 @@ MARKETS = {
 }
 DEPOSITS = (("USD", "10000000"), ("BTC", "100000"), ("ETH", "1000000"))
 FINAL = {"filled", "cancelled", "rejected"}
-FAULT_WEIGHTS = {"kill9": 20, "sigstop": 14, "sigterm": 14, "join": 10, "drain": 14, "partition": 28}
+FAULT_WEIGHTS = {"kill9": 20, "sigstop": 14, "sigterm": 14, "join": 10, "drain": 14, "partition": 28, "dbstop": 14}
+# Drawn from only when named in --kinds: the default set is what CI runs.
+OPT_IN_KINDS = ("dbstop",)
+DEFAULT_KINDS = [k for k in FAULT_WEIGHTS if k not in OPT_IN_KINDS]
+# Why a node that stops by itself after a `dbstop` may: it lost its role (ActiveRole.keepLeases: its leases lapsed
+# while it could not renew them, or another node took them). Any other reason is a `node_exit` violation.
+ROLE_LOSS_LINES = ("lease renewals failed for too long: stopping", "a lease was taken by another node: stopping")
 METRIC = "bourse_journal_stale_epoch_refusals"
 
 
@@ -194,7 +207,7 @@ class Node:
         with open(self.log_path, "ab") as f:
             f.write(f"=== chaos: start #{self.starts} of {self.node_id} at {time.time():.3f}\n".encode())
         out = open(self.log_path, "ab")
-        env = {k: v for k, v in os.environ.items() if not k.startswith("BOURSE_") and k != "POSTGRES_URL"}
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("BOURSE_", "POSTGRES_"))}
         env.update({"BOURSE_CLUSTER_SECRET": SECRET, "BOURSE_FEEDS": "off", "HOME": self.directory,
                     "BOURSE_SHUTDOWN_DELAY_SECONDS": str(self.run.args.shutdown_delay),
                     "BOURSE_ROUTING": self.run.args.routing})
@@ -329,13 +342,82 @@ class Firewall:
             pass
 
 
+class DatabaseServer:
+    """Stops and starts the PostgreSQL server of scripts/with-postgres (the `dbstop` fault), through what it
+    exports: POSTGRES_PG_CTL (a command prefix: pg_ctl, as the server's owner when root), POSTGRES_DATA_DIR and
+    POSTGRES_LOG_FILE. Available only when all three are set and name the running server POSTGRES_URL points at
+    (its postmaster.pid gives the port), so that no other server is ever stopped."""
+
+    def __init__(self):
+        self.available = False
+        self.reason = ""
+        self.pg_ctl = None
+        self.data_dir = None
+        self.log_file = None
+        self.down = False  # stopped by this run and not started again yet
+        self.output = None  # pg_ctl's own output (the server's goes to POSTGRES_LOG_FILE)
+
+    def probe(self, postgres_url, work):
+        names = ("POSTGRES_PG_CTL", "POSTGRES_DATA_DIR", "POSTGRES_LOG_FILE")
+        missing = [name for name in names if not os.environ.get(name)]
+        if missing:
+            self.reason = (f"{', '.join(missing)} not set (POSTGRES_URL names a server that scripts/with-postgres "
+                           "did not start here, so this run cannot stop and start it)")
+            return False
+        self.pg_ctl = shlex.split(os.environ["POSTGRES_PG_CTL"])
+        self.data_dir = os.environ["POSTGRES_DATA_DIR"]
+        self.log_file = os.environ["POSTGRES_LOG_FILE"]
+        self.output = os.path.join(work, "pg_ctl.log")
+        status = self.ctl(["status"], timeout=30)
+        if status != 0:
+            self.reason = f"`pg_ctl status` of {self.data_dir} exited {status}: the server is not running there"
+            return False
+        try:
+            with open(os.path.join(self.data_dir, "postmaster.pid")) as f:
+                port = f.read().splitlines()[3].strip()
+        except (OSError, IndexError) as error:
+            self.reason = f"cannot read the server's port from {self.data_dir}/postmaster.pid: {error}"
+            return False
+        wanted = str(urllib.parse.urlsplit(postgres_url).port or 5432)
+        if port != wanted:
+            self.reason = f"the server of {self.data_dir} listens on port {port}, POSTGRES_URL names port {wanted}"
+            return False
+        self.available = True
+        return True
+
+    def ctl(self, arguments, timeout):
+        """Runs pg_ctl -D DATA_DIR ARGUMENTS (its output appended to pg_ctl.log); returns its exit status."""
+        with open(self.output, "ab") as out:
+            out.write(f"=== chaos {time.strftime('%H:%M:%S')}: pg_ctl {' '.join(arguments)}\n".encode())
+            out.flush()
+            try:
+                return subprocess.run(self.pg_ctl + ["-D", self.data_dir] + arguments, stdout=out, stderr=out,
+                                      stdin=subprocess.DEVNULL, cwd=os.path.dirname(self.data_dir),
+                                      timeout=timeout).returncode
+            except subprocess.TimeoutExpired:
+                return None
+
+    def stop(self):
+        """An abrupt crash: every backend is ended at once, nothing is checkpointed (the next start recovers)."""
+        self.down = True
+        code = self.ctl(["-m", "immediate", "-w", "-t", "60", "stop"], timeout=90)
+        if code != 0:
+            raise HarnessError(f"pg_ctl stop -m immediate exited {code}; see {self.output}")
+
+    def start(self):
+        code = self.ctl(["-l", self.log_file, "-w", "-t", "120", "start"], timeout=150)
+        if code != 0:
+            raise HarnessError(f"pg_ctl start exited {code}; see {self.output} and {self.log_file}")
+        self.down = False
+
+
 # --------------------------------------------------------------------------------------------------------------
 # What the clients were told
 
 
 class OrderRecord:
     __slots__ = ("order_id", "user", "client_order_id", "symbol", "side", "type", "quantity", "price",
-                 "final", "filled_max", "trade_ids", "seen_open", "acked_at")
+                 "final", "filled_max", "trade_ids", "seen_open", "acked_at", "told")
 
     def __init__(self, order_id, user, body):
         self.order_id, self.user = order_id, user
@@ -348,6 +430,7 @@ class OrderRecord:
         self.trade_ids = set()
         self.seen_open = False
         self.acked_at = time.monotonic()
+        self.told = ""  # how it was acknowledged: status, node, wall-clock time (for violation details)
 
 
 class Ledger:
@@ -361,8 +444,9 @@ class Ledger:
         self.checked_upto = 0  # index in `order_ids` of the first order not checked yet
         self.order_ids = []
 
-    def acknowledged(self, user, body, view, replay):
-        """Records a 201 (or a 200 replay) of POST /v1/orders; a replay names the order the first answer did."""
+    def acknowledged(self, user, body, view, replay, via=None):
+        """Records a 201 (or a 200 replay) of POST /v1/orders; a replay names the order the first answer did.
+        `via`: the node that answered."""
         order_id = str(view.get("order_id"))
         with self.lock:
             key = (user.index, body["client_order_id"])
@@ -373,6 +457,9 @@ class Ledger:
             record = self.orders.get(order_id)
             if record is None:
                 record = OrderRecord(order_id, user, body)
+                record.told = (f"{body['client_order_id']} acknowledged {'200' if replay else '201'} "
+                               f"{view.get('status')} via {via or '?'} at "
+                               f"{datetime.datetime.now().strftime('%H:%M:%S.%f')[:-3]}")
                 self.orders[order_id] = record
                 self.order_ids.append(order_id)
                 self.by_client_id[key] = order_id
@@ -400,6 +487,9 @@ class Ledger:
                 got = value
             if got != expected:
                 problems.append(f"order {oid}: {field} is {value!r}, acknowledged as {expected!r}")
+
+        def told(problem):
+            return f"{problem} ({record.told})" if record.told else problem
 
         same("symbol", record.symbol)
         same("side", record.side)
@@ -430,6 +520,7 @@ class Ledger:
                 problems.append(f"order {oid}: filled with filled_quantity {filled} of {record.quantity}")
         if status not in ("new", "partially_filled", "filled", "cancelled", "rejected", "pending_trigger"):
             problems.append(f"order {oid}: unknown status {status!r}")
+        problems = [told(p) for p in problems]
         before = len(record.trade_ids)
         record.trade_ids |= listed
         self.run.stats.add("fills_told", len(record.trade_ids) - before)
@@ -551,19 +642,31 @@ class Traffic:
                 time.sleep(0.1)
                 continue
             run.stats.add("requests")
+            outage = run.db_outage.is_set()
             reply = call(port, method, path, body, user.token, headers, timeout=run.args.client_timeout)
+            # A failure of a request sent or answered while the database was down, or until every node served
+            # again after it (a `dbstop`), is also counted apart.
+            outage = outage or run.db_outage.is_set()
             last = reply
             if reply.status is None:
                 run.stats.add(f"fail:{reply.error}")
+                if outage:
+                    run.stats.add(f"dbstop:{reply.error}")
                 time.sleep(user.rng.uniform(0.02, 0.2))
                 continue
             if reply.status == 503:
                 if reply.retry_after is not None:
                     run.stats.add("fail:503_with_retry_after")
                     delay = min(float(reply.retry_after or 1), 1.0)
+                elif outage:
+                    # Expected while the database is down, like a 503 with Retry-After (counted apart).
+                    run.stats.add("fail:503_without_retry_after_during_dbstop")
+                    delay = 0.5
                 else:
                     run.stats.add("fail:503_without_retry_after")
                     delay = 0.5
+                if outage:
+                    run.stats.add(f"dbstop:503_with{'' if reply.retry_after is not None else 'out'}_retry_after")
                 time.sleep(user.rng.uniform(0.5, 1.0) * delay)
                 continue
             if reply.status == 429:
@@ -578,7 +681,10 @@ class Traffic:
                 continue
             if reply.status >= 500:
                 run.stats.add(f"fail:{reply.status}")
-                run.error(f"HTTP {reply.status} on {method} {path} via port {port}: {reply.body}")
+                if outage:
+                    run.stats.add(f"dbstop:{reply.status}")
+                run.error(f"HTTP {reply.status} on {method} {path} via port {port}"
+                          f"{' during a database outage' if outage else ''}: {reply.body}")
                 time.sleep(0.2)
                 continue
             return reply
@@ -604,7 +710,8 @@ class Traffic:
                 body["time_in_force"] = "ioc"
         reply = self.request(user, "POST", "/v1/orders", body)
         if reply.status in (200, 201):
-            record = run.ledger.acknowledged(user, body, reply.body, replay=reply.status == 200)
+            record = run.ledger.acknowledged(user, body, reply.body, replay=reply.status == 200,
+                                             via=run.node_of_port(reply.port))
             if reply.body.get("status") in ("new", "partially_filled"):
                 user.open.append(record.order_id)
         elif reply.status == 422:
@@ -708,6 +815,12 @@ class Run:
         self.fault_phase = 0.0
         self.tag = f"bourse-chaos-{os.getpid()}"
         self.firewall = Firewall(self.tag)
+        self.db_server = DatabaseServer()
+        # Set from a `dbstop`'s stop until every node serves again: the traders' failures then are the outage's.
+        self.db_outage = threading.Event()
+        self.dbstops = []  # per dbstop: the outage, and the recovery after the server was back (s)
+        self.probes = 0
+        self.pending_probes = {}  # (node id, symbol) -> (user, body) of a probe order not acknowledged yet
 
     # -- reporting ------------------------------------------------------------------------------------------
 
@@ -850,26 +963,76 @@ class Run:
         for node in self.serving_nodes():
             self.scrape(node)
 
-    def wait_serving(self, timeout):
+    def wait_serving(self, timeout, deep=False):
         """Until every running, unfrozen node answers an exchange request (GET /v1/orders?limit=1) with 200.
-        Restarts nodes that exited meanwhile (counted as self-exits). Returns seconds waited."""
+        Restarts nodes that exited meanwhile (counted as self-exits). Returns seconds waited.
+
+        `deep` (after a database outage, when any shard may have to be reloaded): every node must answer that
+        read for every user, and place (201) an order on every market that is cancelled at once (a buy, IOC, far
+        below the traders' prices: it crosses nothing and rests nowhere, but it is journaled by an account shard
+        and by each book), recorded as an acknowledged order like the traders' and checked with them. Each node
+        process places one such order per market per wait (the reads are asked again every round)."""
         started = time.monotonic()
         token = self.users[0].token
+        last = {}  # node id -> what it last answered that was not a 200 (for the no_recovery message)
+        placed = set()  # (node process, symbol) whose probe order was acknowledged during this wait
         while time.monotonic() - started < timeout:
             self.restart_exited("while waiting for the cluster")
             nodes = self.serving_nodes()
             ok = bool(nodes)
             for node in nodes:
-                reply = call(node.port, "GET", "/v1/orders?limit=1", token=token, timeout=2)
-                if reply.status != 200:
-                    ok = False
+                for user in (self.users if deep else self.users[:1]):
+                    reply = call(node.port, "GET", "/v1/orders?limit=1", token=user.token if deep else token,
+                                 timeout=2)
+                    if reply.status != 200:
+                        last[node.node_id] = f"GET /v1/orders for {user.name}: {reply.status or reply.error}"
+                        ok = False
+                        break
+                if not ok:
+                    break
+                if deep:
+                    for symbol in sorted(MARKETS):
+                        if (node.generation, symbol) in placed:
+                            continue
+                        if not self.probe_order(node, symbol):
+                            last[node.node_id] = f"probe order on {symbol} not acknowledged"
+                            ok = False
+                            break
+                        placed.add((node.generation, symbol))
+                if not ok:
                     break
             if ok:
                 return time.monotonic() - started
             time.sleep(0.05)
         states = {n.node_id: ("running" if n.alive() else f"exited {n.process.returncode}") for n in
                   self.nodes.values()}
-        raise NoRecovery(f"the cluster did not serve again within {timeout:.0f} s: {states}")
+        raise NoRecovery(f"the cluster did not serve again within {timeout:.0f} s: {states}; last failed answers: "
+                         f"{last}")
+
+    def probe_order(self, node, symbol):
+        """Places one IOC buy far below the traders' prices through `node` for a probe user (the traders' users,
+        in turn; its client_order_id is the probe's own); True once it is acknowledged. A failed probe is sent
+        again with the same body by the next round, so it is never placed twice."""
+        mid, _, step = MARKETS[symbol]
+        pending = self.pending_probes.get((node.node_id, symbol))
+        if pending is None:
+            self.probes += 1
+            user = self.users[self.probes % len(self.users)]
+            body = {"symbol": symbol, "side": "buy", "type": "limit", "price": str(mid / 2), "quantity": str(step),
+                    "time_in_force": "ioc", "client_order_id": f"{user.name}-probe{self.probes}"}
+            pending = self.pending_probes[(node.node_id, symbol)] = (user, body)
+        user, body = pending
+        reply = call(node.port, "POST", "/v1/orders", body, token=user.token, timeout=self.args.client_timeout)
+        self.stats.add("probe_requests")
+        if reply.status in (200, 201):
+            del self.pending_probes[(node.node_id, symbol)]
+            self.ledger.acknowledged(user, body, reply.body, replay=reply.status == 200,
+                                     via=self.node_of_port(reply.port) + " (probe)")
+            self.stats.add("probe_orders")
+            return True
+        if reply.status is not None and reply.status != 503 and reply.status != 429:
+            self.error(f"probe order via {node.node_id}: {reply.status} {reply.body}")
+        return False
 
     def log_tail(self, node, size=400000):
         """The node's log lines since its current process started (at most the last `size` bytes)."""
@@ -894,6 +1057,11 @@ class Run:
                 return line[len("Error:"):].strip().split(":")[0]
         return f"exit {node.process.returncode}"
 
+    def lost_role(self, node):
+        """Whether the node's last process stopped for losing its role (ActiveRole.keepLeases' critical lines)."""
+        tail = self.log_tail(node)
+        return any(marker in line for line in tail for marker in ROLE_LOSS_LINES)
+
     def check_exit(self, node, code, context):
         """A process that died of a signal it was not sent (a trap, SIGILL/SIGTRAP/SIGABRT/SIGSEGV) crashed: a
         `node_crash` violation, with the crash message and the log kept."""
@@ -916,6 +1084,21 @@ class Run:
                 self.check_exit(node, node.process.returncode, why)
                 reason = self.exit_reason(node)
                 cause = self.last_fault or "startup"
+                if cause == "dbstop":
+                    # Every node went through the outage. One may stop for losing its role (the active node whose
+                    # leases lapsed while it could not renew them, or were taken meanwhile); any other reason to
+                    # stop (voted dead for heartbeats nobody could write, a store error, ...) is not expected.
+                    role_lost = self.lost_role(node)
+                    self.self_exits[f"dbstop{'' if role_lost else ' (not a role loss)'}: {reason}"] += 1
+                    if role_lost:
+                        log(f"{node.node_id} stopped by itself after a dbstop ({reason}: it lost its role); "
+                            "restarting it")
+                    elif node.process.returncode is not None and node.process.returncode >= 0:
+                        self.violation("node_exit", f"{node.node_id} ({node.generation}) stopped by itself "
+                                       f"(exit {node.process.returncode}: {reason}) {why}, after a dbstop, not "
+                                       f"for losing its role")
+                    node.start()
+                    continue
                 expected = cause in ("sigstop", "partition") and node.node_id in self.last_targets
                 self.self_exits[f"{cause}{'' if expected else ' (other node)'}: {reason}"] += 1
                 if not expected:
@@ -951,6 +1134,15 @@ class Run:
             if not self.firewall.probe():
                 log(f"partitions skipped: {self.firewall.reason}")
                 args.kinds = [k for k in args.kinds if k != "partition"]
+        if "dbstop" in args.kinds:
+            if self.db_server.probe(postgres, self.work):
+                log(f"dbstop: PostgreSQL of {self.db_server.data_dir} is stopped and started with "
+                    f"{' '.join(self.db_server.pg_ctl)}")
+            else:
+                log(f"dbstop skipped: {self.db_server.reason}")
+                args.kinds = [k for k in args.kinds if k != "dbstop"]
+        if not args.kinds:
+            raise HarnessError("no fault kind left to draw from (see the lines above)")
         self.current_fault = "startup"
         self.last_fault = None
         self.last_targets = set()  # the nodes the last SIGSTOP froze or the last partition cut off
@@ -1156,6 +1348,26 @@ class Run:
                 self.partitioned = False
             names = lambda group: "+".join(n.node_id for n in group)  # noqa: E731
             return f"partition ({shape}) {names(left)} | {names(right)} for {hold:.1f} s, healed"
+        if kind == "dbstop":
+            outage = self.rng.uniform(self.args.dbstop_min, self.args.dbstop_max)
+            self.last_targets = set(self.nodes)
+            self.scrape_all()
+            self.db_outage.set()  # cleared once every node serves again (execute)
+            began = time.monotonic()
+            self.db_server.stop()
+            stopped = time.monotonic()
+            # The nodes that stop meanwhile (an active node whose leases lapse) are restarted once the server is
+            # back (`wait_serving`): they could not start without it. Scraped while they still answer.
+            while time.monotonic() < stopped + outage:
+                for node in self.serving_nodes():
+                    self.scrape(node, timeout=0.5)
+                time.sleep(min(1.0, max(0.0, stopped + outage - time.monotonic())))
+            down = time.monotonic() - stopped
+            self.db_server.start()
+            self.dbstops.append({"down_s": round(down, 2), "outage_s": round(time.monotonic() - began, 2)})
+            exited = [n.node_id for n in self.nodes.values() if not n.alive()]
+            return (f"PostgreSQL stopped (-m immediate) for {down:.1f} s (stop took {stopped - began:.1f} s), "
+                    f"started again; nodes exited meanwhile: {','.join(exited) or 'none'}")
         raise HarnessError(f"unknown fault kind {kind}")
 
     def admin_cli(self, arguments, timeout=120):
@@ -1345,13 +1557,51 @@ class Run:
 
     # -- evidence ---------------------------------------------------------------------------------------------
 
-    def capture_evidence(self, why):
-        if self.evidence is not None:
+    def node_diagnostics(self, directory):
+        """For a cluster that did not serve again: per running node, whether it answers /readyz, its /metrics, its
+        TCP sockets (ss) and its threads' stacks (gdb, when installed), into <node>-diagnostics.txt."""
+        for node in list(self.nodes.values()):
+            if not node.alive():
+                continue
+            pid = node.process.pid
+            parts = [f"{node.node_id} ({node.generation}) pid {pid}, client port {node.port}, peer port "
+                     f"{node.peer_port}", f"GET /readyz: {call(node.port, 'GET', '/readyz', timeout=2).status}"]
+            conn = http.client.HTTPConnection("127.0.0.1", node.port, timeout=5)
+            try:
+                conn.request("GET", "/metrics")
+                parts.append("GET /metrics:\n" + conn.getresponse().read().decode(errors="replace"))
+            except (OSError, http.client.HTTPException) as error:
+                parts.append(f"GET /metrics: {error}")
+            finally:
+                conn.close()
+            commands = [["ss", "-tanp"]]
+            if shutil.which("gdb"):
+                commands.append(["gdb", "-p", str(pid), "-batch", "-ex", "thread apply all bt"])
+            for command in commands:
+                try:
+                    result = subprocess.run(command, capture_output=True, text=True, timeout=120)
+                    output = result.stdout + result.stderr
+                except (OSError, subprocess.TimeoutExpired) as error:
+                    output = f"failed: {error}"
+                if command[0] == "ss":
+                    output = "\n".join(line for line in output.splitlines() if f"pid={pid}," in line)
+                parts.append(f"$ {' '.join(command)}\n{output}")
+            with open(os.path.join(directory, f"{node.node_id}-diagnostics.txt"), "w") as f:
+                f.write("\n\n".join(parts) + "\n")
+
+    def capture_evidence(self, why, again=False):
+        """Keeps the evidence of the run's first violation or error in a directory of --evidence-dir; `again`
+        (a cluster that did not serve again, after an earlier capture with --keep-going) keeps the evidence of
+        now in a subdirectory of it too."""
+        if self.evidence is not None and not again:
             return
-        directory = os.path.join(self.args.evidence_dir,
-                                 f"{datetime.datetime.now().strftime('%Y%m%dT%H%M%S')}-seed{self.args.seed}")
+        stamp = datetime.datetime.now().strftime('%Y%m%dT%H%M%S')
+        if self.evidence is None:
+            directory = os.path.join(self.args.evidence_dir, f"{stamp}-seed{self.args.seed}")
+            self.evidence = directory
+        else:
+            directory = os.path.join(self.evidence, f"later-{stamp}")
         os.makedirs(directory, exist_ok=True)
-        self.evidence = directory
         log(f"capturing evidence in {directory}: {why}")
         for node in self.nodes.values():
             if os.path.exists(node.log_path):
@@ -1359,6 +1609,8 @@ class Run:
         for name in os.listdir(self.work):
             if name.endswith(".log"):
                 shutil.copy(os.path.join(self.work, name), directory)
+        if "no recovery" in why or any(v["kind"] == "no_recovery" for v in self.violations):
+            self.node_diagnostics(directory)
         with open(os.path.join(directory, "violations.json"), "w") as f:
             json.dump({"why": why, "violations": self.violations, "errors": self.errors,
                        "harness_errors": self.harness_errors, "faults": self.fault_log}, f, indent=1)
@@ -1394,6 +1646,7 @@ class Run:
                 break
             kind = self.pick_kind()
             number = sum(self.fault_counts.values()) + 1
+            counted = False
             try:
                 if any(not n.alive() for n in self.nodes.values()):
                     # A node stopped by itself since the last check (counted as a self-exit): back first.
@@ -1401,17 +1654,26 @@ class Run:
                     self.wait_serving(args.recovery_timeout)
                 description = self.inject(kind)
                 self.fault_counts[kind] += 1
+                counted = True
                 injected = time.monotonic()
-                waited = self.wait_serving(args.recovery_timeout)
+                if kind == "dbstop":
+                    # postgres-nio's pool backs off its reconnects: after a long outage ~20 s more (operations.md).
+                    waited = self.wait_serving(max(args.recovery_timeout, 60.0), deep=True)
+                    self.db_outage.clear()
+                    self.dbstops[-1]["recovered_s"] = round(waited, 2)
+                else:
+                    waited = self.wait_serving(args.recovery_timeout)
                 self.recovery[kind].append(injected - cycle_started + waited if kind == "kill9" else waited)
                 self.current_fault = None
                 log(f"fault {number} {kind}: {description}; serving again after {waited:.2f} s")
                 self.fault_log.append({"n": number, "kind": kind, "what": description, "recovered_s": waited})
                 self.check()
             except NoRecovery as failure:
-                self.fault_counts[kind] += 1
+                self.db_outage.clear()
+                if not counted:
+                    self.fault_counts[kind] += 1
                 self.violation("no_recovery", f"after fault {number} ({kind}): {failure}")
-                self.capture_evidence(f"no recovery after fault {number}")
+                self.capture_evidence(f"no recovery after fault {number}", again=True)
                 break
             self.cycle_times.append(time.monotonic() - cycle_started)
             if self.violations or self.harness_errors:
@@ -1429,6 +1691,7 @@ class Run:
                 self.wait_serving(args.recovery_timeout)
             except NoRecovery as failure:
                 self.violation("no_recovery", f"at the end: {failure}")
+                self.capture_evidence("no recovery at the end", again=True)
             self.traffic.stop()
             if not any(v["kind"] == "no_recovery" for v in self.violations):
                 self.check(final=True)
@@ -1458,6 +1721,12 @@ class Run:
             self.firewall.heal()
         except Exception as error:
             log(f"cleanup: {error}")
+        if self.db_server.down:
+            # Interrupted during a dbstop: the server comes back (its database is dropped below).
+            try:
+                self.db_server.start()
+            except Exception as error:
+                log(f"cleanup: starting PostgreSQL again failed: {error}")
         for node in list(self.nodes.values()) + list(self.departed):
             try:
                 node.kill()
@@ -1482,7 +1751,8 @@ class Run:
         faults = dict(sorted(self.fault_counts.items()))
         total = sum(v for k, v in faults.items())
         failures = self.stats.snapshot("fail:")
-        expected = {k: v for k, v in failures.items() if k == "503_with_retry_after"}
+        expected = {k: v for k, v in failures.items()
+                    if k in ("503_with_retry_after", "503_without_retry_after_during_dbstop")}
         transient = {k: v for k, v in failures.items()
                      if k in ("timeout", "connection_refused", "connection_reset", "429")
                      or k.startswith("transport_")}
@@ -1527,6 +1797,9 @@ class Run:
             "orders_checked": self.orders_checked,
             "verify_runs": self.stats.get("verify_runs"),
             "recovery": recovery,
+            "dbstops": self.dbstops,
+            "client_failures_during_dbstop": self.stats.snapshot("dbstop:"),
+            "probe_orders": self.stats.get("probe_orders"),
             "check_s_mean": round(statistics.fmean(self.check_times), 2) if self.check_times else None,
             "check_s_by_part": {k: round(v / max(1, self.checks), 2) for k, v in self.check_parts.items()},
             "cycle_s_mean": round(statistics.fmean(self.cycle_times), 2) if self.cycle_times else None,
@@ -1544,13 +1817,20 @@ class Run:
               f"{', '.join(f'{k} {v} s' for k, v in result['check_s_by_part'].items())})")
         for kind, r in recovery.items():
             print(f"    {kind:<10} serving again after p50 {r['p50_s']} s, max {r['max_s']} s ({r['count']})")
+        if self.dbstops:
+            outages = ", ".join(f"{d['down_s']}/{d.get('recovered_s', '-')}" for d in self.dbstops)
+            print(f"  dbstops (PostgreSQL down s / every node serving every user and placing orders again s after "
+                  f"it was back): {outages}; client failures meanwhile (all retried): "
+                  f"{self.stats.snapshot('dbstop:') or 'none'}; {self.stats.get('probe_orders')} probe orders")
         print(f"  requests: {result['requests']} by the traders, {result['check_requests']} by the checks; "
               f"acknowledged orders {result['acknowledged_orders']} ({result['acknowledged_by_replay']} through a "
               f"replay), fills told {result['fills_told']}")
         if result["fills_checked_settled"]:
             print(f"  final read-model check: {result['fills_checked_settled']} distinct trades told of, each settled "
                   f"for two users in the transactions read model")
-        print(f"  expected during failovers: 503 with Retry-After {result['expected_503_with_retry_after']}")
+        print(f"  expected during failovers: 503 with Retry-After {failures.get('503_with_retry_after', 0)}"
+              + (f", 503 without it during a dbstop {failures['503_without_retry_after_during_dbstop']}"
+                 if failures.get("503_without_retry_after_during_dbstop") else ""))
         print(f"  transient (retried with the same id): {transient or 'none'}")
         print(f"  real errors: {real or 'none'}")
         print(f"  business outcomes: {result['business_outcomes'] or 'none'}")
@@ -1594,12 +1874,16 @@ def main():
     parser.add_argument("--seconds", type=float, default=170, help="wall-clock bound of the whole run")
     parser.add_argument("--seed", type=int, default=None)
     parser.add_argument("--users", type=int, default=24)
-    parser.add_argument("--kinds", default=",".join(FAULT_WEIGHTS), help="fault kinds to draw from")
+    parser.add_argument("--kinds", default=",".join(DEFAULT_KINDS),
+                        help=f"fault kinds to draw from (default {','.join(DEFAULT_KINDS)}; known: "
+                             f"{','.join(FAULT_WEIGHTS)})")
     parser.add_argument("--think", type=float, default=0.1, help="mean pause of a trader between actions (s)")
     parser.add_argument("--soak", type=float, default=1.0, help="trading between a check and the next fault (s)")
     parser.add_argument("--lease", type=float, default=3.0, help="the lease duration (s); SIGSTOP lasts longer")
     parser.add_argument("--stop-max", type=float, default=6.0, help="longest SIGSTOP (s)")
     parser.add_argument("--partition-max", type=float, default=8.0, help="longest partition (s)")
+    parser.add_argument("--dbstop-min", type=float, default=2.0, help="shortest PostgreSQL outage of a dbstop (s)")
+    parser.add_argument("--dbstop-max", type=float, default=15.0, help="longest PostgreSQL outage of a dbstop (s)")
     parser.add_argument("--shutdown-delay", type=float, default=0.2, help="BOURSE_SHUTDOWN_DELAY_SECONDS")
     parser.add_argument("--client-timeout", type=float, default=5.0)
     parser.add_argument("--recovery-timeout", type=float, default=90.0,
