@@ -54,6 +54,7 @@ extension PostgresStore {
             try await leased(from: client, within: Self.connectionWait) { connection in
                 var rows: [JournalAppendStatement.Row] = []
                 for try await row in try await connection.execute(statement, logger: Self.quiet) { rows.append(row) }
+                try await Self.confirmCommitted(on: connection)
                 return rows
             }
         }

@@ -21,10 +21,12 @@ extension PostgresStore {
                 WHERE l.owner = EXCLUDED.owner OR l.expires_at_ms <= \(nowMillis)
                 RETURNING epoch, expires_at_ms
                 """, logger: Self.quiet)
+            var lease: ShardLease?
             for try await (epoch, expiresAt) in rows.decode((Int64, Int64).self) {
-                return ShardLease(shard: shard, owner: owner, epoch: epoch, expiresAtMillis: expiresAt)
+                lease = ShardLease(shard: shard, owner: owner, epoch: epoch, expiresAtMillis: expiresAt)
             }
-            return nil
+            try await Self.confirmCommitted(on: connection)
+            return lease
         }
         if let acquired { return acquired }
         let holder = try await leases(matching: shard).first
@@ -56,6 +58,7 @@ extension PostgresStore {
             for try await (shard, epoch, expiresAt) in rows.decode((String, Int64, Int64).self) {
                 taken.append(ShardLease(shard: shard, owner: owner, epoch: epoch, expiresAtMillis: expiresAt))
             }
+            try await Self.confirmCommitted(on: connection)
             return taken
         }
     }
@@ -71,7 +74,9 @@ extension PostgresStore {
                 WHERE shard = \(shard) AND owner = \(owner) AND epoch = \(epoch) AND expires_at_ms > 0
                 RETURNING epoch
                 """, logger: Self.quiet)
-            return try await rows.collect().count
+            let count = try await rows.collect().count
+            try await Self.confirmCommitted(on: connection)
+            return count
         }
         guard renewed == 1 else { throw StorageError.staleEpoch(shard) }
     }
@@ -102,6 +107,7 @@ extension PostgresStore {
                 """, logger: Self.quiet)
             var renewed = Set<String>()
             for try await shard in rows.decode(String.self) { renewed.insert(shard) }
+            try await Self.confirmCommitted(on: connection)
             return renewed
         }
     }

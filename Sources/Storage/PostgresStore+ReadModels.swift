@@ -127,10 +127,15 @@ extension PostgresStore {
     }
 
     /// Runs one of the projection statements: whether the fence held (every epoch of the batch current).
+    /// The batch counts as written once its commit is confirmed (`confirmCommitted`): a batch believed written
+    /// would never be written again.
     private func fenced(_ statement: some ProjectionWrite) async throws -> Bool {
-        var written = false
-        for try await ok in try await client.execute(statement, logger: Self.quiet) { written = ok }
-        return written
+        try await client.withConnection { connection in
+            var written = false
+            for try await ok in try await connection.execute(statement, logger: Self.quiet) { written = ok }
+            try await Self.confirmCommitted(on: connection)
+            return written
+        }
     }
 
     public func projectionOffset(shard: String) async throws -> Int64 {

@@ -188,6 +188,43 @@ public final class PostgresStore: DurableStore {
         try await attempt(what) { try await leased(from: pool, within: Self.connectionWait, body) }
     }
 
+    /// Returns once the statement just run on `connection` outside a transaction block is committed.
+    ///
+    /// Such a statement commits at the `Sync` after it, once PostgreSQL has already queued its `CommandComplete`,
+    /// which postgres-nio reports as the statement's success. A backend that ends in between — a crash, a fast or
+    /// immediate shutdown, `pg_terminate_backend` — sends that `CommandComplete` on its way out and never commits:
+    /// an acknowledged order was lost so (chaos run, `pg_ctl stop -m immediate`). postgres-nio starts the next
+    /// statement on a connection only after the previous one's `ReadyForQuery`, which PostgreSQL sends after the
+    /// commit; so a trivial statement that answers proves the commit, and one that fails leaves the outcome
+    /// unknown (the caller treats it as failed, and the shard is recovered from what the store holds).
+    ///
+    /// On a connection postgres-nio is closing after such an error the statement may never answer (a commit refused
+    /// after `CommandComplete` hung it so): past `confirmationWait` the outcome counts as unknown, the connection is
+    /// closed and the statement left behind.
+    static func confirmCommitted(on connection: PostgresConnection) async throws {
+        let outcome = ConfirmationOutcome()
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            outcome.await(continuation)
+            let timer = Task {
+                try await Task.sleep(for: confirmationWait)
+                let unknown = StorageError(.unavailable, "the commit was not confirmed within \(confirmationWait)")
+                if outcome.resume(with: .failure(unknown)) { try? await connection.close() }
+            }
+            Task {
+                do {
+                    try await connection.query("SELECT 1", logger: quiet).drain()
+                    outcome.resume(with: .success(()))
+                } catch {
+                    outcome.resume(with: .failure(error))
+                }
+                timer.cancel()
+            }
+        }
+    }
+
+    /// How long `confirmCommitted(on:)` waits for its statement.
+    static let confirmationWait: Duration = .seconds(5)
+
     static let quiet = Logger(label: "bourse.storage.postgres.query", factory: { _ in SwiftLogNoOpLogHandler() })
 
     /// Runs one database operation; errors other than Bourse's own become `StorageError.unavailable` with a
@@ -258,4 +295,19 @@ final class LeasePhase: Sendable {
 
     /// The limit passed: true unless a connection came first.
     func expire() -> Bool { state.compareExchange(expected: 0, desired: 2, ordering: .acquiringAndReleasing).exchanged }
+}
+
+/// The one answer of `PostgresStore.confirmCommitted(on:)`: its statement's, or the timeout's, whichever comes first.
+private final class ConfirmationOutcome: Sendable {
+    private let continuation = Mutex<CheckedContinuation<Void, any Error>?>(nil)
+
+    func await(_ waiting: CheckedContinuation<Void, any Error>) { continuation.withLock { $0 = waiting } }
+
+    /// Resumes the waiter unless it was resumed already; whether this call did.
+    @discardableResult
+    func resume(with result: Result<Void, any Error>) -> Bool {
+        guard let waiting = continuation.withLock({ $0.take() }) else { return false }
+        waiting.resume(with: result)
+        return true
+    }
 }
