@@ -128,12 +128,16 @@ public actor AccountShardActor: SnapshottingActor {
         return (record, outcome)
     }
 
-    /// Whether the request reuses a client order id (then nothing must be journaled).
-    func existingOrder(user: UserID, clientOrderID: String?) -> OrderRecord? {
+    /// Whether the request reuses a client order id (then nothing must be journaled), with the journal sequence
+    /// the order's reservation is at or below (the order is in memory, so its record was queued by then): a retry
+    /// is answered only once that is durable.
+    func existingOrder(user: UserID, clientOrderID: String?) -> (record: OrderRecord, through: Int64)? {
         guard let client = clientOrderID else { return nil }
         state.activate(user)
-        guard let id = state.users[user]?.clientOrderIDs[client] else { return nil }
-        return state.users[user]?.orders[id]
+        guard let id = state.users[user]?.clientOrderIDs[client], let record = state.users[user]?.orders[id] else {
+            return nil
+        }
+        return (record, journal.lastSequence)
     }
 
     /// Book events of a symbol for this shard's orders (at-least-once; redeliveries are skipped).

@@ -247,18 +247,23 @@ extension Exchange {
 
     /// Waits until the book has answered for an order a retry found (so the retry never reports an order
     /// that is not durable yet); 503 if that takes more than a few seconds.
-    private func acknowledged(_ existing: OrderRecord, in account: AccountShardActor) async throws -> OrderRecord {
-        var record = existing
+    /// The order a retry names once its book has answered for it and its reservation is durable (a retry must
+    /// not be told of an order that could still be lost).
+    private func acknowledged(_ existing: (record: OrderRecord, through: Int64), in account: AccountShardActor)
+        async throws -> OrderRecord
+    {
+        let inProgress = BourseError(.unavailable, "the first request with this client_order_id is still in progress")
+        var record = existing.record
+        let id = record.view.orderID
         let deadline = ContinuousClock.now + .seconds(5)
         while !record.acknowledged {
-            guard ContinuousClock.now < deadline else {
-                throw BourseError(.unavailable, "the first request with this client_order_id is still in progress")
-            }
+            guard ContinuousClock.now < deadline else { throw inProgress }
             try await Task.sleep(for: .milliseconds(2))
-            guard let latest = await account.order(existing.view.orderID) else { break }
+            guard let latest = await account.order(id) else { throw inProgress }
             record = latest
         }
-        return record
+        guard let durable = try await account.order(id, durableThrough: existing.through) else { throw inProgress }
+        return durable
     }
 
     /// The first result of the request that placed `existing`, for a retry with the same client_order_id:

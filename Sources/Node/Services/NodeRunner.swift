@@ -88,12 +88,14 @@ struct NodeRunner {
             }
             let group = ServiceGroup(
                 configuration: .init(
-                    services: [.init(service: projections)] + exchangeServices + [
-                        .init(
-                            service: MarketDataService(
-                                exchange: exchange, settings: configuration.marketData, users: store, logger: logger)),
-                        .init(service: try api.makeApplication()),
-                    ] + shutdown,
+                    services: FailStop.wrapping(
+                        [.init(service: projections)] + exchangeServices + [
+                            .init(
+                                service: MarketDataService(
+                                    exchange: exchange, settings: configuration.marketData, users: store, logger: logger
+                                )),
+                            .init(service: try api.makeApplication()),
+                        ] + shutdown, logger: logger),
                     gracefulShutdownSignals: [.sigterm, .sigint],
                     logger: logger))
             do {
@@ -116,6 +118,8 @@ struct NodeRunner {
 
     /// How long the store may take to close once the services have stopped.
     static let stopLimit: Duration = .seconds(10)
+    /// How long the other services may take to stop once one has failed (a handoff takes at most 15 s).
+    static let failureStopLimit: Duration = .seconds(30)
 
     /// Ends the process with `status` unless it ended first, `limit` from now, on a thread of its own (so that
     /// nothing the process waits for can hold it up). Called once the services have stopped: every acknowledged
@@ -314,5 +318,36 @@ struct ExchangeStartup: Service {
         try await exchange.start()
         try? await gracefulShutdown()
         await exchange.stop()
+    }
+}
+
+/// A service whose failure (a lease lost, the node declared dead) ends the process within
+/// `NodeRunner.failureStopLimit`, whatever the other services do on their way out: in chaos runs that crashed
+/// PostgreSQL, a node that stopped for a lost lease closed its listeners and then waited for good for a service
+/// that never ended, alive but serving nothing.
+struct FailStop: Service {
+    let service: any Service
+    let logger: Logger
+
+    func run() async throws {
+        do {
+            try await service.run()
+        } catch {
+            if !(error is CancellationError) {
+                NodeRunner.exitUnlessStopped(within: NodeRunner.failureStopLimit, status: 1, logger: logger)
+            }
+            throw error
+        }
+    }
+
+    static func wrapping(_ services: [ServiceGroupConfiguration.ServiceConfiguration], logger: Logger)
+        -> [ServiceGroupConfiguration.ServiceConfiguration]
+    {
+        services.map {
+            .init(
+                service: FailStop(service: $0.service, logger: logger),
+                successTerminationBehavior: $0.successTerminationBehavior,
+                failureTerminationBehavior: $0.failureTerminationBehavior)
+        }
     }
 }
