@@ -90,7 +90,7 @@ public struct AccountLedger: Hashable, Sendable {
             let position =
                 positions[market.symbol] ?? Position(symbol: market.symbol, base: market.base, quote: market.quote)
             guard let cost = try? Checked.mulDivFloor(amount.units, valuation.price.units, Amount.unitsPerCoin),
-                let after = try? position.receiving(base: amount, cost: Amount(units: cost))
+                let after = try? position.buying(base: amount, cost: Amount(units: cost), fee: .zero)
             else {
                 throw .validation("the \(market.symbol) position's cost would leave the range of amounts")
             }

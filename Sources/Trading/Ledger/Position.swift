@@ -2,8 +2,8 @@
 ///
 /// `costBasis` is what the held quantity cost in the quote currency, buy fees included, so the
 /// average price is the weighted average cost of the buys. A deposit of the base asset joins the
-/// position at the market's price when it was paid in (`receiving`; at zero cost if the market had
-/// none), as if bought there without a fee. A sell removes cost in proportion to the quantity
+/// position at the market's price when it was paid in (at zero cost if the market had none), as if
+/// bought there without a fee. A sell removes cost in proportion to the quantity
 /// sold and realises `(notional − fee) − removed cost`; a withdrawal takes its share of the cost
 /// with it and realises nothing (`payingOut`). Selling more than the position holds treats the
 /// excess as bought at zero cost.
@@ -49,14 +49,6 @@ public struct Position: Hashable, Sendable {
         next.quantity = try quantity.adding(base)
         next.costBasis = try costBasis.adding(cost)
         next.feesPaid = try feesPaid.adding(fee)
-        return next
-    }
-
-    /// After `base` was deposited, valued at `cost` in the quote currency: held like a buy without a fee.
-    func receiving(base: Amount, cost: Amount) throws(BourseError) -> Position {
-        var next = self
-        next.quantity = try quantity.adding(base)
-        next.costBasis = try costBasis.adding(cost)
         return next
     }
 

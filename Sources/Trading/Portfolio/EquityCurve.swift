@@ -63,7 +63,7 @@ public enum EquityCurve {
                 (day == end ? current[symbol] : nil) ?? close(of: closes[symbol] ?? [], onOrBefore: day)
             }
             for (symbol, holding) in entry.holdings where holding.quantity.units != 0 {
-                equity &+= value(of: holding, at: price(of: symbol))
+                equity &+= value(of: holding.quantity, in: holding, at: price(of: symbol))
             }
             var flow: Int64 = 0
             if entry.day == day {
@@ -79,14 +79,8 @@ public enum EquityCurve {
         return points
     }
 
-    /// Quantity × price (rounded down), or the cost basis without a price.
-    static func value(of holding: Holding, at price: Amount?) -> Int64 {
-        guard let price else { return holding.costBasis.units }
-        return (try? Checked.mulDivFloor(holding.quantity.units, price.units, Amount.unitsPerCoin)) ?? 0
-    }
-
-    /// A quantity of a holding's asset at `price` (rounded down), or at the holding's average cost without
-    /// one (zero when it holds nothing).
+    /// `quantity` of a holding's asset at `price` (rounded down), or at the holding's average cost without one
+    /// (the whole holding: its cost basis; zero when it holds nothing).
     static func value(of quantity: Amount, in holding: Holding, at price: Amount?) -> Int64 {
         if let price { return (try? Checked.mulDivFloor(quantity.units, price.units, Amount.unitsPerCoin)) ?? 0 }
         guard holding.quantity.units > 0 else { return 0 }
