@@ -109,8 +109,8 @@ private struct Simulation {
             } else {
                 schedule(node, machines[node]!.acquireRefused(shard: shard, nowMillis: now))
             }
-        case .recover(let shard, _):
-            schedule(node, machines[node]!.recovered(shard: shard))
+        case .recover(let shard, let epoch):
+            schedule(node, machines[node]!.recovered(shard: shard, epoch: epoch))
         case .renew(let leases):
             for lease in leases {
                 if let expires = table.renew(lease.shard, owner: node, epoch: lease.epoch, now: now, ttl: ttl) {
@@ -135,8 +135,8 @@ private struct Simulation {
             schedule(node, machines[node]!.acquireRefused(shard: shard, nowMillis: now))
         case .renew(let leases):
             for lease in leases { machines[node]!.renewFailed(shard: lease.shard) }
-        case .recover(let shard, _):
-            schedule(node, machines[node]!.recoveryFailed(shard: shard))
+        case .recover(let shard, let epoch):
+            schedule(node, machines[node]!.recoveryFailed(shard: shard, epoch: epoch))
         case .handOff(let shard, _):
             schedule(node, machines[node]!.handedOff(shard: shard))
         case .abandon:
@@ -293,6 +293,25 @@ private struct Simulation {
         }
     }
 
+    @Test func aLoadOfAnAbandonedLeaseReportedLateChangesNothing() {
+        var machine = ShardOwnership(nodeID: "n1")
+        let assignment = ShardAssignment(members: ["n1"], shards: ["symbol/A"], version: 1)
+        #expect(machine.assign(assignment, nowMillis: 0) == [.acquire(shard: "symbol/A")])
+        #expect(
+            machine.acquired(shard: "symbol/A", epoch: 3, expiresAt: 4_000) == [.recover(shard: "symbol/A", epoch: 3)])
+        // The load waits on the store past the lease's safety margin: abandoned, then taken again.
+        #expect(machine.tick(nowMillis: 3_600) == [.abandon(shard: "symbol/A", epoch: 3)])
+        #expect(machine.tick(nowMillis: 3_600) == [.acquire(shard: "symbol/A")])
+        #expect(
+            machine.acquired(shard: "symbol/A", epoch: 4, expiresAt: 8_000) == [.recover(shard: "symbol/A", epoch: 4)])
+        // The first load's outcome arrives while the second is under way: neither serving nor a handoff.
+        #expect(machine.recovered(shard: "symbol/A", epoch: 3).isEmpty)
+        #expect(machine.recoveryFailed(shard: "symbol/A", epoch: 3).isEmpty)
+        #expect(machine.phases["symbol/A"] == .recovering(epoch: 4, expiresAt: 8_000))
+        #expect(machine.recovered(shard: "symbol/A", epoch: 4).isEmpty)
+        #expect(machine.servingEpoch(of: "symbol/A") == 4)
+    }
+
     @Test func drainingHandsEveryShardOff() {
         var machine = ShardOwnership(nodeID: "n1")
         let assignment = ShardAssignment(members: ["n1"], shards: ["symbol/A", "symbol/B"], version: 1)
@@ -300,7 +319,7 @@ private struct Simulation {
         #expect(assigned == [.acquire(shard: "symbol/A"), .acquire(shard: "symbol/B")])
         let acquiredA = machine.acquired(shard: "symbol/A", epoch: 3, expiresAt: 4_000)
         #expect(acquiredA == [.recover(shard: "symbol/A", epoch: 3)])
-        let recoveredA = machine.recovered(shard: "symbol/A")
+        let recoveredA = machine.recovered(shard: "symbol/A", epoch: 3)
         #expect(recoveredA.isEmpty)
         #expect(machine.servingEpoch(of: "symbol/A") == 3)
         // B is still being acquired when the drain comes: it is handed off as soon as it is loaded.
@@ -309,7 +328,7 @@ private struct Simulation {
         #expect(machine.servingEpoch(of: "symbol/A") == nil)
         let acquiredB = machine.acquired(shard: "symbol/B", epoch: 1, expiresAt: 4_000)
         #expect(acquiredB == [.recover(shard: "symbol/B", epoch: 1)])
-        let recoveredB = machine.recovered(shard: "symbol/B")
+        let recoveredB = machine.recovered(shard: "symbol/B", epoch: 1)
         #expect(recoveredB == [.handOff(shard: "symbol/B", epoch: 1)])
         let handedA = machine.handedOff(shard: "symbol/A")
         let handedB = machine.handedOff(shard: "symbol/B")

@@ -77,7 +77,9 @@ extension Exchange {
             throw StorageError(.leaseHeld, "\(shard) is held by another node")
         }
         let failedActor = shardActor(shard)
-        try await loadShard(shard, epoch: lease.epoch)
+        let actor = try await loadShard(shard, epoch: lease.epoch)
+        install(actor)
+        await addMarkets(to: actor)
         held.withLock { $0[shard] = lease.epoch }
         if let failedActor { await retire(failedActor) }
         logger.warning(

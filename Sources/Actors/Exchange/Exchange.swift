@@ -67,6 +67,8 @@ public final class Exchange: ExchangeService {
     let ready = ReadyFlag()
     /// The leases this node holds: epoch by shard.
     let held = Mutex<[String: Int64]>([:])
+    /// Shard loads under way (`takeShard`), the latest by shard: only that one is installed when it finishes.
+    let takes = Mutex<(next: UInt64, current: [String: UInt64])>((0, [:]))
     /// The periodic sweep that passivates idle users (`Exchange+Passivation.swift`).
     let passivation = Mutex<Task<Void, Never>?>(nil)
     /// The rounds that send unanswered places again (`Exchange+Resubmission.swift`; part of the shards only).

@@ -50,7 +50,8 @@ public struct ShardOwnership: Sendable {
         /// Take the lease of the shard (the store bumps the epoch when the owner changes), then report
         /// `acquired` or `acquireRefused`.
         case acquire(shard: String)
-        /// Load the shard (latest snapshot + journal tail) writing with `epoch`, then report `recovered`.
+        /// Load the shard (latest snapshot + journal tail) writing with `epoch`, then report `recovered` or
+        /// `recoveryFailed` with that epoch (nothing when the load was superseded by a later one).
         case recover(shard: String, epoch: Int64)
         /// Extend these leases (one round trip), then report `renewed` or `renewRefused` per shard.
         case renew([ShardEpoch])
@@ -172,9 +173,10 @@ public struct ShardOwnership: Sendable {
         return []
     }
 
-    /// The shard is loaded and may take commands — unless the assignment moved it away meanwhile.
-    public mutating func recovered(shard: String) -> [Action] {
-        guard case .recovering(let epoch, let expiresAt) = phases[shard] else { return [] }
+    /// The shard is loaded at `epoch` and may take commands — unless the assignment moved it away meanwhile. A
+    /// load of an earlier lease (abandoned while it waited on the store, and taken again since) changes nothing.
+    public mutating func recovered(shard: String, epoch loaded: Int64) -> [Action] {
+        guard case .recovering(let epoch, let expiresAt) = phases[shard], epoch == loaded else { return [] }
         guard wanted.contains(shard) else {
             phases[shard] = .handingOff(epoch: epoch)
             return [.handOff(shard: shard, epoch: epoch)]
@@ -183,9 +185,10 @@ public struct ShardOwnership: Sendable {
         return []
     }
 
-    /// Loading failed: give the lease up and try again later.
-    public mutating func recoveryFailed(shard: String) -> [Action] {
-        guard case .recovering(let epoch, _) = phases[shard] else { return [] }
+    /// Loading at `epoch` failed: give the lease up and try again later. The failure of an earlier lease's load
+    /// changes nothing.
+    public mutating func recoveryFailed(shard: String, epoch failed: Int64) -> [Action] {
+        guard case .recovering(let epoch, _) = phases[shard], epoch == failed else { return [] }
         phases[shard] = .handingOff(epoch: epoch)
         return [.handOff(shard: shard, epoch: epoch)]
     }

@@ -193,11 +193,12 @@ final class ShardOwnershipRunner: Service {
 
     private func recover(_ shard: String, epoch: Int64) async {
         do {
-            try await exchange.takeShard(shard, epoch: epoch)
-            enqueue(machine.withLock { $0.recovered(shard: shard) })
+            // Superseded: the lease was abandoned while the shard loaded, and the machine has moved on.
+            guard try await exchange.takeShard(shard, epoch: epoch) else { return }
+            enqueue(machine.withLock { $0.recovered(shard: shard, epoch: epoch) })
         } catch {
             logger.error("loading a shard failed", metadata: ["shard": "\(shard)", "error": "\(error)"])
-            enqueue(machine.withLock { $0.recoveryFailed(shard: shard) })
+            enqueue(machine.withLock { $0.recoveryFailed(shard: shard, epoch: epoch) })
         }
     }
 
