@@ -354,6 +354,40 @@ struct PartitionedExchangeTests {
         }
     }
 
+    @Test("an order its book decides at once is answered with the decision even when its first place is lost")
+    func anImmediateOrderWaitsForItsBook() async throws {
+        try await Self.withThreeNodes(resubmitAfter: .milliseconds(200)) { _, mesh, a, _, _ in
+            let buyer = Self.user(onShard: 0)
+            let seller = Self.user(onShard: 0, after: buyer + 1)
+            _ = try await a.deposit(user: buyer, currency: "USD", amount: Flow.amount("100000"), idempotencyKey: nil)
+            _ = try await a.deposit(user: seller, currency: "BTC", amount: Flow.amount("2"), idempotencyKey: nil)
+            let spec = Self.markets[0]
+            let marketSell = OrderRequest(
+                symbol: "BTC-USD", side: .sell, type: .market, quantity: try spec.quantity(parsing: "0.5"))
+            // Lost on its way, sent again 200 ms later: the empty book rejects it, and so does the answer (422,
+            // not 201 `new` followed by a rejection).
+            mesh.setPlaceFault(.lost)
+            let unfilled = Task { try await a.placeOrder(user: seller, request: marketSell) }
+            try await Task.sleep(for: .milliseconds(100))
+            mesh.setPlaceFault(.none)
+            await #expect(throws: BourseError.self) { _ = try await unfilled.value }
+            let rejected = try await a.orders(user: seller, filter: OrderFilter())
+            #expect(rejected.count == 1 && rejected.first?.status == .rejected)
+            #expect(try await a.balances(user: seller).first { $0.currency == "BTC" }?.locked == .zero)
+
+            // With a bid to meet, an IOC sell is answered filled.
+            _ = try await a.placeOrder(user: buyer, request: Self.limit(.buy, "0.5", at: "50000"))
+            var ioc = Self.limit(.sell, "0.5", at: "50000")
+            ioc.timeInForce = .ioc
+            mesh.setPlaceFault(.lost)
+            let filled = Task { try await a.placeOrder(user: seller, request: ioc) }
+            try await Task.sleep(for: .milliseconds(100))
+            mesh.setPlaceFault(.none)
+            let answer = try await filled.value
+            #expect(answer.created && answer.order.status == .filled, "\(answer.order)")
+        }
+    }
+
     @Test("a place that never reached its book is sent again and booked once")
     func lostPlaceIsSentAgain() async throws {
         try await Self.withFailedPlace(.lost) { mesh, a, b, c, buyer in

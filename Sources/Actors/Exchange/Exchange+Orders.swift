@@ -81,6 +81,12 @@ extension Exchange {
             logger.warning(
                 "an order's book did not answer; it is accepted and its place will be sent again",
                 metadata: ["order": "\(order.id)", "symbol": "\(request.symbol)", "error": "\(error)"])
+            // An order its book decides at once is answered with that decision, not as `new`: a market order
+            // without liquidity is a 422, an IOC is filled or expired.
+            if Self.decidedAtPlacement(request) {
+                await awaitBookAnswer(
+                    order.id, in: account, until: started + configuration.resubmitAfter + Self.answerGrace)
+            }
         }
         Exchange.ordersPlaced.increment()
         // The book answered once its record was durable, and so the reservation; a repeat it did not journal
@@ -101,6 +107,27 @@ extension Exchange {
             throw BourseError(.orderRejected, Exchange.describe(reason))
         }
         return (record.view, true)
+    }
+
+    /// Orders whose fate the book decides when it places them: they never rest as they are (a post-only order
+    /// rests or is rejected).
+    static func decidedAtPlacement(_ request: OrderRequest) -> Bool {
+        request.type == .market || request.timeInForce != .gtc || request.postOnly
+    }
+
+    /// Beyond `resubmitAfter` from its request, how long an order decided at placement waits for its book's answer
+    /// when the first place went unanswered (a resubmission round or two). With the default 10 s it is answered
+    /// within 12 s, inside the 15 s a node forwarding the request waits.
+    static let answerGrace: Duration = .seconds(2)
+
+    /// Waits until the book has answered order `id` (its events reached the account shard) or `deadline` has
+    /// passed — the place is sent again meanwhile (`Exchange+Resubmission`). Only after a place went unanswered;
+    /// past the deadline the order is answered as it stands (open, on its way to its book).
+    func awaitBookAnswer(_ id: OrderID, in account: AccountShardActor, until deadline: ContinuousClock.Instant) async {
+        while ContinuousClock.now < deadline, !Task.isCancelled {
+            if let record = await account.order(id), record.acknowledged || !record.view.status.isOpen { return }
+            try? await Task.sleep(for: .milliseconds(50))
+        }
     }
 
     public func order(user: UserID, orderID: OrderID) async throws -> OrderView {
