@@ -35,6 +35,8 @@ public final class PostgresStore: DurableStore {
     /// before its own starts, and PostgreSQL flushes concurrent commits' WAL together.
     public static let defaultJournalBatchesInFlight = 2
     let logger: Logger
+    /// How long the statements of one leased connection may take (`leased(from:within:answerWithin:_:)`).
+    let statementWait: Duration
     private let started = Atomic(false)
 
     /// Creates the store; nothing connects until `run()` is running.
@@ -46,13 +48,17 @@ public final class PostgresStore: DurableStore {
     ///   - maxBatchRecords: the most records one journal round trip carries.
     ///   - journalBatchesInFlight: the most journal batches committing at once (each shard's records still
     ///     commit in order).
+    ///   - statementWait: how long a journal batch's, a lease's or a membership statement may take once it has
+    ///     its connection; then it fails as unavailable, its outcome unknown.
     ///   - logger: for migrations and failures; postgres-nio's own messages below `info` are dropped, as its
     ///     trace level would print row contents.
     public init(
         url: PostgresURL, maximumConnections: Int = 10, maxBatchRecords: Int = 2_000,
         journalBatchesInFlight: Int = PostgresStore.defaultJournalBatchesInFlight,
+        statementWait: Duration = PostgresStore.defaultStatementWait,
         logger: Logger = Logger(label: "bourse.storage.postgres")
     ) {
+        self.statementWait = statementWait
         var configuration = url.clientConfiguration()
         configuration.options.maximumConnections = max(2, maximumConnections)
         var background = logger
@@ -147,21 +153,26 @@ public final class PostgresStore: DurableStore {
     /// How long a journal batch waits for a connection of the pool before it fails (`leased(within:_:)`).
     public static let connectionWait: Duration = .seconds(5)
 
-    /// Runs `body` on a connection of `pool`, waiting at most `limit` for one. Only the wait is bounded, never the
-    /// statements: a commit cut off mid-way would leave its outcome unknown. Without the bound a statement
-    /// waits while the pool retries its connections — a minute, with the server down, before postgres-nio's
-    /// pool gives up — and the client's request with it.
-    /// - Throws: `StorageError.unavailable` when no connection came within `limit`.
+    /// Runs `body` on a connection of `pool`, waiting at most `limit` for one, and at most `answerWithin` for the
+    /// body's statements once it has one (`bounded(on:within:)`). Without the first bound a statement waits while
+    /// the pool retries its connections — a minute, with the server down, before postgres-nio's pool gives up —
+    /// and the client's request with it. Without the second, a statement sent as the server died sometimes never
+    /// answered: a journal batch so held its shards' appends for good, its node still renewing its leases on
+    /// another pool (chaos `dbstop`, seed 2). A statement given up on counts as failed with an unknown outcome, as
+    /// any failed write does: its shard is reloaded at a later epoch, which its lease row's lock fences.
+    /// - Throws: `StorageError.unavailable` when no connection came within `limit`, or no answer within
+    ///   `answerWithin`.
     func leased<Result: Sendable>(
-        from pool: PostgresClient, within limit: Duration,
+        from pool: PostgresClient, within limit: Duration, answerWithin: Duration? = nil,
         _ body: @escaping @Sendable (PostgresConnection) async throws -> Result
     ) async throws -> Result {
         let phase = LeasePhase()
+        let answerWithin = answerWithin ?? statementWait
         return try await withThrowingTaskGroup(of: Result?.self) { group in
             group.addTask {
                 try await pool.withConnection { connection in
                     guard phase.lease() else { throw CancellationError() }
-                    return try await body(connection)
+                    return try await Self.bounded(on: connection, within: answerWithin, body)
                 }
             }
             group.addTask {
@@ -202,28 +213,50 @@ public final class PostgresStore: DurableStore {
     /// after `CommandComplete` hung it so): past `confirmationWait` the outcome counts as unknown, the connection is
     /// closed and the statement left behind.
     static func confirmCommitted(on connection: PostgresConnection) async throws {
-        let outcome = ConfirmationOutcome()
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-            outcome.await(continuation)
-            let timer = Task {
-                try await Task.sleep(for: confirmationWait)
-                let unknown = StorageError(.unavailable, "the commit was not confirmed within \(confirmationWait)")
-                if outcome.resume(with: .failure(unknown)) { try? await connection.close() }
-            }
-            Task {
-                do {
-                    try await connection.query("SELECT 1", logger: quiet).drain()
-                    outcome.resume(with: .success(()))
-                } catch {
-                    outcome.resume(with: .failure(error))
-                }
-                timer.cancel()
-            }
+        try await bounded(on: connection, within: confirmationWait, what: "the commit was not confirmed") {
+            try await $0.query("SELECT 1", logger: quiet).drain()
         }
     }
 
     /// How long `confirmCommitted(on:)` waits for its statement.
     static let confirmationWait: Duration = .seconds(5)
+
+    /// How long the statements of one `leased(from:within:)` body may take once they have their connection, by
+    /// default: well beyond a commit's latency on a loaded server (milliseconds; a second or two while a slow disk
+    /// checkpoints), and within what a client waits for its order.
+    public static let defaultStatementWait: Duration = .seconds(10)
+
+    /// Runs `body` on `connection`, waiting at most `limit` for it: past that the connection is closed, the body
+    /// left behind (postgres-nio may never answer a statement on a connection it is closing), and the call fails
+    /// as `unavailable` — an unknown outcome. The body runs in a task of its own, so that a body that never returns
+    /// cannot hold its caller; it is cancelled with the caller.
+    static func bounded<Result: Sendable>(
+        on connection: PostgresConnection, within limit: Duration, what: String = "no answer from the database",
+        _ body: @escaping @Sendable (PostgresConnection) async throws -> Result
+    ) async throws -> Result {
+        let outcome = RaceOutcome<Result>()
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Result, any Error>) in
+                outcome.await(continuation)
+                let timer = Task {
+                    try await Task.sleep(for: limit)
+                    let unknown = StorageError(.unavailable, "\(what) within \(limit)")
+                    if outcome.resume(with: .failure(unknown)) { try? await connection.close() }
+                }
+                outcome.start(
+                    Task {
+                        do {
+                            outcome.resume(with: .success(try await body(connection)))
+                        } catch {
+                            outcome.resume(with: .failure(error))
+                        }
+                        timer.cancel()
+                    })
+            }
+        } onCancel: {
+            outcome.cancel()
+        }
+    }
 
     static let quiet = Logger(label: "bourse.storage.postgres.query", factory: { _ in SwiftLogNoOpLogHandler() })
 
@@ -298,15 +331,35 @@ final class LeasePhase: Sendable {
 }
 
 /// The one answer of `PostgresStore.confirmCommitted(on:)`: its statement's, or the timeout's, whichever comes first.
-private final class ConfirmationOutcome: Sendable {
-    private let continuation = Mutex<CheckedContinuation<Void, any Error>?>(nil)
+private final class RaceOutcome<Value: Sendable>: Sendable {
+    private let state = Mutex<
+        (waiting: CheckedContinuation<Value, any Error>?, body: Task<Void, Never>?, cancelled: Bool)
+    >(
+        (nil, nil, false))
 
-    func await(_ waiting: CheckedContinuation<Void, any Error>) { continuation.withLock { $0 = waiting } }
+    func await(_ waiting: CheckedContinuation<Value, any Error>) { state.withLock { $0.waiting = waiting } }
+
+    /// The task running the body, cancelled with the caller.
+    func start(_ body: Task<Void, Never>) {
+        let cancelled = state.withLock { state -> Bool in
+            state.body = body
+            return state.cancelled
+        }
+        if cancelled { body.cancel() }
+    }
+
+    func cancel() {
+        let body = state.withLock { state -> Task<Void, Never>? in
+            state.cancelled = true
+            return state.body
+        }
+        body?.cancel()
+    }
 
     /// Resumes the waiter unless it was resumed already; whether this call did.
     @discardableResult
-    func resume(with result: Result<Void, any Error>) -> Bool {
-        guard let waiting = continuation.withLock({ $0.take() }) else { return false }
+    func resume(with result: Result<Value, any Error>) -> Bool {
+        guard let waiting = state.withLock({ $0.waiting.take() }) else { return false }
         waiting.resume(with: result)
         return true
     }

@@ -19,7 +19,7 @@ enum StoreKind: String, CaseIterable, Sendable, CustomTestStringConvertible {
 /// fail: CI must test both stores (`scripts/with-postgres` provides a server).
 func withStore(
     _ kind: StoreKind, migrate: Bool = true, maxBatchRecords: Int = 2_000,
-    _ body: (any DurableStore) async throws -> Void
+    statementWait: Duration = PostgresStore.defaultStatementWait, _ body: (any DurableStore) async throws -> Void
 ) async throws {
     switch kind {
     case .sqlite:
@@ -35,7 +35,7 @@ func withStore(
         do {
             let store = PostgresStore(
                 url: admin.with(database: database), maximumConnections: 4, maxBatchRecords: maxBatchRecords,
-                logger: quietLogger)
+                statementWait: statementWait, logger: quietLogger)
             try await running(store, migrate: migrate, body)
         } catch {
             try? await PostgresAdmin.dropDatabase(database, at: admin)
