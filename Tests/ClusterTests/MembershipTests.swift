@@ -150,6 +150,40 @@ import Testing
         #expect(cluster.assignment.members == ["a"])
     }
 
+    /// The active node stops during a database outage and is restarted once the server is back; it registers
+    /// active (its previous incarnation is in the assignment). Its peers' clients to its address are still backing
+    /// off from the previous process, so their first probes of it fail: that must not get it voted dead (it was,
+    /// 3 s after it came back, and exited: chaos `dbstop`, seed 2). One that is silent after its restart is still
+    /// found dead by its heartbeat.
+    @Test func aRestartedActiveNodeWhoseFirstProbesFailIsNotVotedDead() throws {
+        var cluster = try SimulatedCluster.running(["a", "b", "c"])
+        for node in ["a", "b", "c"] { cluster.freeze(node) }
+        cluster.run(steps: 12)
+        cluster.restart("a")
+        cluster.frozen = []
+        cluster.unreachable = ["a"]
+        cluster.run(steps: 6)
+        #expect(cluster.stopped["a"] == nil)
+        #expect(cluster.statuses["a"] == .active)
+        cluster.unreachable = []
+        cluster.run(steps: 10)
+        #expect(cluster.stopped.isEmpty)
+        #expect(cluster.statuses == ["a": .active, "b": .active, "c": .active])
+        // Unreachable for longer than the grace: voted dead by its probes as before.
+        cluster.unreachable = ["a"]
+        _ = try #require(cluster.runUntil { $0.stopped["a"] != nil })
+        #expect(cluster.statuses["a"] == .dead)
+        // Restarted and then silent: its heartbeat gives it away.
+        cluster.stopped = [:]
+        cluster.unreachable = []
+        cluster.restart("a")
+        cluster.run(steps: 1)
+        let silentSince = cluster.now
+        cluster.freeze("a")
+        let died = try #require(cluster.runUntil { $0.table.view.member("a")?.status == .dead })
+        #expect(died - silentSince <= 12_000)
+    }
+
     /// A node restarted after it was declared dead registers `joining`; probes of it that fail (the survivor's
     /// client to its address still backing off from the previous process) do not get it voted dead, and it is
     /// admitted once a probe answers. One that stays silent is still found dead.

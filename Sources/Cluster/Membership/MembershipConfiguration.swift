@@ -15,6 +15,10 @@ public struct MembershipConfiguration: Sendable, Hashable {
     public var deadAfterMillis: Int64
     /// Consecutive failed probes after which a peer is suspected even if its heartbeat is fresh.
     public var probeFailuresToSuspect: Int
+    /// How long after this node first sees a peer's incarnation its failed probes are no reason to suspect it: a
+    /// node restarted on the same address is probed at first through a client still backing off (up to 5 s) from
+    /// the previous process. Its heartbeat is judged as always.
+    public var probeGraceMillis: Int64
     /// A vote counts for this long after it was cast; a suspecting node refreshes its vote every half window.
     public var voteWindowMillis: Int64
     /// Distinct live voters needed to declare a node dead, capped at the number of other active members
@@ -24,8 +28,9 @@ public struct MembershipConfiguration: Sendable, Hashable {
     public init(
         heartbeatIntervalMillis: Int64 = 1_000, probeIntervalMillis: Int64 = 1_000, suspectAfterMillis: Int64 = 3_000,
         deadAfterMillis: Int64 = 10_000, probeFailuresToSuspect: Int = 3, voteWindowMillis: Int64 = 10_000,
-        votesToDeclareDead: Int = 2
+        votesToDeclareDead: Int = 2, probeGraceMillis: Int64 = 8_000
     ) {
+        self.probeGraceMillis = probeGraceMillis
         self.heartbeatIntervalMillis = heartbeatIntervalMillis
         self.probeIntervalMillis = probeIntervalMillis
         self.suspectAfterMillis = suspectAfterMillis

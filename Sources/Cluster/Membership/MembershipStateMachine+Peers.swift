@@ -16,8 +16,13 @@ extension MembershipStateMachine {
             let silence = silence(of: peer, now: now)
             // A joining member holds no shards and is admitted only once a probe of it answers, so its failed probes
             // are no reason to vote it dead: a node restarted on the same address is probed at first through a
-            // client still backing off from the previous process, and was voted dead before it could answer.
-            let unreachable = peer.status != .joining && failedProbes(peer) >= configuration.probeFailuresToSuspect
+            // client still backing off from the previous process, and was voted dead before it could answer. The
+            // same holds for a new incarnation that registered active (a restart that keeps its shards), for
+            // `probeGraceMillis`: one restarted after a database outage was voted dead 3 s after it came back, and
+            // exited (chaos `dbstop`, seed 2).
+            let unreachable =
+                peer.status != .joining && !onProbation(peer, now: now)
+                && failedProbes(peer) >= configuration.probeFailuresToSuspect
             guard silence > configuration.suspectAfterMillis || unreachable else { continue }
             if silence > configuration.deadAfterMillis {
                 verdicts.dead.append(peer)

@@ -12,7 +12,8 @@
 ///   admits a joining node whose heartbeat is fresh and whose last probe answered, one node per change; the
 ///   joiner gets ⌊S/(n+1)⌋ shards.
 /// - **Suspect.** An active node suspects a peer silent for longer than `suspectAfterMillis`, or an active peer
-///   that failed `probeFailuresToSuspect` probes in a row, and votes against its incarnation. Silence is the
+///   that failed `probeFailuresToSuspect` probes in a row once its incarnation has been seen for
+///   `probeGraceMillis`, and votes against its incarnation. Silence is the
 ///   heartbeat's age, counted no further back than this node's own unbroken run of table reads began
 ///   (`silence(of:now:)`).
 /// - **Declare dead.** A peer is dead once it has votes from `min(votesToDeclareDead, active − 1)` (at least
@@ -48,6 +49,8 @@ public struct MembershipStateMachine: Sendable {
     var failures: [String: (incarnation: Int64, count: Int)] = [:]
     /// Peers whose latest probe answered.
     var answered: Set<String> = []
+    /// Each peer's incarnation as this node last saw it, and since when (`MembershipConfiguration.probeGraceMillis`).
+    var seen: [String: (incarnation: Int64, since: Int64)] = [:]
     var leaveRequested = false
     var leaveFinished = false
 
@@ -80,6 +83,7 @@ public struct MembershipStateMachine: Sendable {
         view: MembershipView, nowMillis: Int64, probes: [String: ProbeResult] = [:]
     ) -> [MembershipAction] {
         record(probes, view: view)
+        noteIncarnations(view: view, now: nowMillis)
         noteContact(now: nowMillis)
         guard let me = view.member(nodeID), me.incarnation >= incarnation else {
             return [register(view: view, now: nowMillis)]
@@ -176,6 +180,21 @@ public struct MembershipStateMachine: Sendable {
             }
             failures[peer] = entry
         }
+    }
+
+    /// Remembers when each peer's current incarnation was first seen.
+    mutating func noteIncarnations(view: MembershipView, now: Int64) {
+        for member in view.members where member.nodeID != nodeID {
+            if seen[member.nodeID]?.incarnation != member.incarnation {
+                seen[member.nodeID] = (member.incarnation, now)
+            }
+        }
+    }
+
+    /// Whether `member`'s incarnation was seen less than `probeGraceMillis` ago (or not yet).
+    func onProbation(_ member: ClusterMember, now: Int64) -> Bool {
+        guard let entry = seen[member.nodeID], entry.incarnation == member.incarnation else { return true }
+        return elapsed(since: entry.since, now: now) < configuration.probeGraceMillis
     }
 
     /// Failed probes in a row of `member`'s incarnation.
