@@ -99,6 +99,27 @@ struct ShardLoadRaceTests {
         }
     }
 
+    @Test("a take at an older epoch whose call starts after the newer one's changes nothing")
+    func anOlderTakeStartingLastIsRefused() async throws {
+        try await Self.withExchange { exchange, store in
+            let shard = ShardKey.account(index: 0)
+            let user = Parts.user(onShard: 0)
+            let older = try await Self.lease(shard, store)
+            let newer = try await Self.lease(shard, store)
+            store.hold(shard)
+            let loading = Task { try await exchange.takeShard(shard, epoch: newer) }
+            try await Self.untilWaiting(store, 1)
+            // The older lease's recovery, queued behind others, starts only now (chaos, by shard, after an outage).
+            #expect(try await exchange.takeShard(shard, epoch: older) == false)
+            store.open()
+            #expect(try await loading.value)
+            #expect(exchange.serves(shard) && exchange.heldEpoch(of: shard) == newer)
+            #expect(try await exchange.takeShard(shard, epoch: older) == false)
+            #expect(exchange.heldEpoch(of: shard) == newer)
+            _ = try await exchange.deposit(user: user, currency: "USD", amount: Flow.amount("10"), idempotencyKey: nil)
+        }
+    }
+
     @Test("a shard dropped while it loads is not served when the load finishes")
     func aShardDroppedWhileLoadingStaysUnserved() async throws {
         try await Self.withExchange { exchange, store in

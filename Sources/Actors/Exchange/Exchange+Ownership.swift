@@ -18,18 +18,29 @@ import Trading
 extension Exchange {
     /// Loads the shard with the lease's `epoch` and serves it. Returns false when the load was superseded before
     /// it finished — the shard was dropped or handed off meanwhile, or taken again (a lease that lapsed while its
-    /// load waited on the store is taken back, at the same epoch or a later one): the loaded actor is retired and
-    /// nothing changes, so the latest take is the one served whichever load finishes last.
+    /// load waited on the store is taken back, at the same epoch or a later one) — or when a take at a later epoch
+    /// was asked for already: the loaded actor is retired and nothing changes. So the take of the newest epoch, and
+    /// of those the latest, is the one served, whichever load finishes last and whichever call started first.
     /// - Throws: when the shard is unknown, or its snapshot or journal cannot be read (the caller gives the
     ///   lease up and tries again).
     @discardableResult
     public func takeShard(_ shard: String, epoch: Int64) async throws -> Bool {
         guard ready.isSet else { throw BourseError(.unavailable, "the exchange is not running") }
         guard servesPart else { return true }
-        let take = takes.withLock { takes in
+        let take = takes.withLock { takes -> UInt64? in
+            // A take at an epoch below one already asked for is stale from the start: the calls of two takes may
+            // start in either order.
+            if let newest = takes.newestEpoch[shard], epoch < newest { return nil }
+            takes.newestEpoch[shard] = epoch
             takes.next += 1
             takes.current[shard] = takes.next
             return takes.next
+        }
+        guard let take else {
+            logger.info(
+                "shard load superseded: the shard was taken at a later epoch",
+                metadata: ["shard": "\(shard)", "epoch": "\(epoch)"])
+            return false
         }
         let actor: any SnapshottingActor
         do {

@@ -67,8 +67,9 @@ public final class Exchange: ExchangeService {
     let ready = ReadyFlag()
     /// The leases this node holds: epoch by shard.
     let held = Mutex<[String: Int64]>([:])
-    /// Shard loads under way (`takeShard`), the latest by shard: only that one is installed when it finishes.
-    let takes = Mutex<(next: UInt64, current: [String: UInt64])>((0, [:]))
+    /// Shard loads under way (`takeShard`), the latest by shard: only that one is installed when it finishes; and
+    /// the newest epoch a take was asked for, by shard (kept: a lease's epoch never goes back).
+    let takes = Mutex<(next: UInt64, current: [String: UInt64], newestEpoch: [String: Int64])>((0, [:], [:]))
     /// The periodic sweep that passivates idle users (`Exchange+Passivation.swift`).
     let passivation = Mutex<Task<Void, Never>?>(nil)
     /// The rounds that send unanswered places again (`Exchange+Resubmission.swift`; part of the shards only).
