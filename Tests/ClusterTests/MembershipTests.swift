@@ -184,6 +184,31 @@ import Testing
         #expect(died - silentSince <= 12_000)
     }
 
+    /// After a database outage the nodes' pools reconnect at different times: one still backing off (postgres-nio
+    /// spaces its attempts by up to ~3.5 s after a 10 s outage) reads and heartbeats seconds after the others. It is
+    /// alive and answers probes; it must not be voted dead for that silence (a standby was: chaos `dbstop`, seed 2).
+    /// A peer that really died during the outage is still found dead, by its probes or after `deadAfter`.
+    @Test func aPeerWhoseDatabaseReconnectLagsIsNotVotedDead() throws {
+        var cluster = try SimulatedCluster.running(["a", "b", "c"])
+        for node in ["a", "b", "c"] { cluster.freeze(node) }
+        cluster.run(steps: 12)
+        cluster.frozen = []
+        cluster.readless = ["b"]
+        cluster.run(steps: 6)
+        cluster.readless = []
+        cluster.run(steps: 10)
+        #expect(cluster.stopped.isEmpty)
+        #expect(cluster.statuses == ["a": .active, "b": .active, "c": .active])
+        // Dead during the outage instead: found dead after the others are back.
+        for node in ["a", "b", "c"] { cluster.freeze(node) }
+        cluster.run(steps: 12)
+        cluster.frozen = ["b"]
+        let back = cluster.now
+        let died = try #require(cluster.runUntil { $0.table.view.member("b")?.status == .dead })
+        #expect(died - back <= 12_000)
+        #expect(cluster.assignment.members.sorted() == ["a", "c"])
+    }
+
     /// A node restarted after it was declared dead registers `joining`; probes of it that fail (the survivor's
     /// client to its address still backing off from the previous process) do not get it voted dead, and it is
     /// admitted once a probe answers. One that stays silent is still found dead.
@@ -312,8 +337,9 @@ import Testing
                 assignment: ShardAssignment(members: ["a", "b", "c", "d"], shards: Self.shards, version: 7))
             var machine = MembershipStateMachine(
                 nodeID: "a", peerAddress: "a", apiAddress: "a", incarnation: 1, shards: Self.shards)
-            // a has read the table without a gap for the last 4 s, so the peers' silences count in full.
-            for earlier in stride(from: now - 4_000, to: now, by: 1_000) {
+            // a has read the table without a gap for the last 11 s, and heard from every peer since, so the peers'
+            // silences count in full.
+            for earlier in stride(from: now - 11_000, to: now, by: 1_000) {
                 _ = machine.tick(view: view, nowMillis: earlier)
             }
             return machine.tick(view: view, nowMillis: now).filter { if case .probe = $0 { false } else { true } }
@@ -472,6 +498,9 @@ struct SimulatedCluster {
     var machines: [String: MembershipStateMachine] = [:]
     var pendingProbes: [String: [String]] = [:]
     var frozen: Set<String> = []
+    /// Nodes alive that cannot read or write the table (their database connections still backing off): they
+    /// answer probes but do not tick.
+    var readless: Set<String> = []
     var unreachable: Set<String> = []
     var stopped: [String: MembershipStopReason] = [:]
     var admitted: [String] = []
@@ -517,7 +546,8 @@ struct SimulatedCluster {
     mutating func step() {
         now += 1_000
         let view = table.view
-        for name in machines.keys.sorted() where !frozen.contains(name) && stopped[name] == nil {
+        for name in machines.keys.sorted()
+        where !frozen.contains(name) && !readless.contains(name) && stopped[name] == nil {
             let node = machines[name]!.nodeID
             let probes = (pendingProbes.removeValue(forKey: name) ?? []).reduce(into: [String: ProbeResult]()) {
                 let through = !unreachable.contains(node) && !unreachable.contains($1) && !frozen.contains($1)

@@ -23,7 +23,14 @@ extension MembershipStateMachine {
             let unreachable =
                 peer.status != .joining && !onProbation(peer, now: now)
                 && failedProbes(peer) >= configuration.probeFailuresToSuspect
-            guard silence > configuration.suspectAfterMillis || unreachable else { continue }
+            // A peer not heard from since this node's reads began (again) is suspected for its silence only once
+            // that lasts `deadAfterMillis`, when it is dead by rule anyway: after a database outage a live peer's
+            // pool may still be backing its reconnects off for seconds (a standby that came back 3.5 s after the
+            // others was voted dead: chaos `dbstop`, seed 2). Its failed probes still count.
+            let unheardSinceContact = contactSinceMillis.map { peer.heartbeatMillis < $0 } ?? true
+            let suspectAfter =
+                unheardSinceContact ? configuration.deadAfterMillis : configuration.suspectAfterMillis
+            guard silence > suspectAfter || unreachable else { continue }
             if silence > configuration.deadAfterMillis {
                 verdicts.dead.append(peer)
                 continue
