@@ -129,8 +129,10 @@ extension PostgresStore {
     /// Runs one of the projection statements: whether the fence held (every epoch of the batch current).
     /// The batch counts as written once its commit is confirmed (`confirmCommitted`): a batch believed written
     /// would never be written again.
-    private func fenced(_ statement: some ProjectionWrite) async throws -> Bool {
-        try await client.withConnection { connection in
+    /// Waits at most `connectionWait` for a connection and `statementWait` for the statement, as journal batches
+    /// do: a projection statement sent as the server died that never answered stopped the read models for good.
+    private func fenced<Statement: ProjectionWrite>(_ statement: Statement) async throws -> Bool {
+        try await leased(from: client, within: Self.connectionWait) { connection in
             var written = false
             for try await ok in try await connection.execute(statement, logger: Self.quiet) { written = ok }
             try await Self.confirmCommitted(on: connection)
