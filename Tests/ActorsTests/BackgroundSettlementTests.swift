@@ -1,10 +1,11 @@
-import Actors
 import Foundation
 import Logging
 import Storage
 import Synchronization
 import Testing
 import Trading
+
+@testable import Actors
 
 /// Settlements are journaled in the background (the fill is durable in the symbol's journal first). These
 /// tests lose every settlement record on its way to the store — as a crash right after the answer would —
@@ -111,5 +112,78 @@ struct BackgroundSettlementTests {
         #expect(after == before)
         let usd = try #require(after.balances[3].first { $0.currency == "USD" })
         #expect(usd.locked > .zero)  // the rest of the buy still rests
+    }
+}
+
+/// A book reloaded while an account shard's settlement of its events was still on its way to the store sends the
+/// events again; the shard skips them as applied. It answered without a sequence, so the book dropped them, and
+/// when the shard's write then failed and it was reloaded from its journal the fills' settlement was lost (chaos
+/// `dbstop`, finding K: a trade settled on one side only). The receipt now names the record that settled them
+/// until it is durable.
+@Suite("A redelivery of events settled but not durable")
+struct UndurableRedeliveryTests {
+    /// Holds every settlement-only append while `holding`.
+    final class HoldingStore: ForwardingStore {
+        let base: any JournalStore
+        let holding = Atomic<Bool>(false)
+        let settled = Atomic<Int>(0)
+
+        init(_ base: any JournalStore) { self.base = base }
+
+        func append(_ records: [JournalRecord]) async throws {
+            let settlementsOnly = records.allSatisfy { record in
+                guard record.shard.hasPrefix("accounts/"),
+                    let decoded = try? AccountShardState.Record(decoding: record.payload),
+                    case .bookEvents = decoded.command
+                else { return false }
+                return true
+            }
+            while settlementsOnly, holding.load(ordering: .relaxed) { try await Task.sleep(for: .milliseconds(5)) }
+            try await base.append(records)
+            if settlementsOnly { settled.add(1, ordering: .relaxed) }
+        }
+    }
+
+    @Test("events applied but not durable are answered with their settlement record, and only until it is durable")
+    func aRedeliveryNamesTheUndurableSettlement() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("bourse-\(UUID())").path
+        let users = TestExchange.users(2, shards: 8)
+        let (seller, buyer) = (users[0], users[1])
+        try await TestExchange.run(directory: directory, accountShards: 8, wrap: { HoldingStore($0) }) {
+            exchange, store in
+            _ = try await exchange.deposit(
+                user: seller, currency: "BTC", amount: ExchangeFlowTests.amount("1"), idempotencyKey: nil)
+            _ = try await exchange.deposit(
+                user: buyer, currency: "USD", amount: ExchangeFlowTests.amount("100000"), idempotencyKey: nil)
+            let (sell, _) = try await exchange.placeOrder(
+                user: seller,
+                request: OrderRequest(
+                    symbol: "BTC-USD", side: .sell, type: .limit, quantity: ExchangeFlowTests.quantity("0.1"),
+                    price: ExchangeFlowTests.price("50000")))
+            let deadline = ContinuousClock.now + .seconds(10)
+            while store.settled.load(ordering: .relaxed) < 1, ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(5))
+            }
+            store.holding.store(true, ordering: .relaxed)
+            _ = try await exchange.placeOrder(
+                user: buyer,
+                request: OrderRequest(
+                    symbol: "BTC-USD", side: .buy, type: .limit, quantity: ExchangeFlowTests.quantity("0.1"),
+                    price: ExchangeFlowTests.price("50000")))
+            // The trade is settled in the seller's shard in memory; its record is held on its way to the store.
+            let account = exchange.accounts.shard(ofUser: seller)
+            let again = [
+                BookEventBatch(timestampMillis: 0, events: [BookEvent(sequence: 1, kind: .accepted(sell.orderID))])
+            ]
+            let pending = try await account.deliver(symbol: "BTC-USD", batches: again)
+            let record = try #require(
+                pending.sequence, "a redelivery of events settled but not durable names no record")
+            #expect(record > pending.durable)
+
+            store.holding.store(false, ordering: .relaxed)
+            try await account.awaitDurable(through: record, epoch: nil)
+            let durable = try await account.deliver(symbol: "BTC-USD", batches: again)
+            #expect(durable.sequence == nil && durable.durable >= record)
+        }
     }
 }

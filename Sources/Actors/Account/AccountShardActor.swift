@@ -19,6 +19,10 @@ public actor AccountShardActor: SnapshottingActor {
     let projections: ProjectionWriter?
     /// Rows of applied commands that are not durable yet, by journal sequence, oldest first.
     var unprojected: [(sequence: Int64, rows: ProjectionBatch)] = []
+    /// The journal sequence of the latest record that settled each symbol's book events, in this actor's life (what
+    /// it recovered is durable already): a redelivery of events applied here answers with it, so that the book
+    /// keeps them until that record is durable.
+    var settlementRecords: [String: Int64] = [:]
     /// How far the journal is durable in the store, readable without a hop (`isDurable(through:)`).
     private nonisolated let durableMark = Atomic<Int64>(0)
     public let journalFailures: JournalFailures?
@@ -144,8 +148,9 @@ public actor AccountShardActor: SnapshottingActor {
     ///
     /// The events are settled at once but journaled in the background: they are durable in the symbol's
     /// journal already, and a settlement lost in a crash is redone when the symbol redelivers them. The receipt
-    /// gives the journal sequence of the settlement record (`nil` when nothing was new), this actor's epoch and
-    /// how far its journal is durable, for a symbol that keeps the events until their settlement is durable.
+    /// gives the journal sequence of the settlement record (`nil` when nothing was new and what was settled is
+    /// durable: events settled here already get the record that settled them until it is), this actor's epoch
+    /// and how far its journal is durable, for a symbol that keeps the events until their settlement is durable.
     ///
     /// - Throws: `.conflict` when `expectedEpoch` is not this actor's (the shard changed owners since the
     ///   symbol's unconfirmed deliveries: what the old owner settled may be lost, and nothing is applied, so
@@ -161,10 +166,19 @@ public actor AccountShardActor: SnapshottingActor {
         for batch in batches {
             let last = state.lastBookSequence[symbol] ?? 0
             let fresh = batch.events.filter { $0.sequence > last }
-            guard !fresh.isEmpty else { continue }
+            guard !fresh.isEmpty else {
+                // Applied here already, but perhaps not durable yet: a book reloaded meanwhile sends its events
+                // again, and dropping them on a receipt without a sequence lost the fills' settlement when this
+                // shard's own write then failed and it was reloaded from its journal (chaos `dbstop`, finding K).
+                if let record = settlementRecords[symbol], record > journal.durableSequence {
+                    sequence = max(sequence ?? 0, record)
+                }
+                continue
+            }
             do {
                 sequence = try applyInBackground(
                     .bookEvents(symbol: symbol, events: fresh), nowMillis: batch.timestampMillis)
+                settlementRecords[symbol] = sequence
             } catch {
                 // Not settled: the symbol keeps the events and sends them again (here once recovered, or to
                 // the shard's next owner; what was applied before is skipped).
