@@ -22,13 +22,7 @@ struct BackgroundSettlementTests {
         init(_ base: any JournalStore) { self.base = base }
 
         func append(_ records: [JournalRecord]) async throws {
-            let settlementsOnly = records.allSatisfy { record in
-                guard record.shard.hasPrefix("accounts/"),
-                    let decoded = try? AccountShardState.Record(decoding: record.payload),
-                    case .bookEvents = decoded.command
-                else { return false }
-                return true
-            }
+            let settlementsOnly = onlySettlements(records)
             if settlementsOnly, losing.load(ordering: .relaxed) {
                 refused.add(1, ordering: .relaxed)
                 throw StorageError(.unavailable, "lost on purpose")
@@ -131,13 +125,7 @@ struct UndurableRedeliveryTests {
         init(_ base: any JournalStore) { self.base = base }
 
         func append(_ records: [JournalRecord]) async throws {
-            let settlementsOnly = records.allSatisfy { record in
-                guard record.shard.hasPrefix("accounts/"),
-                    let decoded = try? AccountShardState.Record(decoding: record.payload),
-                    case .bookEvents = decoded.command
-                else { return false }
-                return true
-            }
+            let settlementsOnly = onlySettlements(records)
             while settlementsOnly, holding.load(ordering: .relaxed) { try await Task.sleep(for: .milliseconds(5)) }
             try await base.append(records)
             if settlementsOnly { settled.add(1, ordering: .relaxed) }
@@ -185,5 +173,16 @@ struct UndurableRedeliveryTests {
             let durable = try await account.deliver(symbol: "BTC-USD", batches: again)
             #expect(durable.sequence == nil && durable.durable >= record)
         }
+    }
+}
+
+/// Whether every record is an account shard's settlement of book events (what is journaled in the background).
+private func onlySettlements(_ records: [JournalRecord]) -> Bool {
+    records.allSatisfy { record in
+        guard record.shard.hasPrefix("accounts/"),
+            let decoded = try? AccountShardState.Record(decoding: record.payload),
+            case .bookEvents = decoded.command
+        else { return false }
+        return true
     }
 }
