@@ -34,15 +34,17 @@ struct ShardOwnershipRunnerTests {
     /// them and the assignment they follow.
     func withNodes(
         leases: ShardOwnership.Configuration = Self.leases,
+        wrap: @escaping (SQLiteStore) -> any JournalStore = { $0 },
         _ body: (
             _ exchanges: [String: Exchange], _ runners: [String: ShardOwnershipRunner],
             _ tasks: [String: Task<Void, any Error>], _ assign: @Sendable ([String]) -> Void
         ) async throws -> Void
     ) async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("bourse-own-\(UUID())").path
-        let store = try await SQLiteStore(directory: directory, logger: Self.logger)
+        let sqlite = try await SQLiteStore(directory: directory, logger: Self.logger)
+        let store = wrap(sqlite)
         try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await store.run() }
+            group.addTask { await sqlite.run() }
             defer { group.cancelAll() }
             // Closed on every path: a store released unclosed traps in SQLiteNIO and ends the whole test run.
             do {
@@ -176,6 +178,38 @@ struct ShardOwnershipRunnerTests {
         }
     }
 
+    /// A node whose renewals fail for a while (its database unreachable) abandons its shards shortly before their
+    /// leases run out, then takes them back when the store answers again. Taken back at the same epoch (the lease
+    /// still unexpired), an account shard's reservations depended on an epoch its retired actor had abandoned, and
+    /// every book record naming one was refused: the book broke at each of its orders (chaos `dbstop`, finding M).
+    @Test("shards abandoned while renewals fail are taken back at a new epoch, and their orders book")
+    func abandonedShardsComeBackAtANewEpoch() async throws {
+        let gate = RenewalGate()
+        try await withNodes(wrap: { gate.wrapping($0) }) { exchanges, runners, _, assign in
+            let a = runners["a"]!
+            assign(["a"])
+            #expect(await Self.waitUntil { a.servingShards.count == Self.shards.count } != nil)
+            let user = ShardCallTransportTests.user(onShard: 1)
+            let shard = ShardKey.account(index: 1)
+            _ = try await exchanges["a"]!.deposit(
+                user: user, currency: "USD", amount: try Amount(parsing: "1000"), idempotencyKey: nil)
+            let before = try #require(exchanges["a"]!.heldEpoch(of: shard))
+            gate.failing.store(true, ordering: .relaxed)
+            #expect(await Self.waitUntil { a.servingShards.isEmpty } != nil, "abandoned before the leases lapse")
+            gate.failing.store(false, ordering: .relaxed)
+            #expect(await Self.waitUntil { a.servingShards.count == Self.shards.count } != nil)
+            let after = try #require(exchanges["a"]!.heldEpoch(of: shard))
+            #expect(after > before, "taken back at epoch \(after), abandoned at \(before)")
+            for price in ["20000", "20001", "20002"] {
+                let order = try await exchanges["a"]!.placeOrder(
+                    user: user, request: try ShardCallTransportTests.limit(.buy, "0.01", at: price)
+                ).order
+                #expect(order.status == .new)
+            }
+            #expect(exchanges["a"]!.journalFailures.take().isEmpty)
+        }
+    }
+
     @Test("a node that stops renewing loses its shards: the other takes them once the leases lapse")
     func lapsedLeasesAreTaken() async throws {
         try await withNodes { exchanges, runners, tasks, assign in
@@ -208,4 +242,70 @@ private final class PlacedOrders: Sendable {
     func append(_ user: UserID, _ order: OrderID) { orders.withLock { $0.append((user, order)) } }
     var count: Int { orders.withLock { $0.count } }
     var all: [(UserID, OrderID)] { orders.withLock { $0 } }
+}
+
+/// Lets a test make every lease renewal fail, as a store that cannot be reached would; the rest goes to the store.
+private final class RenewalGate: Sendable {
+    let failing = Atomic<Bool>(false)
+
+    func wrapping(_ base: SQLiteStore) -> any JournalStore { RenewalFailingStore(base: base, gate: self) }
+}
+
+private struct RenewalFailingStore: JournalStore {
+    let base: SQLiteStore
+    let gate: RenewalGate
+
+    private func check() throws {
+        if gate.failing.load(ordering: .relaxed) { throw StorageError(.unavailable, "renewals fail (test)") }
+    }
+
+    var ordersAppendsByPrerequisites: Bool { base.ordersAppendsByPrerequisites }
+    func migrate() async throws { try await base.migrate() }
+    func append(_ records: [JournalRecord]) async throws { try await base.append(records) }
+    func append(_ records: [JournalRecord], after prerequisites: [JournalPosition], awaitingDependents: Bool)
+        async throws
+    {
+        try await base.append(records, after: prerequisites, awaitingDependents: awaitingDependents)
+    }
+    func abandon(shard: String, epoch: Int64) { base.abandon(shard: shard, epoch: epoch) }
+    func records(shard: String, after: Int64, limit: Int) async throws -> [JournalRecord] {
+        try await base.records(shard: shard, after: after, limit: limit)
+    }
+    func lastSequence(shard: String) async throws -> Int64 { try await base.lastSequence(shard: shard) }
+    func latestSnapshot(shard: String) async throws -> ShardSnapshot? { try await base.latestSnapshot(shard: shard) }
+    func saveSnapshot(_ snapshot: ShardSnapshot) async throws { try await base.saveSnapshot(snapshot) }
+    func acquireLease(shard: String, owner: String, ttlMillis: Int64, nowMillis: Int64) async throws -> ShardLease {
+        try await base.acquireLease(shard: shard, owner: owner, ttlMillis: ttlMillis, nowMillis: nowMillis)
+    }
+    func recoveryStarts(shards: [String], limit: Int) async throws -> [String: RecoveryStart] {
+        try await base.recoveryStarts(shards: shards, limit: limit)
+    }
+    func acquireLeases(shards: [String], owner: String, ttlMillis: Int64, nowMillis: Int64) async throws
+        -> [ShardLease]
+    {
+        try await base.acquireLeases(shards: shards, owner: owner, ttlMillis: ttlMillis, nowMillis: nowMillis)
+    }
+    func renewLease(shard: String, owner: String, epoch: Int64, ttlMillis: Int64, nowMillis: Int64) async throws {
+        try check()
+        try await base.renewLease(shard: shard, owner: owner, epoch: epoch, ttlMillis: ttlMillis, nowMillis: nowMillis)
+    }
+    func renewLeases(owner: String, _ leases: [(shard: String, epoch: Int64)], ttlMillis: Int64, nowMillis: Int64)
+        async throws -> Set<String>
+    {
+        try check()
+        return try await base.renewLeases(owner: owner, leases, ttlMillis: ttlMillis, nowMillis: nowMillis)
+    }
+    func releaseLease(shard: String, owner: String, epoch: Int64) async throws {
+        try await base.releaseLease(shard: shard, owner: owner, epoch: epoch)
+    }
+    func leases() async throws -> [ShardLease] { try await base.leases() }
+    func lease(shard: String) async throws -> ShardLease? { try await base.lease(shard: shard) }
+    func releaseLeases(owner: String, _ leases: [(shard: String, epoch: Int64)]) async throws {
+        try await base.releaseLeases(owner: owner, leases)
+    }
+    func putIfAbsent(key: String, value: [UInt8]) async throws -> [UInt8] {
+        try await base.putIfAbsent(key: key, value: value)
+    }
+    func value(forKey key: String) async throws -> [UInt8]? { try await base.value(forKey: key) }
+    func shutdown() async { await base.shutdown() }
 }

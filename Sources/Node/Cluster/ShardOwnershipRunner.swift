@@ -34,9 +34,11 @@ final class ShardOwnershipRunner: Service {
     private let queued = Mutex<[ShardOwnership.Action]>([])
     /// Handed-off leases waiting for their release, and whether a release round trip is under way.
     private let releases = Mutex<(pending: [ShardOwnership.ShardEpoch], flushing: Bool)>(([], false))
-    /// The epoch at which a shard's journal failed here: it is taken again only at a later one, which fences
-    /// whatever the failed actor still had on its way to the store (a lease whose release failed would be
-    /// taken back at the same epoch).
+    /// The epoch at which a shard's journal failed here, or its lease was abandoned or handed off: it is taken
+    /// again only at a later one. That fences whatever the retired actor still had on its way to the store, and
+    /// the store's group commit keeps refusing records that depend on a retired epoch's: an account shard taken
+    /// back at the epoch it was dropped at (its lease still unexpired) broke every book its orders went to, over and
+    /// over (chaos `dbstop`, finding M).
     private let failedEpochs = Mutex<[String: Int64]>([:])
 
     init(
@@ -135,13 +137,15 @@ final class ShardOwnershipRunner: Service {
             switch action {
             case .acquire(let shard):
                 acquisitions.append(shard)
-            case .abandon(let shard, _):
+            case .abandon(let shard, let epoch):
+                retire(shard, at: epoch)
                 await exchange.dropShard(shard)
             case .recover(let shard, let epoch):
                 recoveries.append(.init(shard: shard, epoch: epoch))
             case .renew(let leases):
                 group.addTask { await self.renew(leases) }
             case .handOff(let shard, let epoch):
+                retire(shard, at: epoch)
                 handOffs.append(.init(shard: shard, epoch: epoch))
             }
         }
@@ -154,6 +158,11 @@ final class ShardOwnershipRunner: Service {
                 }
             }
         }
+    }
+
+    /// Remembers that `shard`'s actor at `epoch` is retired here: the shard is taken again at a later epoch.
+    private func retire(_ shard: String, at epoch: Int64) {
+        failedEpochs.withLock { $0[shard] = max($0[shard] ?? epoch, epoch) }
     }
 
     /// Shards loaded, or handed off, at the same time.
