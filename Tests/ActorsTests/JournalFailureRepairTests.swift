@@ -2,6 +2,7 @@ import Actors
 import Foundation
 import Storage
 import Synchronization
+import TestSupport
 import Testing
 import Trading
 

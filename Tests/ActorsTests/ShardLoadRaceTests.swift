@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import Storage
 import Synchronization
+import TestSupport
 import Testing
 import Trading
 

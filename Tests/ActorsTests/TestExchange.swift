@@ -62,33 +62,3 @@ extension TestExchange {
         return users
     }
 }
-
-/// A test double that forwards everything to a real store; a conformer writes its own `append`.
-protocol ForwardingStore: JournalStore {
-    var base: any JournalStore { get }
-}
-
-extension ForwardingStore {
-    func migrate() async throws { try await base.migrate() }
-    func records(shard: String, after: Int64, limit: Int) async throws -> [JournalRecord] {
-        try await base.records(shard: shard, after: after, limit: limit)
-    }
-    func lastSequence(shard: String) async throws -> Int64 { try await base.lastSequence(shard: shard) }
-    func latestSnapshot(shard: String) async throws -> ShardSnapshot? { try await base.latestSnapshot(shard: shard) }
-    func saveSnapshot(_ snapshot: ShardSnapshot) async throws { try await base.saveSnapshot(snapshot) }
-    func acquireLease(shard: String, owner: String, ttlMillis: Int64, nowMillis: Int64) async throws -> ShardLease {
-        try await base.acquireLease(shard: shard, owner: owner, ttlMillis: ttlMillis, nowMillis: nowMillis)
-    }
-    func renewLease(shard: String, owner: String, epoch: Int64, ttlMillis: Int64, nowMillis: Int64) async throws {
-        try await base.renewLease(shard: shard, owner: owner, epoch: epoch, ttlMillis: ttlMillis, nowMillis: nowMillis)
-    }
-    func releaseLease(shard: String, owner: String, epoch: Int64) async throws {
-        try await base.releaseLease(shard: shard, owner: owner, epoch: epoch)
-    }
-    func leases() async throws -> [ShardLease] { try await base.leases() }
-    func putIfAbsent(key: String, value: [UInt8]) async throws -> [UInt8] {
-        try await base.putIfAbsent(key: key, value: value)
-    }
-    func value(forKey key: String) async throws -> [UInt8]? { try await base.value(forKey: key) }
-    func shutdown() async { await base.shutdown() }
-}

@@ -251,8 +251,8 @@ private final class RenewalGate: Sendable {
     func wrapping(_ base: SQLiteStore) -> any JournalStore { RenewalFailingStore(base: base, gate: self) }
 }
 
-private struct RenewalFailingStore: JournalStore {
-    let base: SQLiteStore
+private struct RenewalFailingStore: ForwardingStore {
+    let base: any JournalStore
     let gate: RenewalGate
 
     private func check() throws {
@@ -260,7 +260,6 @@ private struct RenewalFailingStore: JournalStore {
     }
 
     var ordersAppendsByPrerequisites: Bool { base.ordersAppendsByPrerequisites }
-    func migrate() async throws { try await base.migrate() }
     func append(_ records: [JournalRecord]) async throws { try await base.append(records) }
     func append(_ records: [JournalRecord], after prerequisites: [JournalPosition], awaitingDependents: Bool)
         async throws
@@ -268,18 +267,6 @@ private struct RenewalFailingStore: JournalStore {
         try await base.append(records, after: prerequisites, awaitingDependents: awaitingDependents)
     }
     func abandon(shard: String, epoch: Int64) { base.abandon(shard: shard, epoch: epoch) }
-    func records(shard: String, after: Int64, limit: Int) async throws -> [JournalRecord] {
-        try await base.records(shard: shard, after: after, limit: limit)
-    }
-    func lastSequence(shard: String) async throws -> Int64 { try await base.lastSequence(shard: shard) }
-    func latestSnapshot(shard: String) async throws -> ShardSnapshot? { try await base.latestSnapshot(shard: shard) }
-    func saveSnapshot(_ snapshot: ShardSnapshot) async throws { try await base.saveSnapshot(snapshot) }
-    func acquireLease(shard: String, owner: String, ttlMillis: Int64, nowMillis: Int64) async throws -> ShardLease {
-        try await base.acquireLease(shard: shard, owner: owner, ttlMillis: ttlMillis, nowMillis: nowMillis)
-    }
-    func recoveryStarts(shards: [String], limit: Int) async throws -> [String: RecoveryStart] {
-        try await base.recoveryStarts(shards: shards, limit: limit)
-    }
     func acquireLeases(shards: [String], owner: String, ttlMillis: Int64, nowMillis: Int64) async throws
         -> [ShardLease]
     {
@@ -295,17 +282,7 @@ private struct RenewalFailingStore: JournalStore {
         try check()
         return try await base.renewLeases(owner: owner, leases, ttlMillis: ttlMillis, nowMillis: nowMillis)
     }
-    func releaseLease(shard: String, owner: String, epoch: Int64) async throws {
-        try await base.releaseLease(shard: shard, owner: owner, epoch: epoch)
-    }
-    func leases() async throws -> [ShardLease] { try await base.leases() }
-    func lease(shard: String) async throws -> ShardLease? { try await base.lease(shard: shard) }
     func releaseLeases(owner: String, _ leases: [(shard: String, epoch: Int64)]) async throws {
         try await base.releaseLeases(owner: owner, leases)
     }
-    func putIfAbsent(key: String, value: [UInt8]) async throws -> [UInt8] {
-        try await base.putIfAbsent(key: key, value: value)
-    }
-    func value(forKey key: String) async throws -> [UInt8]? { try await base.value(forKey: key) }
-    func shutdown() async { await base.shutdown() }
 }
